@@ -1,0 +1,275 @@
+"""Condition text → checked, folded IR expression, or diagnostics; never an exception.
+
+The pipeline of :func:`parse_condition`:
+
+1. **guard** the input: longer than :data:`MAX_CONDITION_LENGTH`, empty, or holding a lone
+   surrogate → one MC401;
+2. **parse** with the LALR parser built once from ``condition.lark``; a syntax error → MC401
+   saying, in words, what was expected there;
+3. **bound** the nesting depth (:data:`MAX_NESTING`) before anything recurses over the tree;
+4. **transform** to IR, decoding literals and checking types (MC402–MC406);
+5. **fold** constants (MC407 warnings).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Final
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from modec.compiler.ir import Expr
+from modec.diagnostics import Diagnostic, Span, has_errors, sort_diagnostics
+from modec.grammar.fold import fold
+from modec.grammar.transform import ToIR
+
+__all__ = ["MAX_CONDITION_LENGTH", "MAX_NESTING", "TERMINAL_WORDS", "parse_condition"]
+
+#: Longest condition accepted, in characters; longer ones are one MC401 without being parsed.
+MAX_CONDITION_LENGTH: Final = 16_384
+#: Deepest nesting of ``and``/``or``/``not`` accepted (parentheses alone do not nest).
+MAX_NESTING: Final = 64
+
+Locate = Callable[[int, int], Span]
+
+_OPERATORS: Final = (
+    "CONTAINS", "MENTIONS", "STARTSWITH", "ENDSWITH", "MATCHES", "IN",
+    "EQ", "NE", "LT", "LE", "GT", "GE",
+)  # fmt: skip
+_VALUES: Final = ("STRING", "NUMBER", "TRUE", "FALSE", "NAME")
+
+#: Every terminal of condition.lark in words, in the order expectations are listed.
+TERMINAL_WORDS: Final[dict[str, str]] = {
+    "NAME": "a field name",
+    "_NOT": "`not`",
+    "_LPAR": "`(`",
+    "STRING": "a string",
+    "_ANY": "`any(`",
+    "_ALL": "`all(`",
+    "NUMBER": "a number",
+    "TRUE": "`true`",
+    "FALSE": "`false`",
+    "REGEX": "a regular expression `/…/`",
+    "CONTAINS": "`contains`",
+    "MENTIONS": "`mentions`",
+    "STARTSWITH": "`startswith`",
+    "ENDSWITH": "`endswith`",
+    "MATCHES": "`matches`",
+    "IN": "`in`",
+    "EQ": "`==`",
+    "NE": "`!=`",
+    "LT": "`<`",
+    "LE": "`<=`",
+    "GT": "`>`",
+    "GE": "`>=`",
+    "_LSQB": "`[`",
+    "_COMMA": "`,`",
+    "_RSQB": "`]`",
+    "_RPAR": "`)`",
+    "_AND": "`and`",
+    "_OR": "`or`",
+    "$END": "the end of the condition",
+}
+_KEYWORDS: Final = frozenset(
+    {"and", "or", "not", "true", "false", "contains", "mentions", "startswith", "endswith",
+     "matches", "in", "any", "all"}
+)  # fmt: skip
+_NESTING_RULES: Final = frozenset({"or_test", "and_test", "negation"})
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_MISTAKES: Final = {
+    "=": "compare with `==`",
+    "&": "write `and`",
+    "|": "write `or`",
+    "!": "write `not`, or `!=` to compare",
+}
+
+
+@functools.cache
+def _lark() -> Lark:
+    """The condition parser, built once per process from the packaged grammar."""
+    grammar = importlib.resources.files("modec.grammar").joinpath("condition.lark")
+    return Lark(
+        grammar.read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+def _expected_words(names: Iterable[str]) -> str:
+    wanted = set(names) & TERMINAL_WORDS.keys()
+    words: list[str] = []
+    if set(_OPERATORS) <= wanted:
+        wanted -= set(_OPERATORS)
+        words.append("an operator (" + ", ".join(TERMINAL_WORDS[t] for t in _OPERATORS) + ")")
+    if {"STRING", "NUMBER", "NAME"} <= wanted:
+        wanted -= set(_VALUES)
+        words.append("a value (a string, a number, `true`, `false` or a complexity level)")
+    words += [TERMINAL_WORDS[t] for t in TERMINAL_WORDS if t in wanted]
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _shown(text: str) -> str:
+    if len(text) == 1 and not text.isprintable():
+        name = unicodedata.name(text, "")
+        return f"U+{ord(text):04X}" + (f" ({name.lower()})" if name else "")
+    if len(text) > 30:
+        text = text[:29] + "…"
+    return f"`{text}`"
+
+
+def _accepts(error: UnexpectedInput, fallback: Iterable[str]) -> set[str]:
+    interactive = getattr(error, "interactive_parser", None)
+    if interactive is not None:
+        accepted: set[str] = interactive.accepts()
+        if accepted:
+            return accepted
+    return set(fallback)
+
+
+def _syntax_error(text: str, error: UnexpectedInput, locate: Locate) -> Diagnostic:
+    """MC401 for a lark error: what was found, where, and what was expected instead."""
+    hint: str | None = None
+    if isinstance(error, UnexpectedToken) and error.token.type != "$END":
+        token = error.token
+        start = token.start_pos if token.start_pos is not None else 0
+        end = token.end_pos if token.end_pos is not None else start + len(token)
+        span = locate(start, max(end, start))
+        found = _shown(str(token))
+        if token.type == "STRING":
+            found = f"the string {found}"
+        elif token.type == "REGEX":
+            found = f"the regular expression {found}"
+        elif token.type == "NAME" and str(token).lower() in _KEYWORDS:
+            hint = f"keywords are lowercase: `{str(token).lower()}`"
+        expected = _accepts(error, error.expected)
+    elif isinstance(error, UnexpectedCharacters):
+        start = min(error.pos_in_stream or 0, len(text))
+        span = locate(start, min(start + 1, len(text)))
+        char = text[start : start + 1]
+        expected = _accepts(error, error.allowed or ())
+        found = _shown(char)
+        if char in "\"'" and "STRING" in expected:
+            return Diagnostic.make(
+                "MC401",
+                span,
+                "unterminated string",
+                f"close it with {char} on the same line; write a newline as \\n and "
+                f"the quote itself as \\{char}",
+            )
+        if char == "/" and "REGEX" in expected:
+            return Diagnostic.make(
+                "MC401",
+                span,
+                "unterminated regular expression",
+                "end it with `/` on the same line; write a slash inside it as `\\/`",
+            )
+        hint = _MISTAKES.get(char)
+    else:  # the end of the condition came too early (UnexpectedToken $END or UnexpectedEOF)
+        span = locate(len(text), len(text))
+        found = "end of the condition"
+        names = error.expected if isinstance(error, UnexpectedToken | UnexpectedEOF) else ()
+        expected = _accepts(error, names)
+    words = _expected_words(expected)
+    message = f"unexpected {found}" + (f"; expected {words}" if words else "")
+    return Diagnostic.make("MC401", span, message, hint)
+
+
+def _too_deep(tree: Tree[Token]) -> Tree[Token] | None:
+    """The first node nested deeper than MAX_NESTING, found without recursion."""
+    stack: list[tuple[Tree[Token], int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in _NESTING_RULES:
+            depth += 1
+            if depth > MAX_NESTING:
+                return node
+        stack.extend((c, depth) for c in reversed(node.children) if isinstance(c, Tree))
+    return None
+
+
+def _guard(text: str, locate: Locate) -> Diagnostic | None:
+    if len(text) > MAX_CONDITION_LENGTH:
+        return Diagnostic.make(
+            "MC401",
+            locate(0, len(text)),
+            f"condition is {len(text)} characters long; the limit is {MAX_CONDITION_LENGTH}",
+            "split it into several rules, or use `keywords:` for long word lists",
+        )
+    if not text.strip():
+        return Diagnostic.make(
+            "MC401",
+            locate(0, len(text)),
+            "empty condition",
+            'write a condition such as `description contains "security"`, or `true`',
+        )
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:
+        at = surrogate.start()
+        return Diagnostic.make(
+            "MC401",
+            locate(at, at + 1),
+            f"lone surrogate U+{ord(text[at]):04X} is not a character",
+            "the text is not valid Unicode; write the intended character itself",
+        )
+    return None
+
+
+def parse_condition(text: str, locate: Locate) -> tuple[Expr | None, list[Diagnostic]]:
+    """Parse, type-check and fold the condition ``text`` (a ``when:`` value).
+
+    ``locate(start, end)`` maps a half-open range of character offsets in ``text`` to a file
+    :class:`~modec.diagnostics.Span`; every node of the result and every diagnostic is located
+    through it, with offsets inside ``[0, len(text)]``. Returns the folded expression and its
+    warnings (MC407), or None and at least one error. Never raises on any ``text``.
+
+    >>> def locate(start: int, end: int) -> Span:
+    ...     return Span(file="m.yaml", line=7, column=11 + start, end_line=7,
+    ...                 end_column=11 + end)
+    >>> expr, diags = parse_condition(
+    ...     'tags contains "hotfix" or (title matches /^fix/i and complexity <= simple)',
+    ...     locate)
+    >>> from modec.grammar.printer import format_expr
+    >>> format_expr(expr)
+    'tags contains "hotfix" or title matches /^fix/i and complexity <= 2'
+    >>> expr.span.column, expr.span.end_column, diags
+    (11, 85, [])
+    >>> expr, diags = parse_condition('title contains 5', locate)
+    >>> expr, diags[0].code, diags[0].span.column, diags[0].message
+    (None, 'MC401', 26, 'unexpected `5`; expected a string, `any(` or `all(`')
+    """
+    problem = _guard(text, locate)
+    if problem is not None:
+        return None, [problem]
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as error:
+        return None, [_syntax_error(text, error, locate)]
+    deep = _too_deep(tree)
+    if deep is not None:
+        return None, [
+            Diagnostic.make(
+                "MC401",
+                locate(deep.meta.start_pos, deep.meta.end_pos),
+                f"condition is nested too deeply (more than {MAX_NESTING} levels of "
+                "`and`, `or` and `not`)",
+                "flatten it, or split it into several rules",
+            )
+        ]
+    builder = ToIR(locate)
+    expr: Expr | None = builder.transform(tree)
+    diagnostics = builder.diagnostics
+    if expr is None or has_errors(diagnostics):
+        return None, sort_diagnostics(diagnostics)
+    folded, warnings = fold(expr)
+    return folded, sort_diagnostics([*diagnostics, *warnings])
