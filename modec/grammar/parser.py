@@ -13,6 +13,7 @@ The pipeline of :func:`parse_condition`:
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib.resources
 import re
@@ -125,7 +126,22 @@ def _shown(text: str) -> str:
         return f"U+{ord(text):04X}" + (f" ({name.lower()})" if name else "")
     if len(text) > 30:
         text = text[:29] + "…"
-    return f"`{text}`"
+    return "`" + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text) + "`"
+
+
+def _token_hint(token: Token, expected: set[str]) -> str | None:
+    """A likely fix for an unexpected token: a keyword's case, a misspelled operator, quotes."""
+    text = str(token)
+    if token.type == "NAME":
+        if text.lower() in _KEYWORDS and text.lower() != text:
+            return f"keywords are lowercase: `{text.lower()}`"
+        words = [TERMINAL_WORDS[t].strip("`(") for t in expected if t in _OPERATORS[:6]]
+        close = difflib.get_close_matches(text, words, n=1, cutoff=0.7)
+        if close:
+            return f"did you mean `{close[0]}`?"
+    if token.type in ("NUMBER", "TRUE", "FALSE") and "STRING" in expected:
+        return f'text is written in quotes: "{text}"'
+    return None
 
 
 def _accepts(error: UnexpectedInput, fallback: Iterable[str]) -> set[str]:
@@ -147,12 +163,11 @@ def _syntax_error(text: str, error: UnexpectedInput, locate: Locate) -> Diagnost
         span = locate(start, max(end, start))
         found = _shown(str(token))
         if token.type == "STRING":
-            found = f"the string {found}"
+            found = f"string {found}"
         elif token.type == "REGEX":
-            found = f"the regular expression {found}"
-        elif token.type == "NAME" and str(token).lower() in _KEYWORDS:
-            hint = f"keywords are lowercase: `{str(token).lower()}`"
+            found = f"regular expression {found}"
         expected = _accepts(error, error.expected)
+        hint = _token_hint(token, expected)
     elif isinstance(error, UnexpectedCharacters):
         start = min(error.pos_in_stream or 0, len(text))
         span = locate(start, min(start + 1, len(text)))
