@@ -88,6 +88,7 @@ from modec.diagnostics import ModecError, SessionNotActiveError
 
 __all__ = [
     "BIND_ACTIONS",
+    "SUPPORTED_DIALECTS",
     "Action",
     "ArtifactRow",
     "Base",
@@ -380,9 +381,9 @@ _BINDING_CHANGES: Final = ("mode_file", "mode_hash", "validation_status", "bound
 
 @dataclass(frozen=True, slots=True)
 class _Statements:
-    """The store's statements, built once per dialect: executing a prebuilt statement with
-    parameters reuses its memoized cache key and compiled form, which halves the cost of a
-    bind compared with building the statement on every call."""
+    """The store's hot statements, built once per dialect. Executing a prebuilt statement with
+    parameters reuses its memoized cache key and compiled form; building the statements on
+    every call made a SQLite bind take 3.5 times as long."""
 
     status_share: Executable  # the session's status, FOR SHARE on PostgreSQL
     status_exclusive: Executable  # FOR NO KEY UPDATE on PostgreSQL
@@ -751,7 +752,7 @@ class SessionBindingStore:
     # ------------------------------------------------------------------ sessions
 
     def create_session(
-        self, session_id: str | None = None, project_root: str | os.PathLike[str] = "."
+        self, session_id: str | None, project_root: str | os.PathLike[str]
     ) -> SessionRecord:
         """Create an active session and return it.
 
