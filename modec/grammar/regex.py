@@ -166,6 +166,11 @@ def regex_problem(pattern: str, flags: str = "") -> RegexProblem | None:
                 "`and not`, or use a plain quantifier",
             )
         hint = next((h for marker, h in _RE2_HINTS if marker in pattern), None)
+        if hint is None and "too large" in reason:
+            hint = (
+                "counted repetitions multiply (`\\pL{1000}` is a thousand copies of every "
+                "letter); use `+`, `*` or smaller counts"
+            )
         return RegexProblem("MC404", f"invalid regular expression: {reason}", hint)
     return None
 

@@ -214,8 +214,12 @@ class ToIR(Transformer[Token, Any]):
             value = float(raw)
             ok = math.isfinite(value)
         else:
-            digits = raw.lstrip("-").lstrip("0")
-            ok = len(digits) <= 19 and -_INT_LIMIT <= (value := int(raw)) < _INT_LIMIT
+            # Leading zeros go first: int() refuses strings of more than 4300 digits.
+            digits = raw.lstrip("-").lstrip("0") or "0"
+            ok = len(digits) <= 19
+            if ok:
+                value = -int(digits) if raw.startswith("-") else int(digits)
+                ok = -_INT_LIMIT <= value < _INT_LIMIT
         if ok:
             return value
         self._report(

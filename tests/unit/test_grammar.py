@@ -152,6 +152,8 @@ def test_in_lists() -> None:
         ("false", False),
         ("9223372036854775807", 2**63 - 1),
         ("-9223372036854775808", -(2**63)),
+        ("-" + "0" * 5000 + "7", -7),  # leading zeros do not count against int()'s limit
+        ("0" * 5000, 0),
     ],
 )
 def test_metadata_takes_any_literal(literal: str, value: object) -> None:
@@ -371,6 +373,8 @@ def test_empty_and_blank_conditions() -> None:
         ('text mentions any("a", "")', [("MC402", 23, 25)]),
         ("metadata.x == 99999999999999999999", [("MC402", 14, 34)]),
         ("metadata.x == 1e999", [("MC402", 14, 19)]),
+        ("metadata.x == 9223372036854775808", [("MC402", 14, 33)]),
+        ("metadata.x == " + "1" * 5000, [("MC402", 14, 5014)]),
     ],
 )
 def test_type_errors(text: str, expected: list[tuple[str, int, int]]) -> None:
