@@ -1,0 +1,223 @@
+"""Artifacts: canonical bytes, the mode hash, and a checksum verified on load.
+
+``mode_hash`` is ``sha256:`` of :func:`canonical_ir`: the resolved IR with every span, source
+path and file hash left out, rules in their final row order (so only order that changes
+routing changes the hash), sorted keys, fixed separators, and integral floats written as
+ints. Comments, key order, quoting and indentation therefore never change it; any change of
+meaning (a keyword, an order-relevant rule position, a specialist, a setting) does.
+
+An :class:`Artifact` is what a compiled mode ships as. Its bytes are a fixed header (magic,
+format, payload length, sha256 of the payload) followed by the canonical JSON payload;
+:meth:`Artifact.from_bytes` refuses anything truncated, altered or of another format with
+:class:`CorruptArtifactError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from modec.compiler.ir import (
+    ModeConfiguration,
+    ModeFile,
+    ModeMetadata,
+    Role,
+    SourceRef,
+)
+from modec.compiler.table import DecisionTable, default_specialist, fallback_rule, ordered_rules
+from modec.diagnostics import ModecError
+
+__all__ = [
+    "ARTIFACT_FORMAT",
+    "MAGIC",
+    "Artifact",
+    "CorruptArtifactError",
+    "build_artifact",
+    "canonical_ir",
+    "canonical_json",
+    "mode_hash",
+]
+
+#: Version of the artifact layout; an artifact of another format is refused, not guessed at.
+ARTIFACT_FORMAT: Final = 1
+#: First bytes of every artifact (PNG-style: a high byte, CR LF and ^Z catch text-mode damage).
+MAGIC: Final = b"\x89MDC\r\n\x1a\n"
+_HEADER: Final = struct.Struct(">8sIQ32s")  # magic, format, payload length, sha256(payload)
+
+#: Fields that say where something came from, not what it means.
+_PROVENANCE: Final = frozenset(
+    {
+        "span",
+        "name_span",
+        "required_specialist_span",
+        "secondary_review_spans",
+        "default_specialist_span",
+        "specialist_spans",
+        "implicit",
+    }
+)
+#: Per-model fields left out of the canonical IR.
+_OMIT: Final[dict[type[BaseModel], frozenset[str]]] = {
+    ModeMetadata: frozenset({"extends"}),  # resolved: the merged content is what counts
+}
+
+
+class CorruptArtifactError(ModecError):
+    """Bytes that are not an intact artifact of this format (truncated, altered, foreign)."""
+
+    suggestion = "recompile the mode file (`modec compile`); stores evict and rebuild bad entries"
+
+
+def _canon(value: Any) -> Any:
+    """JSON-ready value: models without provenance fields, tuples as lists, int-valued floats
+    as ints."""
+    if isinstance(value, BaseModel):
+        omit = _OMIT.get(type(value), frozenset())
+        return {
+            name: _canon(getattr(value, name))
+            for name in type(value).model_fields
+            if name not in _PROVENANCE and name not in omit
+        }
+    if isinstance(value, dict):
+        return {str(k): _canon(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canon(v) for v in value]
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"cannot canonicalise a {type(value).__name__}")
+
+
+def canonical_json(doc: Any) -> bytes:
+    """Sorted keys, ``(",", ":")`` separators, UTF-8 without ASCII escapes."""
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def canonical_ir(mode: ModeFile) -> bytes:
+    """The canonical bytes of a resolved mode's meaning (what :func:`mode_hash` hashes)."""
+    fallback = fallback_rule(mode)
+    doc = {
+        "ir": 1,
+        "metadata": _canon(mode.metadata),
+        "configuration": _canon(mode.configuration),
+        "roles": {name: _canon(role) for name, role in mode.roles.items()},
+        "rules": [_canon(rule) for rule in ordered_rules(mode.rules)],
+        "fallback": _canon(fallback) if fallback is not None else None,
+        "default_specialist": default_specialist(mode),
+        "validation": _canon(mode.validation) if mode.validation is not None else None,
+        "tests": [_canon(t) for t in mode.tests],
+    }
+    return canonical_json(doc)
+
+
+def mode_hash(mode: ModeFile) -> str:
+    """``sha256:<hex>`` of :func:`canonical_ir`."""
+    return "sha256:" + hashlib.sha256(canonical_ir(mode)).hexdigest()
+
+
+class Artifact(BaseModel):
+    """A compiled mode: everything a router and a runtime need, nothing from the YAML."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: int = ARTIFACT_FORMAT
+    compiler_version: str
+    mode_hash: str
+    name: str | None = None
+    sources: tuple[SourceRef, ...]
+    roles: dict[str, Role]
+    configuration: ModeConfiguration
+    table: DecisionTable
+
+    def payload(self) -> bytes:
+        """The canonical JSON of the artifact (what the checksum covers)."""
+        return canonical_json(self.model_dump(mode="json"))
+
+    def to_bytes(self) -> bytes:
+        """Header (magic, format, length, sha256) followed by the canonical payload."""
+        body = self.payload()
+        return _HEADER.pack(MAGIC, self.format, len(body), hashlib.sha256(body).digest()) + body
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Artifact:
+        """Verify magic, format, length and checksum, then decode; else CorruptArtifactError."""
+        data = bytes(data)
+        if len(data) < _HEADER.size:
+            if not MAGIC.startswith(data[: len(MAGIC)]):
+                raise CorruptArtifactError("not a modec artifact: bad magic bytes")
+            raise CorruptArtifactError(
+                f"artifact is truncated: {len(data)} bytes, shorter than its "
+                f"{_HEADER.size}-byte header"
+            )
+        magic, fmt, length, digest = _HEADER.unpack_from(data)
+        if magic != MAGIC:
+            raise CorruptArtifactError(
+                "not a modec artifact: bad magic bytes (is this a mode file? compile it first)"
+            )
+        if fmt != ARTIFACT_FORMAT:
+            raise CorruptArtifactError(
+                f"artifact format {fmt} is not supported: this modec reads format "
+                f"{ARTIFACT_FORMAT}"
+            )
+        body = data[_HEADER.size :]
+        if len(body) < length:
+            raise CorruptArtifactError(
+                f"artifact is truncated: payload has {len(body)} of {length} bytes"
+            )
+        if len(body) > length:
+            raise CorruptArtifactError(
+                f"artifact has {len(body) - length} unexpected trailing bytes"
+            )
+        if hashlib.sha256(body).digest() != digest:
+            raise CorruptArtifactError("artifact checksum mismatch: the payload was altered")
+        try:
+            doc = json.loads(body.decode("utf-8", "surrogatepass"))
+            if not isinstance(doc, dict) or doc.get("format") != fmt:
+                raise CorruptArtifactError("artifact payload does not match its header format")
+            return cls.model_validate(doc)
+        except (UnicodeDecodeError, json.JSONDecodeError, ValidationError) as exc:
+            raise CorruptArtifactError(f"artifact payload cannot be decoded: {exc}") from exc
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write the bytes atomically (temporary file, then ``os.replace``)."""
+        target = Path(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(self.to_bytes())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> Artifact:
+        """Read and verify an artifact file."""
+        return cls.from_bytes(Path(path).read_bytes())
+
+
+def build_artifact(mode: ModeFile, table: DecisionTable) -> Artifact:
+    """The artifact of a resolved mode and its table (the compiler's ``artifact`` stage)."""
+    import modec  # late: the package's __init__ imports the compiler
+
+    return Artifact(
+        format=ARTIFACT_FORMAT,
+        compiler_version=modec.__version__,
+        mode_hash=mode_hash(mode),
+        name=mode.metadata.name,
+        sources=mode.sources,
+        roles=mode.roles,
+        configuration=mode.configuration,
+        table=table,
+    )
