@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m modec.demo
+	$(MODEC) lint modes/ --strict
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -44,7 +44,7 @@ from modec.compiler.source import LoadResult, YNode, load_path
 from modec.diagnostics import Diagnostic, Span
 from modec.grammar import parse_condition
 
-__all__ = ["BuildResult", "build_mode", "bundled_mode_path", "bundled_mode_names"]
+__all__ = ["BuildResult", "build_mode", "bundled_mode_names", "bundled_mode_path"]
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -442,9 +442,8 @@ def _build_rule(ctx: _Ctx, name: str, knode: YNode, node: YNode) -> Rule | None:
                     ctx.error("MC104", value.span, f"{what} must be between -4 and 4")
                 else:
                     kw[key] = number
-        elif key == "parallel_execution":
-            if (flag := _bool(ctx, value, what)) is not None:
-                kw[key] = flag
+        elif key == "parallel_execution" and (flag := _bool(ctx, value, what)) is not None:
+            kw[key] = flag
 
     span = node.span if node.kind == "map" else knode.span
     condition: Expr | None = None
@@ -516,8 +515,8 @@ def _build_rule(ctx: _Ctx, name: str, knode: YNode, node: YNode) -> Rule | None:
         name=name,
         name_span=knode.span,
         condition=condition,
-        source=source,  # type: ignore[arg-type]
-        match=match,  # type: ignore[arg-type]
+        source=source,
+        match=match,
         extras=extras,
         **kw,
     )
@@ -536,12 +535,15 @@ def _build_validation(ctx: _Ctx, node: YNode) -> ValidationRules | None:
             names = _names(ctx, value, what)
             if names is not None:
                 kw[key] = tuple(n for n, _ in names)
+                if key == "required_roles":
+                    kw["required_role_spans"] = tuple(s for _, s in names)
         elif key in ("minimum_specialist_count", "maximum_specialist_count"):
             number = _int(ctx, value, what)
             if number is not None and number < 0:
                 ctx.error("MC104", value.span, f"{what} must not be negative")
             elif number is not None:
                 kw[key] = number
+                kw.setdefault("bound_spans", {})[key] = value.span
         else:
             ctx.error("MC103", knode.span, f"unknown key {key!r} in validation_rules is ignored",
                       hint="known keys: required_roles, optional_roles, "
@@ -759,7 +761,8 @@ def _load_layer(
             ctx.error("MC107", span, "extends cycle: " + " -> ".join(names),
                       hint="remove one of the extends entries in this chain")
             continue
-        display = name if bundled_mode_path(name) == target else str(target)
+        display = (name if bundled_mode_path(name) == target
+                   else str(Path(loaded.source.path).parent / name))
         parent_loaded = loader(target, display)
         if parent_loaded.source is not None:
             sources[parent_loaded.source.path] = parent_loaded.source.text
@@ -830,8 +833,9 @@ def build_mode(
     """Build the resolved IR of a loaded file; ``extends`` resolves next to ``file_path``.
 
     The result's ``mode`` is None when any error was found (every error is in
-    ``diagnostics``, which excludes the loader's own); warnings accompany a built mode. ``sources`` maps each display path
-    read (the file and everything it extends) to its text, for rendering snippets.
+    ``diagnostics``, which excludes the loader's own); warnings accompany a built mode.
+    ``sources`` maps each display path read (the file and everything it extends) to its
+    text, for rendering snippets.
     """
     ctx = _Ctx()
     sources: dict[str, str] = {}

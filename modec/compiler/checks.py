@@ -87,19 +87,23 @@ def check_validation_rules(mode: ModeFile) -> Iterable[Diagnostic]:
     rules = mode.validation
     if rules is None:
         return
-    for name in rules.required_roles:
+    spans = rules.required_role_spans
+    for i, name in enumerate(rules.required_roles):
         if name not in mode.roles:
             hint = did_you_mean(name, mode.roles) or f"define a top-level `{name}:` role"
-            yield Diagnostic.make("MC202", rules.span, f"required role {name!r} is missing",
-                                  hint=hint)
+            yield Diagnostic.make("MC202", spans[i] if i < len(spans) else rules.span,
+                                  f"required role {name!r} is missing", hint=hint)
     count = len(mode.specialist_roles)
     lo, hi = rules.minimum_specialist_count, rules.maximum_specialist_count
+    bounds = rules.bound_spans
     if lo is not None and count < lo:
-        yield Diagnostic.make("MC203", rules.span,
-                              f"{count} specialist(s) listed, fewer than the minimum {lo}")
+        yield Diagnostic.make("MC203", bounds.get("minimum_specialist_count", rules.span),
+                              f"{count} specialist(s) listed, fewer than the minimum {lo}",
+                              hint="list more roles in task_orchestrator.specialist_roles")
     if hi is not None and count > hi:
-        yield Diagnostic.make("MC203", rules.span,
-                              f"{count} specialist(s) listed, more than the maximum {hi}")
+        yield Diagnostic.make("MC203", bounds.get("maximum_specialist_count", rules.span),
+                              f"{count} specialist(s) listed, more than the maximum {hi}",
+                              hint="remove roles from task_orchestrator.specialist_roles")
 
 
 def check_rule_targets(mode: ModeFile) -> Iterable[Diagnostic]:

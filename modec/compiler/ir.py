@@ -260,9 +260,12 @@ class Rule(Node):
 
 class ValidationRules(Node):
     required_roles: tuple[str, ...] = ()
+    required_role_spans: tuple[Span, ...] = ()
     optional_roles: tuple[str, ...] = ()
     minimum_specialist_count: int | None = None
     maximum_specialist_count: int | None = None
+    #: Where each count bound was written, keyed by the key name.
+    bound_spans: dict[str, Span] = Field(default_factory=dict)
 
 
 class TaskSpec(Node):

@@ -1,0 +1,102 @@
+"""`modec lint` and `modec schema`: exit codes, formats, and robustness."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from modec.cli import app
+from tests.conftest import CASES
+
+runner = CliRunner()
+MODES = Path(__file__).resolve().parents[2] / "modec" / "modes"
+CLEAN = 'task_orchestrator:\n  role_definition: "x"\n'
+
+
+def lint(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["lint", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def test_bundled_modes_lint_clean_in_strict_mode() -> None:
+    code, out = lint(str(MODES), "--strict")
+    assert code == 0, out
+    assert "checked 5 file(s): 5 clean" in out
+
+
+def test_errors_exit_one_with_rustc_style_snippet() -> None:
+    code, out = lint(str(CASES / "mc206_unknown_specialist.yaml"))
+    assert code == 1
+    assert "error[MC206]" in out
+    assert f"--> {CASES / 'mc206_unknown_specialist.yaml'}:" in out
+    assert "^^^^^^^^^^^" in out
+    assert "did you mean 'implementer'?" in out
+
+
+def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
+    f = tmp_path / "w.yaml"
+    f.write_text(CLEAN + "  specialist_roles:\n    tester: t\n")
+    assert lint(str(f))[0] == 0
+    assert lint(str(f), "--strict")[0] == 1
+
+
+def test_usage_error_exits_two() -> None:
+    result = runner.invoke(app, ["lint", "--format", "xml", "x.yaml"])
+    assert result.exit_code == 2
+
+
+def test_json_format_is_machine_readable() -> None:
+    code, out = lint(str(CASES / "mc304_duplicate_keyword.yaml"), "--format", "json")
+    doc = json.loads(out)
+    assert code == 0  # a duplicate keyword is a warning
+    assert [d["code"] for d in doc["diagnostics"]] == ["MC304"]
+    span = doc["diagnostics"][0]["span"]
+    assert (span["line"], span["column"]) == (18, 9)
+
+
+def test_sarif_format_is_2_1_0() -> None:
+    code, out = lint(str(CASES / "many_errors.yaml"), "--format", "sarif")
+    doc = json.loads(out)
+    assert code == 1
+    assert doc["version"] == "2.1.0"
+    run = doc["runs"][0]
+    rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert rule_ids == sorted(set(rule_ids))
+    for result in run["results"]:
+        assert rule_ids[result["ruleIndex"]] == result["ruleId"]
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1 and region["startColumn"] >= 1
+
+
+def test_cap_says_and_n_more() -> None:
+    code, out = lint(str(CASES), "--max-diagnostics", "3")
+    assert code == 1
+    assert "… and " in out and " more" in out
+
+
+def test_missing_path_is_a_diagnostic_not_a_traceback(tmp_path: Path) -> None:
+    code, out = lint(str(tmp_path / "absent.yaml"))
+    assert code == 1
+    assert "error[MC001]" in out
+
+
+@pytest.mark.parametrize("data", [b"\x00\xff\xfe" * 1000, b"\xef\xbb\xbf" + b"[" * 50_000,
+                                  b"a: &a [*a]\n", b"- - - -\n" * 1000])
+def test_hostile_bytes_give_diagnostics(tmp_path: Path, data: bytes) -> None:
+    f = tmp_path / "hostile.yaml"
+    f.write_bytes(data)
+    code, out = lint(str(f))
+    assert code == 1
+    assert "error[MC" in out
+
+
+def test_schema_is_json_schema() -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    assert doc["$schema"].endswith("2020-12/schema")
+    assert doc["required"] == ["task_orchestrator"]
