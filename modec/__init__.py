@@ -1,5 +1,60 @@
-"""modec, the mode compiler: mode files in, explainable routing decision tables out."""
+"""modec, the mode compiler: mode files in, explainable routing decision tables out.
+
+The public surface::
+
+    from modec import compile_mode, load_router, Task
+
+    artifact = compile_mode("modes/development_mode.yaml")   # InvalidModeError on errors
+    router = load_router(artifact)
+    decision = router.route(Task(title="fix: crash", description="segfault on start"))
+    decision.task_type, decision.specialist
+
+Names are imported lazily, so ``import modec`` stays cheap for the command line.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from modec.compiler.artifact import Artifact, CorruptArtifactError
+    from modec.compiler.pipeline import compile_mode
+    from modec.diagnostics import (
+        Diagnostic,
+        InvalidModeError,
+        ModecError,
+        ModeFileNotFoundError,
+        SessionNotActiveError,
+    )
+    from modec.runtime.lifecycle import AsyncModeRuntime, ModeRuntime
+    from modec.runtime.router import AmbiguousRouteError, Decision, Router, Task, load_router
+
+_EXPORTS: dict[str, str] = {
+    "compile_mode": "modec.compiler.pipeline",
+    "Artifact": "modec.compiler.artifact",
+    "CorruptArtifactError": "modec.compiler.artifact",
+    "load_router": "modec.runtime.router",
+    "Router": "modec.runtime.router",
+    "Task": "modec.runtime.router",
+    "Decision": "modec.runtime.router",
+    "AmbiguousRouteError": "modec.runtime.router",
+    "ModeRuntime": "modec.runtime.lifecycle",
+    "AsyncModeRuntime": "modec.runtime.lifecycle",
+    "Diagnostic": "modec.diagnostics",
+    "ModecError": "modec.diagnostics",
+    "InvalidModeError": "modec.diagnostics",
+    "ModeFileNotFoundError": "modec.diagnostics",
+    "SessionNotActiveError": "modec.diagnostics",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modec' has no attribute {name!r}")
+    return getattr(import_module(module), name)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from modec.compiler.artifact import Artifact
     from modec.compiler.table import DecisionTable
 
-__all__ = ["STAGES", "Compilation", "Stage", "compile_path", "compile_text", "run"]
+__all__ = ["STAGES", "Compilation", "Stage", "compile_mode", "compile_path", "compile_text", "run"]
 
 
 @dataclass
@@ -136,3 +136,15 @@ def compile_text(text: str | bytes, path: str = "<string>", until: str = "artifa
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     file_path = (base_dir or Path.cwd()) / Path(path).name
     return run(Compilation(path=path, file_path=file_path, data=data), until)
+
+
+def compile_mode(path: str | Path) -> Artifact:
+    """Compile the mode file at ``path`` into an artifact.
+
+    Raises :class:`~modec.diagnostics.InvalidModeError` carrying every diagnostic when the
+    file has errors (a missing file is the MC001 diagnostic inside it).
+    """
+    c = compile_path(path)
+    c.raise_for_errors()
+    assert c.artifact is not None
+    return c.artifact
