@@ -115,6 +115,19 @@ def schema(
         out.write_text(text + "\n", encoding="utf-8")
 
 
+# --------------------------------------------------------------------------- compiler commands
+# (compile, route, test, table: owned by the compiler work)
+
+# --------------------------------------------------------------------------- runtime commands
+# (init, modes, session ...: owned by the runtime work)
+
+# --------------------------------------------------------------------------- analysis commands
+# (diff, and `test --coverage`: owned by the analysis work)
+
+# --------------------------------------------------------------------------- server commands
+# (serve: owned by the MCP work)
+
+
 def main() -> None:
     """Console entry point."""
     try:
