@@ -15,6 +15,14 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(MODEC) lint modes/ --strict
+	$(MODEC) compile modes/
+	$(MODEC) test modes/
+	$(MODEC) table modes/development_mode.yaml
+	$(MODEC) route --mode modes/default_roles.yaml "Audit the payment service for a vulnerability" --explain
+	$(MODEC) route --mode modes/development_mode.yaml --title "fix(parser): crash on empty input" --complexity simple "segfault when the file is empty" --explain
+	$(MODEC) route --mode modes/research_mode.yaml "Check the citations in chapter two" --explain
+	$(MODEC) route --mode modes/documentation_mode.yaml "Write a getting started tutorial" --explain
+	$(MODEC) route --mode modes/security_review_mode.yaml "Triage the CVE in our lockfile; an API key leaked" --explain
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -6,18 +6,30 @@ too with ``--strict``), 2 usage.
 
 from __future__ import annotations
 
+import html
 import json
 import sys
+import time
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape as rich_escape
+from rich.table import Table as RichTable
 
 from modec import __version__
+from modec.compiler.artifact import Artifact, CorruptArtifactError
+from modec.compiler.ir import TaskSpec, TestExample
 from modec.compiler.pipeline import Compilation, compile_path
 from modec.compiler.schema import mode_file_schema
+from modec.compiler.table import DecisionTable
 from modec.diagnostics import Diagnostic, Severity, render_json, render_sarif, render_text
+from modec.grammar import format_expr
+from modec.runtime.router import AmbiguousRouteError, Decision, Router, Task, load_router
 
 __all__ = ["app", "main"]
 
@@ -117,6 +129,316 @@ def schema(
 
 # --------------------------------------------------------------------------- compiler commands
 # (compile, route, test, table: owned by the compiler work)
+
+_ARTIFACT_SUFFIX = ".modec"
+
+
+def _print_diagnostics(c: Compilation) -> None:
+    if c.diagnostics:
+        typer.echo(render_text(c.diagnostics, c.sources), err=True)
+
+
+def _load_mode_router(mode: Path) -> Router:
+    """A router from a mode file (compiled now) or a compiled artifact; exits 1 on problems."""
+    if mode.suffix not in _MODE_SUFFIXES:
+        try:
+            return load_router(Artifact.from_bytes(mode.read_bytes()))
+        except OSError as exc:
+            typer.echo(f"error: cannot read {mode}: {exc.strerror}", err=True)
+            raise typer.Exit(1) from exc
+        except CorruptArtifactError as exc:
+            typer.echo(f"error: {mode}: {exc.message}", err=True)
+            typer.echo(f"  = help: {exc.suggestion or 'recompile it with `modec compile`'}",
+                       err=True)
+            raise typer.Exit(1) from exc
+    c = compile_path(mode, display=str(mode))
+    if not c.ok:
+        _print_diagnostics(c)
+        raise typer.Exit(1)
+    assert c.artifact is not None
+    return load_router(c.artifact)
+
+
+@app.command("compile")
+def compile_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Mode files or directories.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Artifact file (one input) or directory (several)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
+) -> None:
+    """Compile mode files into artifacts: prints file, mode hash, rows and time."""
+    files = collect_mode_files(paths)
+    if out is not None and len(files) > 1 and not out.is_dir():
+        typer.echo("error: --out must be an existing directory when compiling several files",
+                   err=True)
+        raise typer.Exit(2)
+    failed = False
+    for i, f in enumerate(files, 1):
+        start = time.perf_counter()
+        c = compile_path(f, display=str(f))
+        elapsed = time.perf_counter() - start
+        _print_diagnostics(c)
+        written: Path | None = None
+        if c.ok and c.artifact is not None and out is not None:
+            target = out / (f.stem + _ARTIFACT_SUFFIX) if out.is_dir() else out
+            written = c.artifact.write(target)
+        failed |= not c.ok
+        rows = len(c.table.rows) if c.table is not None else 0
+        if as_json:
+            typer.echo(json.dumps({
+                "file": str(f), "ok": c.ok,
+                "mode_hash": c.artifact.mode_hash if c.artifact else None,
+                "rows": rows, "seconds": round(elapsed, 6),
+                "artifact": str(written) if written else None,
+                "errors": sum(d.is_error for d in c.diagnostics),
+                "warnings": sum(not d.is_error for d in c.diagnostics),
+                "stages": {k: round(v, 6) for k, v in c.timings.items()},
+            }))
+        else:
+            progress = f"[{i}/{len(files)}] " if len(files) > 1 else ""
+            if c.ok and c.artifact is not None:
+                dest = f" -> {written}" if written else ""
+                typer.echo(f"{progress}{f}: {c.artifact.mode_hash} {rows} rows "
+                           f"in {elapsed * 1000:.1f} ms{dest}")
+            else:
+                typer.echo(f"{progress}{f}: failed", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _scalar(text: str) -> str | int | float | bool:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, str | int | float | bool) else text
+
+
+def _task_from_options(
+    text: str | None, title: str | None, tags: list[str] | None, complexity: str | None,
+    metadata: list[str] | None,
+) -> Task:
+    meta: dict[str, Any] = {}
+    for item in metadata or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--metadata")
+        meta[key] = _scalar(value)
+    level: int | str | None = None
+    if complexity is not None:
+        level = int(complexity) if complexity.isdigit() else complexity
+    try:
+        return Task(title=title or "", description=text or "", tags=tuple(tags or ()),
+                    complexity=level, metadata=meta)
+    except ValidationError as exc:
+        raise typer.BadParameter(_validation_message(exc)) from exc
+
+
+def _validation_message(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'task'}: {e['msg']}"
+                     for e in exc.errors())
+
+
+def _emit_decision(router: Router, task: Task, explain: bool, as_json: bool) -> None:
+    if explain:
+        explanation = router.explain(task)
+        typer.echo(json.dumps(explanation.to_dict(), ensure_ascii=False) if as_json
+                   else explanation.render())
+        return
+    decision = router.route(task)
+    if as_json:
+        typer.echo(json.dumps(decision.to_dict(evidence=True), ensure_ascii=False))
+    else:
+        review = ", ".join(decision.secondary_review) or "-"
+        typer.echo(f"{decision.task_type} -> {decision.specialist} "
+                   f"(complexity {decision.complexity}, review {review})")
+
+
+@app.command()
+def route(
+    mode: Annotated[Path, typer.Option("--mode", "-m", help="Mode file or compiled artifact.")],
+    text: Annotated[str | None, typer.Argument(help="The task description.")] = None,
+    title: Annotated[str | None, typer.Option(help="The task title.")] = None,
+    tags: Annotated[list[str] | None, typer.Option("--tags", "--tag", help="A tag (repeat).")
+                    ] = None,
+    complexity: Annotated[str | None, typer.Option(help="1-5 or trivial..very_complex.")] = None,
+    metadata: Annotated[list[str] | None, typer.Option(help="KEY=VALUE (repeat).")] = None,
+    explain: Annotated[bool, typer.Option(help="Show every row: fired or not, and why.")
+                       ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", "-i", help="JSON lines of tasks ('-' = stdin).")
+    ] = None,
+) -> None:
+    """Route one task (or a batch from --input) through a mode and print the decision."""
+    router = _load_mode_router(mode)
+    if input_file is None:
+        task = _task_from_options(text, title, tags, complexity, metadata)
+        try:
+            _emit_decision(router, task, explain, as_json)
+        except AmbiguousRouteError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(1) from exc
+        return
+    stream = sys.stdin if str(input_file) == "-" else None
+    bad = 0
+    try:
+        handle = stream or input_file.open(encoding="utf-8", errors="strict")
+    except OSError as exc:
+        typer.echo(f"error: cannot read {input_file}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from exc
+    with handle:
+        try:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    raw = json.loads(line)
+                    task = Task(description=raw) if isinstance(raw, str) else Task.model_validate(
+                        raw)
+                    _emit_decision(router, task, explain, as_json=True)
+                except (ValueError, AmbiguousRouteError) as exc:
+                    bad += 1
+                    reason = (_validation_message(exc) if isinstance(exc, ValidationError)
+                              else str(exc))
+                    typer.echo(json.dumps({"line": number, "error": reason}), err=True)
+        except UnicodeDecodeError as exc:
+            typer.echo(f"error: {input_file} is not UTF-8 text ({exc.reason})", err=True)
+            raise typer.Exit(1) from exc
+    if bad:
+        raise typer.Exit(1)
+
+
+def _task_of(spec: TaskSpec) -> Task:
+    return Task(title=spec.title, description=spec.description, tags=spec.tags,
+                complexity=spec.complexity, metadata=dict(spec.metadata))
+
+
+@dataclass
+class ExampleResult:
+    """One `tests:` example run through its mode's router."""
+
+    example: TestExample
+    decision: Decision | None
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        d, e = self.decision, self.example
+        return (d is not None and (e.expect_type is None or d.task_type == e.expect_type)
+                and (e.expect_specialist is None or d.specialist == e.expect_specialist))
+
+
+def run_examples(c: Compilation) -> list[ExampleResult]:
+    """Route every `tests:` example of a compiled mode."""
+    assert c.mode is not None and c.artifact is not None
+    router = load_router(c.artifact)
+    results = []
+    for example in c.mode.tests:
+        try:
+            results.append(ExampleResult(example, router.route(_task_of(example.task))))
+        except AmbiguousRouteError as exc:
+            results.append(ExampleResult(example, None, exc.message))
+    return results
+
+
+@app.command("test")
+def test_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Mode files or directories.")],
+) -> None:
+    """Run the `tests:` examples of mode files; failures show expected, got and the trace."""
+    passed = failed = 0
+    for f in collect_mode_files(paths):
+        c = compile_path(f, display=str(f))
+        if not c.ok:
+            _print_diagnostics(c)
+            typer.echo(f"{f}: does not compile", err=True)
+            failed += 1
+            continue
+        assert c.artifact is not None
+        router = load_router(c.artifact)
+        for result in run_examples(c):
+            ex = result.example
+            where = f"{ex.span.file}:{ex.span.line}"
+            if result.passed:
+                passed += 1
+                continue
+            failed += 1
+            typer.echo(f"FAIL {where}")
+            want = f"type {ex.expect_type or '*'}, specialist {ex.expect_specialist or '*'}"
+            if result.decision is None:
+                typer.echo(f"  expected {want}\n  got error: {result.error}")
+                continue
+            d = result.decision
+            typer.echo(f"  expected {want}\n  got      type {d.task_type}, specialist "
+                       f"{d.specialist}")
+            trace = router.explain(_task_of(ex.task)).render()
+            typer.echo("  " + trace.replace("\n", "\n  "))
+    typer.echo(f"{passed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+class TableFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    html = "html"
+    json = "json"
+
+
+def _table_rows(table: DecisionTable) -> list[list[str]]:
+    rows = []
+    for i, row in enumerate(table.rows, 1):
+        rows.append([str(i), row.name, format_expr(row.condition), row.specialist or "-",
+                     ", ".join(row.secondary_review) or "-", f"{row.complexity_boost:+d}",
+                     str(row.priority), row.source])
+    fb = table.fallback
+    rows.append(["*", fb.name, "(no row fired)", fb.specialist or "-",
+                 ", ".join(fb.secondary_review) or "-", f"{fb.complexity_boost:+d}", "-",
+                 fb.source or "-"])
+    return rows
+
+
+_TABLE_HEADER = ["#", "task type", "condition", "specialist", "review", "boost", "priority",
+                 "source"]
+
+
+@app.command()
+def table(
+    mode: Annotated[Path, typer.Argument(help="Mode file or compiled artifact.")],
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")
+                   ] = TableFormat.text,
+) -> None:
+    """Show the compiled decision table: rows in final order, then the fallback."""
+    router = _load_mode_router(mode)
+    dt = router.table
+    rows = _table_rows(dt)
+    if fmt is TableFormat.json:
+        typer.echo(json.dumps(dt.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    elif fmt is TableFormat.markdown:
+        esc = [[cell.replace("|", "\\|") for cell in r] for r in rows]
+        typer.echo("| " + " | ".join(_TABLE_HEADER) + " |")
+        typer.echo("|" + "---|" * len(_TABLE_HEADER))
+        for r in esc:
+            typer.echo("| " + " | ".join(r) + " |")
+    elif fmt is TableFormat.html:
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in _TABLE_HEADER)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+                       for r in rows)
+        typer.echo(f'<table class="modec-table"><thead><tr>{head}</tr></thead>'
+                   f"<tbody>{body}</tbody></table>")
+    else:
+        console = Console(highlight=False, soft_wrap=False,
+                          width=None if sys.stdout.isatty() else 200)
+        grid = RichTable(title=f"{mode}  {router.mode_hash}  (hit policy {dt.hit_policy}, "
+                         f"default specialist {dt.default_specialist})")
+        for h in _TABLE_HEADER:
+            grid.add_column(h, overflow="fold")
+        for r in rows:
+            grid.add_row(*(rich_escape(c) for c in r))
+        console.print(grid)
 
 # --------------------------------------------------------------------------- runtime commands
 # (init, modes, session ...: owned by the runtime work)
