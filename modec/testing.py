@@ -60,6 +60,9 @@ __all__ = [
     "builtin_rules",
     "classic_classify",
     "conditions",
+    "evaluate",
+    "make_mode",
+    "make_rule",
     "mode_documents",
     "modes",
     "reference_route",
@@ -399,6 +402,68 @@ def builtin_rules(span: Span = _SPAN, implicit: bool = True) -> Iterator[Rule]:
 
 
 _SPECIALISTS: Final = ("implementer", "architect", "reviewer", "tester", "debugger")
+
+
+def make_rule(name: str, condition: Expr | str | Sequence[str] | None = None, *,
+              line: int = 1, **fields: Any) -> Rule:
+    """A resolved rule for hand-built IR.
+
+    ``condition`` is an expression, a ``when:`` text (parsed by the grammar), a keyword list
+    (``contains any`` on ``description``), or None (the builtin condition for a builtin type,
+    the fallback for ``general_tasks``).
+    """
+    from modec.grammar import parse_condition
+
+    span = Span.point("mode.yaml", line, 3)
+    source = fields.pop("source", None)
+    if isinstance(condition, str):
+        expr, diagnostics = parse_condition(condition, lambda start, end: span)
+        if expr is None:
+            raise ValueError(f"bad condition {condition!r}: {diagnostics}")
+        return Rule(span=span, name=name, name_span=span, condition=expr,
+                    source=source or "when", **fields)
+    if condition is None:
+        if name in BUILTIN_KEYWORDS:
+            return Rule(span=span, name=name, name_span=span, source=source or "builtin",
+                        condition=TextMatch(span=span, field="description", op="contains",
+                                            quantifier="any", values=BUILTIN_KEYWORDS[name]),
+                        **fields)
+        return Rule(span=span, name=name, name_span=span, condition=None,
+                    source=source or "fallback", **fields)
+    if not isinstance(condition, And | Or | Not | Const | TextMatch | RegexMatch | Compare
+                      | InList):
+        condition = TextMatch(span=span, field=fields.pop("field", "description"),
+                              op="mentions" if fields.pop("match", None) == "word"
+                              else "contains",
+                              quantifier="any", values=tuple(condition))
+        return Rule(span=span, name=name, name_span=span, condition=condition,
+                    source=source or "keywords", **fields)
+    return Rule(span=span, name=name, name_span=span, condition=condition,
+                source=source or "when", **fields)
+
+
+def make_mode(rules: Sequence[Rule] = (), *, specialists: Sequence[str] = ("implementer",),
+              defined: Sequence[str] | None = None, implicit_builtins: bool = True,
+              **configuration: Any) -> ModeFile:
+    """Resolved IR of a mode for tests: an orchestrator listing ``specialists`` (defined as
+    roles unless ``defined`` says which), the ``rules``, and the builtin types the rules do
+    not name added as implicit rules (as the builder does)."""
+    from modec.compiler.ir import ModeConfiguration, ModeMetadata, Role
+
+    span = Span.point("mode.yaml", 1, 1)
+    orch = Role(span=span, name="task_orchestrator", name_span=span, role_definition="o",
+                specialist_roles={n: f"does {n}" for n in specialists})
+    roles = {"task_orchestrator": orch}
+    for name in specialists if defined is None else defined:
+        roles[name] = Role(span=span, name=name, name_span=span, role_definition=name)
+    all_rules = list(rules)
+    if implicit_builtins and configuration.get("builtin_task_types", True):
+        named = {r.name for r in all_rules}
+        all_rules.extend(r for r in builtin_rules(Span.point("mode.yaml", 1, 1))
+                         if r.name not in named)
+    return ModeFile(span=span, path="mode.yaml", sources=(), metadata=ModeMetadata(span=span),
+                    configuration=ModeConfiguration(span=span, **configuration), roles=roles,
+                    rules=tuple(all_rules))
 
 
 @st.composite

@@ -48,7 +48,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from itertools import pairwise
 from operator import itemgetter
 from pathlib import Path
@@ -73,6 +72,7 @@ from modec.compiler.ir import (
 )
 from modec.compiler.table import SCANNED_FIELDS, DecisionTable, FallbackRow, Row
 from modec.diagnostics import ModecError
+from modec.grammar import CompiledRegex, compile_regex, format_expr
 
 __all__ = [
     "AmbiguousRouteError",
@@ -361,11 +361,9 @@ class Explanation:
 # --------------------------------------------------------------------------- semantics
 
 
-@cache
-def compile_pattern(pattern: str, flags: str = "") -> Any:
-    """The RE2 regexp for ``matches /pattern/flags`` (flags a subset of ``ims``)."""
-    prefix = f"(?{''.join(sorted(set(flags)))})" if flags else ""
-    return re2.compile(prefix + pattern)
+def compile_pattern(pattern: str, flags: str = "") -> CompiledRegex:
+    """The RE2 regexp for ``matches /pattern/flags`` (the grammar's cached compiler)."""
+    return compile_regex(pattern, flags)
 
 
 def _isword(ch: str) -> bool:
@@ -950,7 +948,7 @@ class Router:
                 self._outcomes[i].name for i in fired_rows), t, self)
         taken = set(decision.matches)
         rows = tuple(
-            RowTrace(row.name, _format(row.condition), row.source, fired,
+            RowTrace(row.name, format_expr(row.condition), row.source, fired,
                      fired and row.name in taken, tuple(atoms))
             for row, fired, atoms in traces
         )
@@ -1118,7 +1116,7 @@ def _trace(expr: Expr, task: Task, complexity: int, atoms: list[AtomTrace]) -> b
         results = [_trace(o, task, complexity, atoms) for o in expr.operands]
         return any(results)
     result, evidence, note = _atom_result(expr, task, complexity)
-    atoms.append(AtomTrace(_format(expr), result, tuple(evidence), note))
+    atoms.append(AtomTrace(format_expr(expr), result, tuple(evidence), note))
     return result
 
 
@@ -1142,43 +1140,6 @@ def _positive_evidence(expr: Expr, task: Task, complexity: int, out: list[Eviden
     if result:
         out.extend(evidence)
     return result
-
-
-def _quote(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return repr(value)
-
-
-def _format(expr: Expr) -> str:
-    """A readable rendering of a condition (the grammar's own syntax)."""
-    if isinstance(expr, Const):
-        return "true" if expr.value else "false"
-    if isinstance(expr, Not):
-        return f"not {_group(expr.operand)}"
-    if isinstance(expr, And):
-        return " and ".join(_group(o) for o in expr.operands)
-    if isinstance(expr, Or):
-        return " or ".join(_group(o) for o in expr.operands)
-    if isinstance(expr, TextMatch):
-        values = ", ".join(_quote(v) for v in expr.values)
-        if expr.quantifier == "one":
-            return f"{expr.field} {expr.op} {values}"
-        return f"{expr.field} {expr.op} {expr.quantifier}({values})"
-    if isinstance(expr, RegexMatch):
-        return f"{expr.field} matches /{expr.pattern}/{expr.flags}"
-    if isinstance(expr, Compare):
-        return f"{expr.field} {expr.op} {_quote(expr.value)}"
-    if isinstance(expr, InList):
-        return f"{expr.field} in [{', '.join(_quote(v) for v in expr.values)}]"
-    raise TypeError(type(expr).__name__)
-
-
-def _group(expr: Expr) -> str:
-    text = _format(expr)
-    return f"({text})" if isinstance(expr, And | Or) else text
 
 
 # --------------------------------------------------------------------------- loading
