@@ -133,6 +133,12 @@ class _Lines:
         line = bisect.bisect_right(self.starts, index)
         return line, index - self.starts[line - 1] + 1
 
+    def point(self, index: int) -> Span:
+        """The character at ``index`` (a whole CRLF), or an empty span at the end of text."""
+        index = min(max(index, 0), len(self.text))
+        width = 2 if self.text.startswith("\r\n", index) else 1
+        return self.span(index, min(index + width, len(self.text)))
+
     def span(self, start: int, end: int) -> Span:
         line, column = self.position(start)
         end = min(max(start, end), len(self.text))
@@ -289,8 +295,8 @@ def _decode(data: bytes, path: str) -> tuple[str, Diagnostic | None]:
     lossy = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
     def at(char_index: int, message: str, hint: str) -> tuple[str, Diagnostic]:
-        line, column = _Lines(path, lossy).position(char_index)
-        return lossy, Diagnostic.make("MC003", Span.point(path, line, column), message, hint)
+        span = _Lines(path, lossy).point(char_index)
+        return lossy, Diagnostic.make("MC003", span, message, hint)
 
     save_hint = "save the file as UTF-8 text"
     for bom, name in _FOREIGN_BOMS:
@@ -370,8 +376,7 @@ class _Composer:
         return self.lines.span(start, end)
 
     def point(self, index: int) -> Span:
-        line, column = self.lines.position(index)
-        return Span.point(self.lines.path, line, column)
+        return self.lines.point(index)
 
     def report(self, code: str, span: Span, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic.make(code, span, message, hint))
