@@ -31,7 +31,7 @@ def fires(condition: str, task: TaskInput) -> bool:
     expected = reference_route(mode, task)[0] == "x_tasks"
     table = build_table(mode)
     for scanner in ("re2", "aho"):
-        router = Router(table, scanner=scanner)  # type: ignore[arg-type]
+        router = Router(table, scanner=scanner)
         assert (router.route(task).task_type == "x_tasks") == expected, scanner
         assert router.explain(task).rows[0].fired == expected, scanner
     return expected
