@@ -50,7 +50,24 @@ _EXPORTS: dict[str, str] = {
     "SessionNotActiveError": "modec.diagnostics",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "AmbiguousRouteError",
+    "Artifact",
+    "AsyncModeRuntime",
+    "CorruptArtifactError",
+    "Decision",
+    "Diagnostic",
+    "InvalidModeError",
+    "ModeFileNotFoundError",
+    "ModeRuntime",
+    "ModecError",
+    "Router",
+    "SessionNotActiveError",
+    "Task",
+    "__version__",
+    "compile_mode",
+    "load_router",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -17,3 +17,11 @@ def test_readme_code_table_matches_codes() -> None:
 
 def test_quickstart_is_two_commands() -> None:
     assert "make demo" in README and "make test" in README
+
+
+def test_public_surface_resolves() -> None:
+    import modec
+
+    missing = [name for name in modec.__all__ if name != "__version__"
+               and not hasattr(modec, name)]
+    assert missing == []
