@@ -90,6 +90,7 @@ _SCALAR_TAGS: Final = frozenset({TAG_STR, TAG_INT, TAG_FLOAT, TAG_BOOL, TAG_NULL
 _NOT_PRINTABLE: Final = re.compile(
     "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 # Line breaks exactly as str.splitlines() sees them.
 _LINE_BREAK: Final = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _BREAKS: Final = "\r\n\x85\u2028\u2029"  # YAML line breaks
@@ -371,6 +372,7 @@ class _Composer:
         self.aliases = 0
         self.nodes = 0
         self.parser = _LOADER(text)
+        self.parsed_to = 0
 
     def span(self, start: int, end: int) -> Span:
         return self.lines.span(start, end)
@@ -382,21 +384,20 @@ class _Composer:
         self.diagnostics.append(Diagnostic.make(code, span, message, hint))
 
     def compose(self) -> tuple[YNode | None, list[Diagnostic]]:
-        parser = self.parser
         root: YNode | None = None
         try:
-            parser.get_event()  # stream start
-            if parser.check_event(events.StreamEndEvent):
+            self.next_event()  # stream start
+            if isinstance(self.peek_event(), events.StreamEndEvent):
                 self.report("MC006", self.point(0),
                             "file has no YAML content (empty or only comments)",
                             "a mode file needs at least a `task_orchestrator` role")
                 return None, self.diagnostics
-            parser.get_event()  # document start
-            root = self.document(parser)
-            parser.get_event()  # document end
-            if not parser.check_event(events.StreamEndEvent):
-                second = parser.peek_event()
-                self.report("MC008", self.point(_start(second) if second else 0),
+            self.next_event()  # document start
+            root = self.document()
+            self.next_event()  # document end
+            second = self.peek_event()
+            if not isinstance(second, events.StreamEndEvent):
+                self.report("MC008", self.point(_start(second)),
                             "a mode file holds one YAML document; this starts another",
                             "remove the `---` line and what follows, or split the file")
         except _Abort as stop:
@@ -409,7 +410,7 @@ class _Composer:
             self.report("MC004", self.point(0), f"YAML error: {error}")
             root = None
         finally:
-            parser.dispose()
+            self.parser.dispose()
         if root is not None and root.kind != "map":
             what = {"seq": "a sequence", "scalar": "a scalar"}[root.kind]
             if root.kind == "scalar" and root.value is None:
@@ -418,6 +419,28 @@ class _Composer:
                         "a mode file is a mapping of keys such as `task_orchestrator:`")
             root = None
         return root, self.diagnostics
+
+    def next_event(self) -> events.Event:
+        event = self._parse(self.parser.get_event)
+        self.parsed_to = _end(event)
+        return event
+
+    def peek_event(self) -> events.Event:
+        return self._parse(self.parser.peek_event)
+
+    def _parse(self, step: Callable[[], events.Event | None]) -> events.Event:
+        try:
+            event = step()
+        except (ValueError, OverflowError) as error:
+            # PyYAML's pure-Python scanner lets chr() fail on escapes such as "\UFFFFFFFF".
+            raise _Abort(Diagnostic.make(
+                "MC004", self.point(self.parsed_to), f"YAML syntax error: {error}",
+                "the text after this point is not valid YAML (an out-of-range escape?)"),
+            ) from error
+        if event is None:  # pragma: no cover - get_event after the stream ended
+            raise _Abort(Diagnostic.make("MC004", self.point(self.parsed_to),
+                                         "YAML syntax error: unexpected end of the stream"))
+        return event
 
     def syntax_error(self, error: yaml.MarkedYAMLError) -> Diagnostic:
         mark = error.problem_mark or error.context_mark
@@ -433,10 +456,10 @@ class _Composer:
 
     # ------------------------------------------------------------------ the event loop
 
-    def document(self, parser: yaml.SafeLoader | yaml.CSafeLoader) -> YNode:
+    def document(self) -> YNode:
         stack: list[_Frame] = []
         while True:
-            event = parser.get_event()
+            event = self.next_event()
             built: _Built
             if isinstance(event, events.ScalarEvent):
                 is_key = bool(stack) and stack[-1].kind == "map" and len(stack[-1].parts) % 2 == 0
@@ -475,6 +498,11 @@ class _Composer:
         self.define(event.anchor, start)
         raw: str = event.value
         style = event.style or None
+        if style == '"' and _SURROGATE.search(raw):  # libyaml rejects these; PyYAML does not
+            raise _Abort(Diagnostic.make(
+                "MC004", self.span(start, end),
+                "YAML syntax error: a \\u escape makes a lone UTF-16 surrogate",
+                "write the character itself, or its \\U00XXXXXX code point"))
         tag = event.tag
         if tag is None or tag == "!":
             resolve = cast(_Resolve, self.parser.resolve)
@@ -790,7 +818,7 @@ class _ScalarSource:
                 self._tail = self.end - 1
             else:
                 found = _decode_plain(text, begin, self.end)
-        except (IndexError, ValueError):  # malformed slice: fall back to the whole content
+        except (IndexError, ValueError, OverflowError):  # a malformed slice: the whole content
             found = None
         if found is not None and found.text() != raw:
             found = None

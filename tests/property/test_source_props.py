@@ -4,6 +4,7 @@ with ``yaml.safe_load``, and ``locate`` points at the source character of every 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -46,6 +47,16 @@ DUMP_OPTIONS = st.fixed_dictionaries({
     "allow_unicode": st.booleans(),
     "explicit_start": st.booleans(),
 })
+
+
+@contextmanager
+def parsing_with(loader: type[yaml.SafeLoader]) -> Iterator[None]:
+    saved = source._LOADER
+    source._LOADER = loader
+    try:
+        yield
+    finally:
+        source._LOADER = saved
 
 
 def walk(node: YNode) -> Iterator[YNode]:
@@ -111,9 +122,11 @@ def test_arbitrary_bytes_never_raise(data: bytes) -> None:
     assert_all_inside(result, "fuzz.yaml")
 
 
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
-def test_arbitrary_text_never_raises(text: str) -> None:
-    result = load_bytes(text.encode("utf-8", "surrogatepass"), "t.yaml")
+@pytest.mark.parametrize("loader", LOADERS, ids=lambda c: c.__name__)
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
+def test_arbitrary_text_never_raises(loader: type[yaml.SafeLoader], text: str) -> None:
+    with parsing_with(loader):
+        result = load_bytes(text.encode("utf-8"), "t.yaml")
     assert_all_inside(result, "t.yaml")
 
 
@@ -123,12 +136,8 @@ def test_dumped_documents_load_like_safe_load_and_locate_exactly(
     loader: type[yaml.SafeLoader], doc: dict[str, Any], options: dict[str, Any]
 ) -> None:
     text = yaml.safe_dump(doc, **options)
-    saved = source._LOADER
-    source._LOADER = loader
-    try:
+    with parsing_with(loader):
         result = load_bytes(text.encode("utf-8"), "doc.yaml")
-    finally:
-        source._LOADER = saved
     assert result.ok, (text, result.diagnostics)
     assert result.root is not None and result.source is not None
     assert to_python(result.root) == yaml.load(text, Loader=loader)
@@ -138,16 +147,19 @@ def test_dumped_documents_load_like_safe_load_and_locate_exactly(
             assert_locates(node, result.source.text)
 
 
+@pytest.mark.parametrize("loader", LOADERS, ids=lambda c: c.__name__)
 @given(doc=documents(), options=DUMP_OPTIONS, cuts=st.lists(
     st.tuples(st.integers(0, 10_000), st.text(max_size=3)), max_size=4))
 def test_mutated_documents_never_raise(
-    doc: dict[str, Any], options: dict[str, Any], cuts: list[tuple[int, str]]
+    loader: type[yaml.SafeLoader], doc: dict[str, Any], options: dict[str, Any],
+    cuts: list[tuple[int, str]],
 ) -> None:
     text = yaml.safe_dump(doc, **options)
     for at, insert in cuts:
         at %= len(text) + 1
         text = text[:at] + insert + text[at + 1:]
-    result = load_bytes(text.encode("utf-8", "surrogatepass"), "m.yaml")
+    with parsing_with(loader):
+        result = load_bytes(text.encode("utf-8", "surrogatepass"), "m.yaml")
     assert_all_inside(result, "m.yaml")
     if result.root is not None and result.source is not None:
         for node in walk(result.root):

@@ -384,6 +384,13 @@ def test_mc004_message_carries_the_parser_problem() -> None:
     assert "mapping values are not allowed" in d.message
 
 
+@pytest.mark.parametrize("escape", ["\\uD800", "\\uDFFF", "\\UFFFFFFFF", "\\U00110000"])
+def test_mc004_out_of_range_escapes(escape: str) -> None:
+    result = load(f'a: 1\nb: "x{escape}"\n')
+    assert [(d.code, d.span.line) for d in result.diagnostics if d.span] == [("MC004", 2)]
+    assert result.root is None
+
+
 def test_mc004_undefined_alias_and_duplicate_anchor() -> None:
     assert found(load("a: *nope\n")) == [("MC004", 1, 4)]
     result = load("a: &x 1\nb: &x 2\nc: *x\n")
