@@ -19,9 +19,11 @@ True
 >>> span.line, span.column
 (2, 14)
 
-Parsing uses PyYAML's event stream (libyaml when available, identical results otherwise); the
-tree is composed here, iteratively, so that nesting depth, alias expansion and duplicate keys
-are bounded and reported instead of exhausting the stack or memory.
+Parsing uses PyYAML's event stream: libyaml through ``yaml.CSafeLoader`` when it is built in,
+else the pure-Python parser (which also rejects tabs inside plain scalars). The tree is
+composed here, without recursion, so that nesting depth, alias expansion and duplicate keys
+are bounded and reported instead of exhausting the stack or memory. Scalars are read with
+YAML 1.1 rules, as ``yaml.safe_load`` reads them (``yes`` is true, ``0x1F`` is 31).
 """
 
 from __future__ import annotations
@@ -46,6 +48,14 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "MAX_NODES",
+    "TAG_BOOL",
+    "TAG_FLOAT",
+    "TAG_INT",
+    "TAG_MAP",
+    "TAG_NULL",
+    "TAG_SEQ",
+    "TAG_STR",
+    "TAG_TIMESTAMP",
     "LoadResult",
     "SourceFile",
     "YNode",
@@ -283,10 +293,11 @@ def load_bytes(data: bytes, path: str) -> LoadResult:
 
 
 def _too_large(path: str, size: int) -> LoadResult:
-    shown = f"{size:,} bytes" if size > MAX_FILE_BYTES + 1 else "more"
+    # Reading stops one byte past the limit, so then the true size is unknown.
+    shown = f" ({size:,} bytes)" if size > MAX_FILE_BYTES + 1 else ""
     return LoadResult(None, None, [Diagnostic.make(
         "MC002", Span.point(path, 1, 1),
-        f"file is larger than the 1 MiB limit ({shown})",
+        f"file is larger than the 1 MiB ({MAX_FILE_BYTES:,}-byte) limit{shown}",
         "split the mode file, or use `extends` to share roles between smaller files",
     )])
 
@@ -518,8 +529,10 @@ class _Composer:
             try:
                 value = _construct(tag, raw)
             except ValueError:
-                self.report("MC009", span, f"{raw!r} cannot be read as !!{tag.removeprefix(_YAML)}",
-                            "remove the tag or fix the value")
+                self.report("MC009", span,
+                            f"{_quoted(raw)} cannot be read as !!{tag.removeprefix(_YAML)}",
+                            "remove the tag or fix the value" if event.tag else
+                            "quote the value to keep it as text")
         elif tag != _TAG_MERGE:
             self.report("MC009", span, f"unsupported YAML tag {_short_tag(tag)}",
                         "mode files use plain strings, numbers, booleans, lists and mappings")
@@ -624,7 +637,7 @@ class _Composer:
                 continue
             first = seen.get(key.raw)
             if first is not None:
-                self.report("MC005", key.span, f"duplicate key {key.raw!r}",
+                self.report("MC005", key.span, f"duplicate key {_quoted(key.raw)}",
                             f"first defined on line {first.span.line}; remove one of them")
                 continue
             seen[key.raw] = key
@@ -665,6 +678,10 @@ def _start(event: events.Event) -> int:
 
 def _end(event: events.Event) -> int:
     return event.end_mark.index if event.end_mark is not None else _start(event)
+
+
+def _quoted(raw: str, limit: int = 40) -> str:
+    return repr(raw if len(raw) <= limit else raw[: limit - 1] + "…")
 
 
 def _short_tag(tag: str) -> str:

@@ -540,6 +540,12 @@ def test_mc009_unsupported_tags_and_non_scalar_keys(text: str, where: tuple[int,
     assert not result.ok
 
 
+def test_mc009_an_int_too_long_for_python_is_a_diagnostic_with_a_short_message() -> None:
+    result = load("a: " + "9" * 5000 + "\n")
+    assert found(result) == [("MC009", 1, 4)]
+    assert len(result.diagnostics[0].message) < 80
+
+
 # --------------------------------------------------------------------------- locate
 
 
