@@ -199,17 +199,25 @@ class Decision:
     one row otherwise, none when the fallback decided.
     """
 
-    __slots__ = ("_o", "_router", "_task", "complexity", "matches")
+    __slots__ = ("_matches", "_o", "_router", "_task")
 
     def __init__(
-        self, outcome: _Outcome, complexity: int, matches: tuple[str, ...], task: Task,
-        router: Router,
+        self, outcome: _Outcome, task: Task, router: Router,
+        matches: tuple[str, ...] | None = None,
     ) -> None:
         self._o = outcome
-        self.complexity = complexity
-        self.matches = matches
         self._task = task
         self._router = router
+        self._matches = matches
+
+    @property
+    def matches(self) -> tuple[str, ...]:
+        return self._o.matches if self._matches is None else self._matches
+
+    @property
+    def complexity(self) -> int:
+        """The task's complexity (or the mode's default) plus the row's boost, within 1–5."""
+        return self._o.clamped[self._task.complexity or self._router._default_complexity]
 
     @property
     def task_type(self) -> str:
@@ -827,7 +835,7 @@ class Router:
             words[name] = verified
         complexity = task.complexity or self._default_complexity
         if not cand:
-            return Decision(self._fallback, self._fallback.clamped[complexity], (), task, self)
+            return Decision(self._fallback, task, self)
         context: _Context | None = None
         exact, programs, outcomes = self._exact, self._programs, self._outcomes
         policy = self.hit_policy
@@ -843,23 +851,22 @@ class Router:
                     continue
             if policy == "first":
                 o = outcomes[index]
-                return Decision(o, o.clamped[complexity], o.matches, task, self)
+                return Decision(o, task, self)
             if policy == "unique" and taken:
                 a, b = outcomes[taken[0]], outcomes[index]
                 raise AmbiguousRouteError(a.name, b.name, a.source or "?", b.source or "?")
             taken.append(index)
         if not taken:
-            return Decision(self._fallback, self._fallback.clamped[complexity], (), task, self)
+            return Decision(self._fallback, task, self)
         o = outcomes[taken[0]]
         matches = tuple(outcomes[i].name for i in taken)
-        return Decision(o, o.clamped[complexity], matches, task, self)
+        return Decision(o, task, self, matches)
 
     def _exact_route(self) -> Callable[[TaskLike], Decision]:
         """A specialised ``route`` for tables whose rows are all disjunctions of literals."""
         n = len(self._outcomes)
         # Index n stands for "no row": the fallback.
         outcomes = (*self._outcomes, self._fallback)
-        default = self._default_complexity
         router = self
         new_decision = Decision
         plain = Task
@@ -876,10 +883,9 @@ class Router:
             monotone = all(a <= b for a, b in pairwise(first_row))
             row_of = first_row.__getitem__
 
-            def route_description(task: TaskLike) -> Decision:
+            def route_description(task: Any) -> Decision:
                 if type(task) is not plain:
                     task = as_task(task)
-                assert isinstance(task, Task)
                 text = task.description
                 found = (folded(text.encode()) if text.isascii()
                          else lowered(text.lower().encode("utf-8", "surrogatepass")))
@@ -889,15 +895,13 @@ class Router:
                     o = outcomes[first_row[min(found)]]
                 else:
                     o = outcomes[min(map(row_of, found))]
-                return new_decision(o, o.clamped[task.complexity or default], o.matches, task,
-                                    router)
+                return new_decision(o, task, router)
 
             return route_description
 
-        def route_fields(task: TaskLike) -> Decision:
+        def route_fields(task: Any) -> Decision:
             if type(task) is not plain:
                 task = as_task(task)
-            assert isinstance(task, Task)
             best = n
             for name, find, first_row in scans:
                 found = find(_field_text(task, name))
@@ -905,9 +909,7 @@ class Router:
                     row = min(map(first_row.__getitem__, found))
                     if row < best:
                         best = row
-            o = outcomes[best]
-            return new_decision(o, o.clamped[task.complexity or default], o.matches, task,
-                                router)
+            return new_decision(outcomes[best], task, router)
 
         return route_fields
 
@@ -944,8 +946,7 @@ class Router:
             decision = self.route(t)
         except AmbiguousRouteError:
             o = self._outcomes[fired_rows[0]]
-            decision = Decision(o, o.clamped[complexity], tuple(
-                self._outcomes[i].name for i in fired_rows), t, self)
+            decision = Decision(o, t, self, tuple(self._outcomes[i].name for i in fired_rows))
         taken = set(decision.matches)
         rows = tuple(
             RowTrace(row.name, format_expr(row.condition), row.source, fired,

@@ -1,0 +1,75 @@
+"""Medians of repeated timed passes, interleaved so that every engine sees the same load."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Subject:
+    """One engine in one cell: what to call, on what, within how many seconds."""
+
+    fn: Callable[[Any], object]
+    inputs: Sequence[Any]
+    budget: float
+    batch: Sequence[Any] = ()
+    passes: int = 1
+
+
+def interleaved(subjects: Sequence[Subject], rounds: int = 9, min_rounds: int = 3
+                ) -> list[tuple[float, int]]:
+    """Median seconds per call of each subject, and how many distinct inputs it timed.
+
+    One call sizes each subject's work: a round runs as many whole passes over its inputs as
+    fit in ``budget / rounds``, or one pass over the longest prefix that fits (at least one
+    input). Rounds alternate between subjects, so a burst of background load hits them all
+    alike; slow subjects (one call longer than a round's share) run ``min_rounds`` rounds.
+    Garbage collection is paused while timing.
+    """
+    plans = []
+    for subject in subjects:
+        start = time.perf_counter()
+        subject.fn(subject.inputs[0])
+        per_item = max(time.perf_counter() - start, 1e-9)
+        share = subject.budget / rounds
+        if per_item * len(subject.inputs) <= share:
+            subject.batch = list(subject.inputs)
+            subject.passes = max(1, int(share / (per_item * len(subject.inputs))))
+        else:
+            subject.batch = list(subject.inputs[: max(1, int(share / per_item))])
+            subject.passes = 1
+        plans.append(rounds if per_item <= share else min_rounds)
+    samples: list[list[float]] = [[] for _ in subjects]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for round_index in range(rounds):
+            for index, subject in enumerate(subjects):
+                if round_index >= plans[index]:
+                    continue
+                fn, batch = subject.fn, subject.batch
+                t0 = time.perf_counter()
+                for _ in range(subject.passes):
+                    for item in batch:
+                        fn(item)
+                samples[index].append((time.perf_counter() - t0) / (subject.passes * len(batch)))
+    finally:
+        if enabled:
+            gc.enable()
+    return [(statistics.median(s), len(subject.batch)) for s, subject in zip(samples, subjects,
+                                                                                strict=True)]
+
+
+def once(fn: Callable[[], object], repeat: int = 5) -> float:
+    """Median seconds of ``fn()`` over ``repeat`` runs."""
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
