@@ -1,0 +1,234 @@
+"""What a session's bound mode means to an orchestrator, and a TTL cache of it per session.
+
+A :class:`ModeContext` is built once from a binding and its compiled artifact: the specialist
+roles (listed by ``task_orchestrator.specialist_roles``), the custom roles (other role
+definitions), the routing rules in row order, the configuration, the mode hash, and the
+router that routes the session's tasks. :class:`ModeContextCache` keeps one per session for a
+time to live (30 minutes by default, as in MCP Task Orchestrator) on an injectable clock; the
+runtime invalidates an entry whenever it binds, switches, resumes or terminates the session.
+
+The cache is per process: a binding changed by another process is seen when the entry
+expires or is invalidated here (``ModeRuntime.context(..., refresh=True)`` reads it at once).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Final
+
+from modec.compiler.artifact import Artifact
+from modec.runtime.router import Router
+from modec.runtime.sessions import BindingRecord, ValidationStatus
+
+__all__ = ["DEFAULT_TTL", "ModeContext", "ModeContextCache", "RoutingRule"]
+
+#: Seconds a cached context lives (30 minutes).
+DEFAULT_TTL: Final = 30 * 60.0
+_DEFAULT_MAX_ENTRIES: Final = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingRule:
+    """One row of the session's decision table, as an orchestrator sees it."""
+
+    task_type: str
+    required_specialist: str | None
+    secondary_review: tuple[str, ...] = ()
+    complexity_boost: int = 0
+    parallel_execution: bool | None = None
+    priority: int = 0
+    implicit: bool = False
+    fallback: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "required_specialist": self.required_specialist,
+            "secondary_review": list(self.secondary_review),
+            "complexity_boost": self.complexity_boost,
+            "parallel_execution": self.parallel_execution,
+            "priority": self.priority,
+            "implicit": self.implicit,
+            "fallback": self.fallback,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ModeContext:
+    """A session's bound mode, ready to route: immutable, cheap to share between threads."""
+
+    session_id: str
+    mode_file: str
+    mode_hash: str
+    validation_status: ValidationStatus
+    bound_at: datetime
+    name: str | None
+    specialist_roles: Mapping[str, str]
+    custom_roles: tuple[str, ...]
+    routing_rules: tuple[RoutingRule, ...]
+    configuration: Mapping[str, Any]
+    default_specialist: str | None
+    router: Router = field(repr=False, compare=False)
+
+    @classmethod
+    def build(cls, binding: BindingRecord, artifact: Artifact, router: Router) -> ModeContext:
+        """The context of ``binding``, whose mode hash ``artifact`` (and ``router``) carry."""
+        if artifact.mode_hash != binding.mode_hash or router.mode_hash != binding.mode_hash:
+            raise ValueError(
+                f"binding of {binding.session_id!r} is to {binding.mode_hash}, not to "
+                f"{artifact.mode_hash}"
+            )
+        orchestrator = artifact.roles.get("task_orchestrator")
+        listed = dict(orchestrator.specialist_roles) if orchestrator else {}
+        custom = tuple(n for n in artifact.roles if n != "task_orchestrator" and n not in listed)
+        table = artifact.table
+        rules = [
+            RoutingRule(
+                task_type=row.name,
+                required_specialist=row.specialist,
+                secondary_review=row.secondary_review,
+                complexity_boost=row.complexity_boost,
+                parallel_execution=row.parallel_execution,
+                priority=row.priority,
+                implicit=row.implicit,
+            )
+            for row in table.rows
+        ]
+        fb = table.fallback
+        rules.append(
+            RoutingRule(
+                task_type=fb.name,
+                required_specialist=fb.specialist,
+                secondary_review=fb.secondary_review,
+                complexity_boost=fb.complexity_boost,
+                parallel_execution=fb.parallel_execution,
+                fallback=True,
+            )
+        )
+        config = artifact.configuration.model_dump(
+            mode="json", exclude={"span", "default_specialist_span"}
+        )
+        return cls(
+            session_id=binding.session_id,
+            mode_file=binding.mode_file,
+            mode_hash=binding.mode_hash,
+            validation_status=binding.validation_status,
+            bound_at=binding.bound_at,
+            name=artifact.name,
+            specialist_roles=MappingProxyType(listed),
+            custom_roles=custom,
+            routing_rules=tuple(rules),
+            configuration=MappingProxyType(config),
+            default_specialist=table.default_specialist,
+            router=router,
+        )
+
+    @property
+    def specialist_count(self) -> int:
+        return len(self.specialist_roles)
+
+    @property
+    def degraded(self) -> bool:
+        """True when the session routes on its last good artifact (its mode file broke)."""
+        return self.validation_status is ValidationStatus.DEGRADED
+
+    def mode_info(self) -> dict[str, Any]:
+        """JSON-ready summary: mode_file, mode_hash, specialist_count, custom_roles,
+        routing_rules (task type → required specialist and review) and more."""
+        return {
+            "mode_file": self.mode_file,
+            "mode_hash": self.mode_hash,
+            "name": self.name,
+            "validation_status": self.validation_status.value,
+            "bound_at": self.bound_at.isoformat(),
+            "specialist_count": self.specialist_count,
+            "specialist_roles": list(self.specialist_roles),
+            "custom_roles": list(self.custom_roles),
+            "routing_rules": {r.task_type: r.to_dict() for r in self.routing_rules},
+            "default_specialist": self.default_specialist,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but the router, JSON-ready."""
+        info = self.mode_info()
+        info["session_id"] = self.session_id
+        info["specialist_roles"] = dict(self.specialist_roles)
+        info["configuration"] = dict(self.configuration)
+        return info
+
+
+@dataclass(slots=True)
+class _Entry:
+    context: ModeContext
+    expires: float
+
+
+class ModeContextCache:
+    """Session id → :class:`ModeContext`, each entry living ``ttl`` seconds on ``clock``.
+
+    ``clock`` is any monotonic seconds function (default :func:`time.monotonic`); tests pass a
+    fake one. At most ``max_entries`` sessions are kept (least recently used dropped first).
+    Thread-safe.
+
+    >>> now = [0.0]
+    >>> cache = ModeContextCache(ttl=10, clock=lambda: now[0])
+    >>> cache.get("s1") is None
+    True
+    """
+
+    def __init__(
+        self,
+        ttl: float = DEFAULT_TTL,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = _DEFAULT_MAX_ENTRIES,
+    ) -> None:
+        if ttl <= 0:
+            raise ValueError("ttl must be positive")
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.ttl = float(ttl)
+        self._clock = clock
+        self._max = max_entries
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session_id: str) -> ModeContext | None:
+        """The live context of the session, or ``None`` (an expired entry is dropped)."""
+        with self._lock:
+            entry = self._entries.get(session_id)
+            if entry is None:
+                return None
+            if self._clock() >= entry.expires:
+                del self._entries[session_id]
+                return None
+            self._entries.move_to_end(session_id)
+            return entry.context
+
+    def put(self, context: ModeContext) -> None:
+        """Cache ``context`` for its session for ``ttl`` seconds from now."""
+        with self._lock:
+            self._entries[context.session_id] = _Entry(context, self._clock() + self.ttl)
+            self._entries.move_to_end(context.session_id)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def invalidate(self, session_id: str) -> bool:
+        """Drop the session's entry; ``True`` if there was one."""
+        with self._lock:
+            return self._entries.pop(session_id, None) is not None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def __contains__(self, session_id: object) -> bool:
+        return isinstance(session_id, str) and self.get(session_id) is not None

@@ -1,0 +1,452 @@
+"""A project's ``.task_orchestrator/`` directory: layout, defaults, mode names, atomic writes.
+
+::
+
+    <project>/.task_orchestrator/
+        roles/        mode files; a mode is named by its path relative to this directory
+        backups/      session and mode backups (``session_mode_backup_<id>.yaml`` …)
+        cache/        the default diskcache directory of the artifact store
+        modec.db      the default SQLite database of sessions, bindings and history
+
+Mode names are confined to ``roles/``: :func:`resolve_mode` refuses absolute paths, ``..``
+and symlinks that resolve outside it with :class:`UnsafeModePathError`, then falls back to
+the modes bundled with modec by file name. Shells that take mode names from untrusted
+callers (the MCP server) rely on that.
+
+>>> layout = ProjectLayout(Path("/srv/app"))
+>>> str(layout.roles), str(layout.database)
+('/srv/app/.task_orchestrator/roles', '/srv/app/.task_orchestrator/modec.db')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, Final
+
+from modec.compiler.build import bundled_mode_names, bundled_mode_path
+from modec.diagnostics import ModecError, ModeFileNotFoundError
+
+__all__ = [
+    "BACKUPS_DIR",
+    "BACKUP_FORMAT",
+    "CACHE_DIR",
+    "DATABASE_FILE",
+    "DEFAULT_MODES",
+    "MODE_SUFFIXES",
+    "ORCHESTRATOR_DIR",
+    "ROLES_DIR",
+    "Backup",
+    "BackupError",
+    "ProjectLayout",
+    "ProjectType",
+    "ResolvedMode",
+    "UnsafeModePathError",
+    "backup_bytes",
+    "default_mode_name",
+    "detect_project_type",
+    "find_in",
+    "mode_names",
+    "read_backup",
+    "resolve_mode",
+    "safe_file_stem",
+    "target_in",
+    "write_atomic",
+]
+
+ORCHESTRATOR_DIR: Final = ".task_orchestrator"
+ROLES_DIR: Final = "roles"
+BACKUPS_DIR: Final = "backups"
+CACHE_DIR: Final = "cache"
+DATABASE_FILE: Final = "modec.db"
+MODE_SUFFIXES: Final = (".yaml", ".yml")
+
+_GITIGNORE: Final = b"# written by modec: local state, not for version control\nmodec.db*\ncache/\n"
+_DEVELOPMENT_MARKERS: Final = ("pyproject.toml", "package.json", "Cargo.toml")
+
+
+class UnsafeModePathError(ModeFileNotFoundError):
+    """A mode name that would leave the project's ``roles/`` directory (an absolute path,
+    ``..``, a symlink pointing outside). Nothing outside ``roles/`` is ever read for it."""
+
+    suggestion = (
+        "name mode files by their path relative to .task_orchestrator/roles/ "
+        "(for example `development_mode.yaml`), or by a bundled mode's name"
+    )
+
+
+class ProjectType(StrEnum):
+    DEVELOPMENT = "development"
+    DOCUMENTATION = "documentation"
+    DEFAULT = "default"
+
+
+#: The default mode of each project type (a bundled mode's file name).
+DEFAULT_MODES: Final[dict[ProjectType, str]] = {
+    ProjectType.DEVELOPMENT: "development_mode.yaml",
+    ProjectType.DOCUMENTATION: "documentation_mode.yaml",
+    ProjectType.DEFAULT: "default_roles.yaml",
+}
+
+
+def detect_project_type(root: str | os.PathLike[str]) -> ProjectType:
+    """``development`` if the root has pyproject.toml, package.json or Cargo.toml;
+    ``documentation`` if it has a README (any ``README*``) and none of those; else
+    ``default``."""
+    base = Path(root)
+    if any((base / marker).is_file() for marker in _DEVELOPMENT_MARKERS):
+        return ProjectType.DEVELOPMENT
+    try:
+        names = [entry.name for entry in os.scandir(base) if entry.is_file()]
+    except OSError:
+        names = []
+    if any(name.upper().startswith("README") for name in names):
+        return ProjectType.DOCUMENTATION
+    return ProjectType.DEFAULT
+
+
+def default_mode_name(root: str | os.PathLike[str]) -> str:
+    """The mode a new session of the project at ``root`` binds when none is named."""
+    return DEFAULT_MODES[detect_project_type(root)]
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes, *, exclusive: bool = False) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same directory.
+
+    Readers see the old content or the new, never a part. The data is flushed to disk before
+    it becomes visible. ``exclusive=True`` refuses to replace an existing file
+    (``FileExistsError``, nothing written), atomically too: the temporary file is hard-linked
+    into place instead of renamed over it.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        if exclusive:
+            os.link(tmp, target)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedMode:
+    """A mode name and the file it names: in ``roles/`` or, failing that, a bundled mode."""
+
+    name: str
+    path: Path
+    bundled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectLayout:
+    """The ``.task_orchestrator/`` paths of the project at ``root`` (nothing is created until
+    :meth:`ensure`)."""
+
+    root: Path
+
+    @classmethod
+    def at(cls, root: str | os.PathLike[str]) -> ProjectLayout:
+        """The layout of ``root``, made absolute."""
+        return cls(Path(root).expanduser().resolve())
+
+    @property
+    def base(self) -> Path:
+        return self.root / ORCHESTRATOR_DIR
+
+    @property
+    def roles(self) -> Path:
+        return self.base / ROLES_DIR
+
+    @property
+    def backups(self) -> Path:
+        return self.base / BACKUPS_DIR
+
+    @property
+    def cache(self) -> Path:
+        return self.base / CACHE_DIR
+
+    @property
+    def database(self) -> Path:
+        return self.base / DATABASE_FILE
+
+    def ensure(self) -> list[Path]:
+        """Create ``roles/`` and ``backups/`` and copy every bundled mode that ``roles/`` lacks
+        (never overwriting a file); return the files written. Idempotent, safe to race."""
+        written: list[Path] = []
+        for directory in (self.roles, self.backups):
+            directory.mkdir(parents=True, exist_ok=True)
+        ignore = self.base / ".gitignore"
+        if not ignore.exists() and self._write_new(ignore, _GITIGNORE):
+            written.append(ignore)
+        for name in bundled_mode_names():
+            target = self.roles / name
+            source = bundled_mode_path(name)
+            if source is None or target.exists() or target.is_symlink():
+                continue
+            if self._write_new(target, source.read_bytes()):
+                written.append(target)
+        return written
+
+    @staticmethod
+    def _write_new(path: Path, data: bytes) -> bool:
+        try:
+            write_atomic(path, data, exclusive=True)
+        except FileExistsError:
+            return False  # another process created it first
+        return True
+
+    def is_initialized(self) -> bool:
+        return self.roles.is_dir()
+
+    def mode_names(self) -> list[str]:
+        """See :func:`mode_names`."""
+        return mode_names(self.roles)
+
+    def resolve(self, name: str) -> ResolvedMode:
+        """See :func:`resolve_mode`."""
+        return resolve_mode(self.roles, name)
+
+
+def mode_names(roles_dir: str | os.PathLike[str]) -> list[str]:
+    """The mode files under ``roles_dir`` (``*.yaml``, ``*.yml``; hidden files and anything
+    reached through a symlink leaving the directory skipped), as sorted mode names."""
+    roles = Path(roles_dir)
+    if not roles.is_dir():
+        return []
+    real_roles = roles.resolve()
+    names: list[str] = []
+    for path in _walk(roles):
+        if path.suffix in MODE_SUFFIXES and path.resolve().is_relative_to(real_roles):
+            names.append(path.relative_to(roles).as_posix())
+    return sorted(names)
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(path)
+        elif entry.is_file():
+            yield path
+
+
+def _check_name(name: str) -> PurePosixPath:
+    if not isinstance(name, str) or not name.strip():
+        raise UnsafeModePathError(f"mode name {name!r} is empty")
+    if "\x00" in name:
+        raise UnsafeModePathError(f"mode name {name!r} contains a NUL character")
+    windows = PureWindowsPath(name)
+    posix = PurePosixPath(name.replace("\\", "/"))
+    if posix.is_absolute() or windows.is_absolute() or windows.drive:
+        raise UnsafeModePathError(
+            f"mode name {name!r} is an absolute path; mode files live in "
+            ".task_orchestrator/roles/"
+        )
+    if ".." in posix.parts:
+        raise UnsafeModePathError(f"mode name {name!r} leaves the roles directory ('..')")
+    if not posix.parts or posix.parts == (".",):
+        raise UnsafeModePathError(f"mode name {name!r} names no file")
+    return posix
+
+
+def _inside(directory: Path, relative: PurePosixPath, name: str) -> Path:
+    real_dir = directory.resolve()
+    real = directory.joinpath(*relative.parts).resolve()
+    if not real.is_relative_to(real_dir):
+        raise UnsafeModePathError(
+            f"{name!r} resolves to {real}, outside {real_dir}"
+        )
+    return real
+
+
+def _candidates(relative: PurePosixPath) -> list[PurePosixPath]:
+    if relative.suffix in MODE_SUFFIXES:
+        return [relative]
+    return [relative, relative.with_name(relative.name + ".yaml")]
+
+
+def find_in(directory: str | os.PathLike[str], name: str) -> tuple[str, Path] | None:
+    """``(normalized name, real path)`` of the file ``name`` names inside ``directory``
+    (tried as given, then with ``.yaml`` appended when it has no mode suffix), or ``None``.
+
+    Raises :class:`UnsafeModePathError` for an absolute path, a ``..`` component, or a name
+    whose real path (symlinks resolved) is outside ``directory``; nothing is read then.
+    """
+    base = Path(directory)
+    for candidate in _candidates(_check_name(name)):
+        real = _inside(base, candidate, name)
+        if real.is_file():
+            return candidate.as_posix(), real
+    return None
+
+
+def target_in(directory: str | os.PathLike[str], name: str) -> tuple[str, Path]:
+    """``(normalized name, real path)`` where a file named ``name`` is written inside
+    ``directory`` (``.yaml`` appended when it has no mode suffix), confined as
+    :func:`find_in`."""
+    relative = _candidates(_check_name(name))[-1]
+    return relative.as_posix(), _inside(Path(directory), relative, name)
+
+
+def resolve_mode(roles_dir: str | os.PathLike[str], name: str) -> ResolvedMode:
+    """The mode file that ``name`` names: in ``roles_dir`` (see :func:`find_in`), else the
+    bundled mode of that file name.
+
+    Raises :class:`UnsafeModePathError` (a :class:`~modec.diagnostics.ModeFileNotFoundError`)
+    for a name leaving ``roles_dir`` and :class:`~modec.diagnostics.ModeFileNotFoundError`
+    when no such mode exists. The returned path is the real path that was checked.
+    """
+    found = find_in(roles_dir, name)
+    if found is not None:
+        return ResolvedMode(found[0], found[1], bundled=False)
+    relative = _check_name(name)
+    if len(relative.parts) == 1:
+        for candidate in _candidates(relative):
+            bundled = bundled_mode_path(candidate.name)
+            if bundled is not None:
+                return ResolvedMode(candidate.name, bundled, bundled=True)
+    roles = Path(roles_dir)
+    available = sorted({*mode_names(roles), *bundled_mode_names()})
+    raise ModeFileNotFoundError(
+        f"no mode {name!r} in {roles} and no bundled mode of that name",
+        suggestion="available modes: " + ", ".join(available)
+        + " (run `modec init` to copy the bundled modes into the project)",
+    )
+
+
+# --------------------------------------------------------------------------- backups
+
+#: Version of the backup header.
+BACKUP_FORMAT: Final = 1
+_BACKUP_TITLE: Final = b"# modec mode backup: restore with `modec session restore NAME`\n"
+_BACKUP_META: Final = b"# backup_metadata: "
+_BACKUP_END: Final = b"# ---\n"
+_SAFE_STEM: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+
+
+class BackupError(ModecError):
+    """A backup file that cannot be read, written or restored."""
+
+    suggestion = "run `modec session backups` to list the backups that can be restored"
+
+
+def safe_file_stem(text: str) -> str:
+    """``text`` if it is a safe file name stem, else a stable digest of it (for session ids
+    in backup file names)."""
+    if _SAFE_STEM.fullmatch(text) and not text.endswith("."):
+        return text
+    return "id-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+@dataclass(frozen=True, slots=True)
+class Backup:
+    """A backup in ``backups/``: a copy of a mode file (``content``, absent when the file
+    could not be read at backup time) with the session binding it was taken for.
+
+    On disk it is the mode file itself behind three comment lines, the second holding this
+    metadata as one line of JSON: a backup stays a valid mode file (``modec lint`` reads
+    it), and reading the metadata back needs no YAML parser.
+    """
+
+    path: Path
+    created_at: datetime
+    reason: str
+    mode_file: str
+    mode_hash: str | None = None
+    session_id: str | None = None
+    validation_status: str | None = None
+    content_sha256: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def has_content(self) -> bool:
+        return self.content_sha256 is not None
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "format": BACKUP_FORMAT,
+            "created_at": self.created_at.isoformat(),
+            "backup_reason": self.reason,
+            "mode_file": self.mode_file,
+            "mode_hash": self.mode_hash,
+            "session_id": self.session_id,
+            "validation_status": self.validation_status,
+            "content_sha256": self.content_sha256,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "path": str(self.path), **self.metadata()}
+
+
+def backup_bytes(backup: Backup, content: bytes | None) -> bytes:
+    """The file bytes of ``backup`` with the mode file ``content`` (its sha256 must match)."""
+    expected = None if content is None else hashlib.sha256(content).hexdigest()
+    if expected != backup.content_sha256:
+        raise ValueError("backup content does not match its recorded sha256")
+    meta = json.dumps(backup.metadata(), sort_keys=True, ensure_ascii=True).encode("ascii")
+    return _BACKUP_TITLE + _BACKUP_META + meta + b"\n" + _BACKUP_END + (content or b"")
+
+
+def read_backup(path: str | os.PathLike[str]) -> tuple[Backup, bytes | None]:
+    """The backup at ``path`` and its mode file content (verified against its sha256).
+
+    Raises :class:`BackupError` for a file that is not an intact modec backup.
+    """
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise BackupError(f"cannot read backup {file}: {exc.strerror or exc}") from exc
+    lines = data.split(b"\n", 3)
+    if len(lines) < 4 or lines[0] + b"\n" != _BACKUP_TITLE or not lines[1].startswith(
+        _BACKUP_META
+    ) or lines[2] + b"\n" != _BACKUP_END:
+        raise BackupError(f"{file} is not a modec backup (its header is missing or altered)")
+    try:
+        meta = json.loads(lines[1][len(_BACKUP_META):])
+        if not isinstance(meta, dict) or meta.get("format") != BACKUP_FORMAT:
+            raise ValueError(f"unsupported backup format {meta.get('format')!r}")
+        backup = Backup(
+            path=file,
+            created_at=datetime.fromisoformat(meta["created_at"]).astimezone(UTC),
+            reason=str(meta["backup_reason"]),
+            mode_file=str(meta["mode_file"]),
+            mode_hash=_optional(meta.get("mode_hash")),
+            session_id=_optional(meta.get("session_id")),
+            validation_status=_optional(meta.get("validation_status")),
+            content_sha256=_optional(meta.get("content_sha256")),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BackupError(f"{file} has unreadable backup metadata: {exc}") from exc
+    body = lines[3]
+    if backup.content_sha256 is None:
+        return backup, None
+    if hashlib.sha256(body).hexdigest() != backup.content_sha256:
+        raise BackupError(f"{file} is damaged: its mode file content does not match its checksum")
+    return backup, body
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,426 @@
+"""Compiled artifacts by mode hash: an in-process LRU, a diskcache, the SQL table, the compiler.
+
+:meth:`ArtifactStore.get` looks a mode hash up tier by tier and fills every tier it passed on
+the way back:
+
+1. **memory**: a small LRU of decoded :class:`~modec.compiler.artifact.Artifact` objects;
+2. **disk**: a ``diskcache.Cache`` directory shared by the processes of one machine, key
+   ``(ARTIFACT_FORMAT, mode_hash)``, value the artifact's bytes (never a pickle);
+3. **SQL**: the ``compiled_artifacts`` table of the session database, shared between
+   machines (through :class:`~modec.runtime.sessions.SessionBindingStore`);
+4. **source**: recompiling the mode file, accepted only if it still compiles to that hash.
+
+Every entry read from the disk or SQL tier is verified (magic, format, length, checksum, and
+that it is the artifact of the hash asked for). A corrupt or stale entry is evicted, logged
+and treated as a miss: it is rebuilt from the next tier, never returned.
+
+:meth:`ArtifactStore.compile` compiles a mode file and stores the result; it skips the
+compiler when the file and every file it extends are byte for byte those of an earlier
+compilation by this compiler version (the *source index*, kept in memory and on disk).
+
+>>> from modec.compiler.build import bundled_mode_path
+>>> store = ArtifactStore()                      # memory only: no disk, no SQL
+>>> artifact = store.compile(bundled_mode_path("default_roles.yaml"))
+>>> store.get(artifact.mode_hash) is artifact
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import diskcache
+
+import modec
+from modec.compiler.artifact import ARTIFACT_FORMAT, Artifact, CorruptArtifactError
+from modec.compiler.build import bundled_mode_path
+from modec.compiler.pipeline import compile_path
+from modec.diagnostics import InvalidModeError, ModecError
+from modec.runtime.sessions import SessionBindingStore
+
+__all__ = ["ArtifactNotFoundError", "ArtifactStore", "StoreStats", "disk_key"]
+
+_log = logging.getLogger(__name__)
+
+_DEFAULT_MEMORY_SIZE: Final = 64
+_SOURCE_INDEX: Final = "source-index"
+# Errors of a damaged or contended diskcache directory: the disk tier misses, never crashes.
+_DISK_ERRORS: Final = (sqlite3.Error, OSError, diskcache.Timeout)
+
+Compiler = Callable[[Path], Artifact]
+
+
+class ArtifactNotFoundError(ModecError):
+    """No tier holds the artifact of a mode hash, and its mode file (if any) no longer
+    compiles to it."""
+
+    suggestion = (
+        "resume the session (`modec session resume`, ModeRuntime.resume) to rebind it to its "
+        "mode file, or bind another mode"
+    )
+
+
+def disk_key(mode_hash: str) -> tuple[int, str]:
+    """The diskcache key of an artifact: the artifact format and the mode hash."""
+    return (ARTIFACT_FORMAT, mode_hash)
+
+
+def _source_key(real_path: str, digest: str) -> tuple[str, int, str, str, str]:
+    return (_SOURCE_INDEX, ARTIFACT_FORMAT, modec.__version__, real_path, digest)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@functools.cache
+def _bundled(name: str) -> tuple[str, str] | None:
+    """(real path, sha256) of a bundled mode; bundled files do not change under a process."""
+    path = bundled_mode_path(name)
+    if path is None:
+        return None
+    return os.path.realpath(path), _sha256(path.read_bytes())
+
+
+def _compile(path: Path) -> Artifact:
+    compilation = compile_path(path, display=str(path))
+    compilation.raise_for_errors()
+    assert compilation.artifact is not None
+    return compilation.artifact
+
+
+@dataclass
+class StoreStats:
+    """Where lookups were answered since the store was opened (for tests and profiles)."""
+
+    memory: int = 0
+    disk: int = 0
+    sql: int = 0
+    compiled: int = 0
+    source_index: int = 0
+    evicted: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _IndexEntry:
+    mode_hash: str
+    sources: tuple[tuple[str, str], ...]  # (path as the compiler recorded it, sha256)
+
+    def to_bytes(self) -> bytes:
+        doc = {"mode_hash": self.mode_hash, "sources": [list(s) for s in self.sources]}
+        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, data: object) -> _IndexEntry | None:
+        try:
+            doc = json.loads(data) if isinstance(data, bytes) else None
+            mode_hash = doc["mode_hash"] if isinstance(doc, dict) else None
+            sources = tuple((str(p), str(s)) for p, s in doc["sources"])  # type: ignore[index]
+        except (ValueError, TypeError, KeyError):
+            return None
+        return cls(mode_hash, sources) if isinstance(mode_hash, str) else None
+
+    def still_current(self) -> bool:
+        """True if every source still has the recorded bytes and would still be found where
+        the compiler found it: a bundled parent is not shadowed by a file of the same name
+        beside any of the mode's own files (the compiler looks there first)."""
+        local_dirs = {os.path.dirname(p) for p, _ in self.sources if os.path.isabs(p)}
+        for path, digest in self.sources:
+            if os.path.isabs(path):
+                try:
+                    with open(path, "rb") as handle:
+                        if _sha256(handle.read()) != digest:
+                            return False
+                except OSError:
+                    return False
+                continue
+            if "/" in path or "\\" in path:
+                return False  # a path the compiler recorded relative: cannot be checked
+            bundled = _bundled(path)
+            if bundled is None or bundled[1] != digest:
+                return False
+            for directory in local_dirs:
+                beside = os.path.join(directory, path)
+                if os.path.isfile(beside) and os.path.realpath(beside) != bundled[0]:
+                    return False
+        return True
+
+
+class ArtifactStore:
+    """Artifacts by mode hash through memory, disk, SQL and source tiers (see the module doc).
+
+    ``sessions`` gives the SQL tier (none without it); ``cache_dir`` the diskcache directory
+    (none without it; created if missing; a directory whose database is damaged disables
+    the tier with a warning instead of failing). ``compiler`` compiles a mode file into an
+    artifact (default: the modec pipeline), raising
+    :class:`~modec.diagnostics.InvalidModeError`. The store is safe to share between threads;
+    each process should open its own. Call :meth:`close` when done.
+    """
+
+    def __init__(
+        self,
+        sessions: SessionBindingStore | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        *,
+        memory_size: int = _DEFAULT_MEMORY_SIZE,
+        compiler: Compiler | None = None,
+    ) -> None:
+        if memory_size < 1:
+            raise ValueError("memory_size must be at least 1")
+        self._sessions = sessions
+        self._memory: OrderedDict[str, Artifact] = OrderedDict()
+        self._memory_size = memory_size
+        self._index: dict[tuple[str, str], _IndexEntry] = {}
+        self._in_sql: set[str] = set()
+        self._lock = threading.Lock()
+        self._compiler = compiler or _compile
+        self.stats = StoreStats()
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self._disk: diskcache.Cache | None = None
+        if self.cache_dir is not None:
+            try:
+                self._disk = diskcache.Cache(str(self.cache_dir))
+            except _DISK_ERRORS as exc:
+                _log.warning("artifact disk cache %s is unusable (%s); running without it",
+                             self.cache_dir, exc)
+
+    def __repr__(self) -> str:
+        return f"ArtifactStore(cache_dir={self.cache_dir!r}, sql={self._sessions!r})"
+
+    def close(self) -> None:
+        """Close the disk tier (the store keeps working on memory and SQL)."""
+        if self._disk is not None:
+            self._disk.close()
+
+    # ------------------------------------------------------------------ lookups
+
+    def get(self, mode_hash: str, source_path: str | os.PathLike[str] | None = None) -> Artifact:
+        """The artifact of ``mode_hash``, from the first tier that holds an intact copy.
+
+        With ``source_path``, the last resort is compiling that mode file; its artifact is
+        returned (and stored) only if it has this hash. Raises :class:`ArtifactNotFoundError`
+        otherwise (chained from the compiler's :class:`~modec.diagnostics.InvalidModeError`
+        when the file does not compile).
+        """
+        artifact = self._memory_get(mode_hash)
+        if artifact is not None:
+            self.stats.memory += 1
+            return artifact
+        artifact = self._disk_get(mode_hash)
+        if artifact is not None:
+            self.stats.disk += 1
+            self._memory_put(artifact)
+            return artifact
+        artifact = self._sql_get(mode_hash)
+        if artifact is not None:
+            self.stats.sql += 1
+            self._disk_put(artifact)
+            self._memory_put(artifact)
+            return artifact
+        if source_path is None:
+            raise ArtifactNotFoundError(
+                f"no artifact of {mode_hash} in memory, the disk cache or the database, and "
+                "no mode file to rebuild it from"
+            )
+        path = Path(source_path)
+        try:
+            artifact = self._compiler(path)
+        except InvalidModeError as exc:
+            raise ArtifactNotFoundError(
+                f"no stored artifact of {mode_hash}, and {path} no longer compiles: {exc}"
+            ) from exc
+        self.stats.compiled += 1
+        self.put(artifact)
+        if artifact.mode_hash != mode_hash:
+            raise ArtifactNotFoundError(
+                f"no stored artifact of {mode_hash}, and {path} now compiles to "
+                f"{artifact.mode_hash}: the file changed"
+            )
+        return artifact
+
+    def compile(self, path: str | os.PathLike[str]) -> Artifact:
+        """Compile the mode file at ``path`` and store the artifact in every tier.
+
+        The compiler is skipped when the source index knows the file's bytes and every file
+        they extend is unchanged (and found in the same place): the stored artifact of the
+        recorded hash is returned. Raises :class:`~modec.diagnostics.InvalidModeError` with
+        the diagnostics when the file has errors (a missing file included).
+        """
+        real = os.path.realpath(path)
+        try:
+            with open(real, "rb") as handle:
+                digest = _sha256(handle.read())
+        except OSError:
+            digest = None  # the compiler reports it with a located diagnostic
+        if digest is not None:
+            entry = self._index_get(real, digest)
+            if entry is not None and entry.still_current():
+                try:
+                    artifact = self.get(entry.mode_hash)
+                except ArtifactNotFoundError:
+                    pass
+                else:
+                    self.stats.source_index += 1
+                    return artifact
+        artifact = self._compiler(Path(real))
+        self.stats.compiled += 1
+        self.put(artifact)
+        if digest is not None:
+            self._index_put(real, digest, artifact)
+        return artifact
+
+    # ------------------------------------------------------------------ writes
+
+    def put(self, artifact: Artifact) -> None:
+        """Store an artifact in every tier (the SQL tier keeps the first copy of a hash)."""
+        self._memory_put(artifact)
+        self._disk_put(artifact)
+        if self._sessions is not None and artifact.mode_hash not in self._in_sql:
+            self._sessions.put_artifact(artifact.mode_hash, ARTIFACT_FORMAT, artifact.to_bytes())
+            self._in_sql.add(artifact.mode_hash)
+
+    def forget(self, mode_hash: str | None = None) -> None:
+        """Drop one artifact (or all) from the in-process memory tier only."""
+        with self._lock:
+            if mode_hash is None:
+                self._memory.clear()
+                self._index.clear()
+                self._in_sql.clear()
+            else:
+                self._memory.pop(mode_hash, None)
+                self._in_sql.discard(mode_hash)
+
+    # ------------------------------------------------------------------ memory tier
+
+    def _memory_get(self, mode_hash: str) -> Artifact | None:
+        with self._lock:
+            artifact = self._memory.get(mode_hash)
+            if artifact is not None:
+                self._memory.move_to_end(mode_hash)
+            return artifact
+
+    def _memory_put(self, artifact: Artifact) -> None:
+        with self._lock:
+            self._memory[artifact.mode_hash] = artifact
+            self._memory.move_to_end(artifact.mode_hash)
+            while len(self._memory) > self._memory_size:
+                self._memory.popitem(last=False)
+
+    # ------------------------------------------------------------------ disk tier
+
+    def _disk_get(self, mode_hash: str) -> Artifact | None:
+        if self._disk is None:
+            return None
+        key = disk_key(mode_hash)
+        try:
+            data: Any = self._disk.get(key, retry=True)
+        except _DISK_ERRORS as exc:
+            _log.warning("artifact disk cache read of %s failed: %s", mode_hash, exc)
+            return None
+        if data is None:
+            return None
+        problem = _problem(data, mode_hash)
+        if isinstance(problem, Artifact):
+            return problem
+        self.stats.evicted += 1
+        _log.warning("evicting disk cache entry of %s: %s", mode_hash, problem)
+        try:
+            self._disk.delete(key, retry=True)
+        except _DISK_ERRORS as exc:
+            _log.warning("could not evict disk cache entry of %s: %s", mode_hash, exc)
+        return None
+
+    def _disk_put(self, artifact: Artifact) -> None:
+        if self._disk is None:
+            return
+        try:
+            self._disk.set(disk_key(artifact.mode_hash), artifact.to_bytes(), retry=True)
+        except _DISK_ERRORS as exc:
+            _log.warning("artifact disk cache write of %s failed: %s", artifact.mode_hash, exc)
+
+    # ------------------------------------------------------------------ SQL tier
+
+    def _sql_get(self, mode_hash: str) -> Artifact | None:
+        if self._sessions is None:
+            return None
+        row = self._sessions.get_artifact(mode_hash)
+        if row is None:
+            return None
+        fmt, data = row
+        if fmt > ARTIFACT_FORMAT:
+            return None  # a newer modec's artifact: not ours to judge or to evict
+        problem = (
+            _problem(data, mode_hash) if fmt == ARTIFACT_FORMAT
+            else f"artifact format {fmt} is obsolete"
+        )
+        if isinstance(problem, Artifact):
+            with self._lock:
+                self._in_sql.add(mode_hash)
+            return problem
+        self.stats.evicted += 1
+        _log.warning("evicting database artifact of %s: %s", mode_hash, problem)
+        self._sessions.delete_artifact(mode_hash)
+        with self._lock:
+            self._in_sql.discard(mode_hash)
+        return None
+
+    # ------------------------------------------------------------------ source index
+
+    def _index_get(self, real: str, digest: str) -> _IndexEntry | None:
+        with self._lock:
+            entry = self._index.get((real, digest))
+        if entry is not None or self._disk is None:
+            return entry
+        try:
+            data: Any = self._disk.get(_source_key(real, digest), retry=True)
+        except _DISK_ERRORS:
+            return None
+        if data is None:
+            return None
+        entry = _IndexEntry.from_bytes(data)
+        if entry is None:
+            _log.warning("evicting damaged source index entry of %s", real)
+            with contextlib.suppress(*_DISK_ERRORS):
+                self._disk.delete(_source_key(real, digest), retry=True)
+            return None
+        with self._lock:
+            self._index[(real, digest)] = entry
+        return entry
+
+    def _index_put(self, real: str, digest: str, artifact: Artifact) -> None:
+        sources = tuple((s.path, s.sha256) for s in artifact.sources)
+        if not sources or sources[0] != (real, digest):
+            return  # the compiler recorded the file differently: nothing checkable to index
+        entry = _IndexEntry(artifact.mode_hash, sources)
+        with self._lock:
+            self._index[(real, digest)] = entry
+        if self._disk is not None:
+            try:
+                self._disk.set(_source_key(real, digest), entry.to_bytes(), retry=True)
+            except _DISK_ERRORS as exc:
+                _log.warning("source index write for %s failed: %s", real, exc)
+
+
+def _problem(data: object, mode_hash: str) -> Artifact | str:
+    """The artifact in ``data`` if it is intact and of ``mode_hash``, else what is wrong."""
+    if not isinstance(data, bytes):
+        return f"entry holds a {type(data).__name__}, not artifact bytes"
+    try:
+        artifact = Artifact.from_bytes(data)
+    except CorruptArtifactError as exc:
+        return str(exc)
+    if artifact.mode_hash != mode_hash:
+        return f"entry holds the artifact of {artifact.mode_hash}"
+    return artifact
