@@ -142,7 +142,7 @@ def print_bundled_modes(settings: Settings) -> None:
     try:
         from modec.compiler.build import bundled_mode_names, bundled_mode_path
         from modec.compiler.pipeline import compile_path
-        from modec.runtime.router import load_router
+        from modec.runtime.router import Task, load_router
     except ImportError as exc:  # the pipeline is part of the package; report, don't crash
         _say(f"bundled modes: skipped ({exc})")
         return
@@ -151,8 +151,13 @@ def print_bundled_modes(settings: Settings) -> None:
         _say("bundled modes: none found in modec/modes, skipped")
         return
     repeat = 3 if settings.quick else 15
-    _say("bundled modes: compile (YAML → artifact) and load (artifact bytes → Router), medians")
-    _say(f"{'mode':<28}{'compile':>12}{'load':>12}{'rows':>6}{'bytes':>9}")
+    texts = corpus(300, settings.texts)
+    tasks = [Task(title=t[:40], description=t, tags=("ui",) if i % 3 else (), complexity=i % 5 + 1)
+             for i, t in enumerate(texts)]
+    _say("bundled modes: compile (YAML → artifact), load (artifact bytes → Router) and route "
+         "(300-char tasks with title, tags, complexity), medians")
+    _say(f"{'mode':<28}{'policy':>8}{'rows':>6}{'bytes':>9}{'compile':>12}{'load':>12}"
+         f"{'route':>12}")
     for name in names:
         path = bundled_mode_path(name)
         assert path is not None
@@ -163,8 +168,11 @@ def print_bundled_modes(settings: Settings) -> None:
         data = c.artifact.to_bytes()
         compile_seconds = once(partial(compile_path, path), repeat)
         load_seconds = once(partial(load_router, data), repeat)
-        _say(f"{name:<28}{_fmt_time(compile_seconds):>12}{_fmt_time(load_seconds):>12}"
-             f"{len(c.artifact.table.rows):>6}{len(data):>9,}")
+        router = load_router(data)
+        ((route_seconds, _),) = interleaved([Subject(router.route, tasks, settings.budget / 2)])
+        _say(f"{name:<28}{router.hit_policy:>8}{len(router.rows):>6}{len(data):>9,}"
+             f"{_fmt_time(compile_seconds):>12}{_fmt_time(load_seconds):>12}"
+             f"{_fmt_time(route_seconds):>12}")
 
 
 @dataclass

@@ -48,6 +48,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from itertools import pairwise
 from operator import itemgetter
 from pathlib import Path
@@ -444,23 +445,43 @@ def _text_test(op: str, subject: str, value: str) -> bool:
 
 
 class _Context:
-    """Per-route view of a task for row programs (built only when a program must run)."""
+    """Per-route view of a task for row programs: built only when a program must run, and
+    reading (and lowering) a field only when an atom asks for it."""
 
-    __slots__ = ("complexity", "hits", "low", "metadata", "raw", "tags", "tags_low", "words")
+    __slots__ = ("_low", "_raw", "_tags_low", "complexity", "hits", "metadata", "tags",
+                 "task", "words")
 
     def __init__(
-        self, raw: dict[str, str], low: dict[str, str], hits: dict[str, set[int]],
-        words: dict[str, set[int]], tags: tuple[str, ...], complexity: int,
-        metadata: Mapping[str, Any],
+        self, task: Task, low: dict[str, str], hits: dict[str, set[int]],
+        words: dict[str, set[int]], complexity: int,
     ) -> None:
-        self.raw = raw
-        self.low = low
+        self.task = task
+        self._low = low
+        self._raw: dict[str, str] = {}
+        self._tags_low: frozenset[str] | None = None
         self.hits = hits
         self.words = words
-        self.tags = tags
-        self.tags_low = frozenset(t.lower() for t in tags)
+        self.tags = task.tags
         self.complexity = complexity
-        self.metadata = metadata
+        self.metadata = task.metadata
+
+    def raw(self, name: str) -> str:
+        found = self._raw.get(name)
+        if found is None:
+            found = self._raw[name] = _field_text(self.task, name)
+        return found
+
+    def low(self, name: str) -> str:
+        found = self._low.get(name)
+        if found is None:
+            found = self._low[name] = self.raw(name).lower()
+        return found
+
+    @property
+    def tags_low(self) -> frozenset[str]:
+        if self._tags_low is None:
+            self._tags_low = frozenset(t.lower() for t in self.tags)
+        return self._tags_low
 
 
 Program: TypeAlias = Callable[[_Context], bool]
@@ -619,11 +640,9 @@ class _RowCompiler:
             inner = self.program(expr.operand)
             return lambda c: not inner(c)
         if isinstance(expr, And):
-            parts = tuple(self.program(o) for o in expr.operands)
-            return lambda c: all(p(c) for p in parts)
+            return reduce(_both, [self.program(o) for o in expr.operands])
         if isinstance(expr, Or):
-            parts = tuple(self.program(o) for o in expr.operands)
-            return lambda c: any(p(c) for p in parts)
+            return reduce(_either, [self.program(o) for o in expr.operands])
         if isinstance(expr, TextMatch):
             return self._text_program(expr)
         if isinstance(expr, RegexMatch):
@@ -653,7 +672,7 @@ class _RowCompiler:
             return lambda c: not ids.isdisjoint(c.words[name])
         if name in SCANNED_FIELDS:
             quantify = all if every else any
-            return lambda c: quantify(_text_test(op, c.low[name], v) for v in values)
+            return lambda c: quantify(_text_test(op, c.low(name), v) for v in values)
         if name == "tags":
             quantify = all if every else any
             if op == "contains":
@@ -683,7 +702,7 @@ class _RowCompiler:
         regex = compile_pattern(atom.pattern, atom.flags)
         search = regex.search
         if name in SCANNED_FIELDS:
-            return lambda c: search(c.raw[name]) is not None
+            return lambda c: search(c.raw(name)) is not None
         if name == "tags":
             return lambda c: any(search(t) is not None for t in c.tags)
         if name.startswith("metadata."):
@@ -700,9 +719,17 @@ class _RowCompiler:
 _MISSING: Final = object()
 
 
+def _both(first: Program, second: Program) -> Program:
+    return lambda c: first(c) and second(c)
+
+
+def _either(first: Program, second: Program) -> Program:
+    return lambda c: first(c) or second(c)
+
+
 def _getter(name: str) -> Callable[[_Context], object]:
     if name in SCANNED_FIELDS:
-        return lambda c: c.low[name]
+        return lambda c: c.low(name)
     if name == "complexity":
         return lambda c: c.complexity
     if name.startswith("metadata."):
@@ -846,7 +873,7 @@ class Router:
             cand ^= low_bit
             if not low_bit & exact:
                 if context is None:
-                    context = self._context(task, low, hits, words, complexity)
+                    context = _Context(task, low, hits, words, complexity)
                 if not programs[index](context):
                     continue
             if policy == "first":
@@ -917,14 +944,6 @@ class Router:
         """``[route(t) for t in tasks]``."""
         route = self.route
         return [route(t) for t in tasks]
-
-    def _context(
-        self, task: Task, low: dict[str, str], hits: dict[str, set[int]],
-        words: dict[str, set[int]], complexity: int,
-    ) -> _Context:
-        raw = {name: _field_text(task, name) for name in SCANNED_FIELDS}
-        lowered = {name: low.get(name) or raw[name].lower() for name in SCANNED_FIELDS}
-        return _Context(raw, lowered, hits, words, task.tags, complexity, task.metadata)
 
     # ------------------------------------------------------------------ explaining
 
@@ -1073,7 +1092,9 @@ def _atom_result(
         if not _atom_subjects(atom, task):
             text_note = (f"{atom.field} is missing or not text"
                          if atom.field.startswith("metadata.") else f"{atom.field} has no text")
-        return result, [e for found in per_value for e in found], text_note
+        evidence = sorted((e for found in per_value for e in found),
+                          key=lambda e: (e.field, e.start, e.end))
+        return result, evidence, text_note
     if isinstance(atom, RegexMatch):
         subjects = _atom_subjects(atom, task)
         if not subjects:
