@@ -10,9 +10,10 @@ import pytest
 from pydantic import ValidationError
 
 from modec.compiler.artifact import build_artifact
+from modec.compiler.ir import TextMatch
 from modec.compiler.pipeline import compile_text
 from modec.compiler.table import build_table
-from modec.diagnostics import ModecError
+from modec.diagnostics import ModecError, Span
 from modec.runtime.router import (
     AmbiguousRouteError,
     Decision,
@@ -428,3 +429,50 @@ def test_benchmark_quick_mode_runs_and_engines_agree() -> None:
     for needle in ("modec route()", "classic any() chain", "zen-engine", "rule-engine",
                    "cel-python", "targets", "bundled modes"):
         assert needle in done.stdout
+
+
+# --------------------------------------------------------------------------- edge cases
+
+
+def _hand_mode(*conditions: TextMatch) -> Any:
+    rules = [make_rule(f"r{i}_tasks", c, line=i + 2) for i, c in enumerate(conditions)]
+    return make_mode(rules, builtin_task_types=False, hit_policy="collect")
+
+
+def test_empty_literals_match_everywhere_in_every_backend() -> None:
+    span = Span.point("m.yaml", 1, 1)
+    mode = _hand_mode(
+        TextMatch(span=span, field="description", op="contains", quantifier="one", values=("",)),
+        TextMatch(span=span, field="title", op="mentions", quantifier="any", values=("",)),
+        TextMatch(span=span, field="text", op="contains", quantifier="all", values=()),
+        TextMatch(span=span, field="text", op="contains", quantifier="any", values=()),
+    )
+    table = build_table(mode)
+    for task in ("", "x", Task(title="a b")):
+        want = reference_route(mode, task)
+        assert want[2] == ("r0_tasks", "r1_tasks", "r2_tasks")
+        for scanner in ("re2", "aho"):
+            d = Router(table, scanner=scanner).route(task)
+            assert (d.task_type, d.specialist, d.matches) == want
+
+
+def test_scanner_falls_back_to_pyahocorasick_when_re2_cannot_build(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import modec.runtime.router as router_module
+
+    monkeypatch.setattr(router_module, "_re2_set", lambda literals, fold_ascii: None)
+    router = Router(build_table(make_mode()))
+    assert {s.backend for s in router._scanners.values()} == {"aho"}
+    assert router.route("An AUDIT").task_type == "security_tasks"
+    assert router.route("\u212a QA").task_type == "testing_tasks"
+
+
+def test_rows_route_right_whatever_the_literal_order_of_the_plan() -> None:
+    table = build_table(make_mode())
+    (plan,) = table.scanners
+    shuffled = table.model_copy(update={"scanners": (
+        plan.model_copy(update={"literals": tuple(reversed(plan.literals))}),)})
+    reordered = Router(shuffled)
+    for text in ("audit and test", "a guide to speed", "qa", "nothing", "DOCUMENT security"):
+        assert reordered.route(text).task_type == classic_router().route(text).task_type
