@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -94,6 +94,7 @@ __all__ = [
     "SessionNotBoundError",
     "Switch",
     "Termination",
+    "list_modes",
 ]
 
 #: Environment variable naming the session database when no URL is passed.
@@ -261,6 +262,26 @@ def _summarize(resolved: ResolvedMode, bundled: bool, sessions: tuple[str, ...])
     )
 
 
+def list_modes(
+    project: ProjectLayout, bound: Mapping[str, Sequence[str]] | None = None
+) -> list[ModeSummary]:
+    """Every mode file in the project's ``roles/`` and every bundled mode not copied there,
+    compiled: valid or not (with the first error), specialist count, description; ``bound``
+    maps mode names to the sessions bound to them. Reads no database."""
+    local = project.mode_names()
+    names = [(n, False) for n in local]
+    names += [(n, True) for n in bundled_mode_names() if n not in local]
+    out = []
+    for name, bundled in names:
+        try:
+            resolved = resolve_mode(project.roles, name)
+        except ModeFileNotFoundError:
+            continue  # e.g. a symlink leaving roles/: never read
+        sessions = tuple((bound or {}).get(resolved.name, ()))
+        out.append(_summarize(resolved, bundled, sessions))
+    return out
+
+
 # --------------------------------------------------------------------------- the runtime
 
 
@@ -360,23 +381,12 @@ class ModeRuntime:
         return resolved, self.artifacts.compile(resolved.path)
 
     def list_modes(self) -> list[ModeSummary]:
-        """Every mode file in ``roles/`` and every bundled mode not copied there, compiled:
-        valid or not (with the first error), specialist count, description, and the active
-        sessions bound to it."""
+        """Every mode of the project (see :func:`list_modes`), with the active sessions of
+        this database bound to each."""
         bound: dict[str, list[str]] = {}
         for binding in self.sessions.list_bindings(active_only=True):
             bound.setdefault(binding.mode_file, []).append(binding.session_id)
-        local = self.project.mode_names()
-        names = [(n, False) for n in local]
-        names += [(n, True) for n in bundled_mode_names() if n not in local]
-        out = []
-        for name, bundled in names:
-            try:
-                resolved = self.resolve_mode(name)
-            except ModeFileNotFoundError:
-                continue  # e.g. a symlink leaving roles/: never read
-            out.append(_summarize(resolved, bundled, tuple(bound.get(name, ()))))
-        return out
+        return list_modes(self.project, bound)
 
     def default_mode(self) -> str:
         """The mode a new session binds when none is named (by project type)."""
