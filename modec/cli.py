@@ -442,6 +442,383 @@ def table(
 
 # --------------------------------------------------------------------------- runtime commands
 # (init, modes, session ...: owned by the runtime work)
+# The runtime (SQLAlchemy, diskcache) is imported inside the commands that use it, so the
+# compiler commands start without it.
+
+session_app = typer.Typer(
+    name="session",
+    help="Sessions bound to compiled modes: start, bind, switch, route, resume, end, back up.",
+    no_args_is_help=True,
+)
+app.add_typer(session_app, name="session")
+
+ProjectOption = Annotated[
+    Path, typer.Option("--project", "-p", file_okay=False,
+                       help="Project root (holds .task_orchestrator/).")
+]
+DatabaseOption = Annotated[
+    str | None, typer.Option("--db", envvar="MODEC_DATABASE_URL", show_envvar=True,
+                             help="Session database URL (default: the project's "
+                                  ".task_orchestrator/modec.db).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON output.")]
+
+
+def _fail(message: str, suggestion: str | None, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    if suggestion:
+        typer.echo(f"  = help: {suggestion}", err=True)
+    return typer.Exit(code)
+
+
+class _RuntimeErrors:
+    """Runtime errors become their message and recovery suggestion: exit 1 (2 for bad
+    values)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        if exc is None:
+            return
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from modec.diagnostics import InvalidModeError, ModecError
+
+        if isinstance(exc, InvalidModeError):
+            if exc.diagnostics:
+                typer.echo(render_text(exc.diagnostics, limit=10), err=True)
+            raise _fail(exc.message, exc.suggestion) from exc
+        if isinstance(exc, ModecError):
+            raise _fail(exc.message, exc.suggestion) from exc
+        if isinstance(exc, SQLAlchemyError):
+            raise _fail(f"database: {exc}".splitlines()[0],
+                        "check the --db URL (or MODEC_DATABASE_URL) and that the server is up"
+                        ) from exc
+        if isinstance(exc, ValueError):
+            raise _fail(str(exc), None, code=2) from exc
+
+
+class _OpenRuntime:
+    """``with _OpenRuntime(project, db) as runtime``: a ModeRuntime, closed on exit, its
+    errors reported as by :class:`_RuntimeErrors`."""
+
+    def __init__(self, project: Path, db: str | None) -> None:
+        self._args = (project, db)
+        self._runtime: Any = None
+
+    def __enter__(self) -> Any:  # a ModeRuntime, imported lazily
+        from modec.runtime.lifecycle import ModeRuntime
+
+        with _RuntimeErrors():
+            self._runtime = ModeRuntime(*self._args)
+        return self._runtime
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        self._runtime.close()
+        _RuntimeErrors().__exit__(exc_type, exc, tb)
+
+
+def _echo_json(doc: object) -> None:
+    typer.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+
+
+def _echo_context(ctx: Any, verb: str) -> None:  # a ModeContext
+    status = "" if ctx.validation_status == "valid" else f" [{ctx.validation_status}]"
+    typer.echo(f"{verb} session {ctx.session_id} to {ctx.mode_file} ({ctx.mode_hash}){status}")
+
+
+@app.command("init")
+def init_cmd(
+    directory: Annotated[Path, typer.Argument(file_okay=False, help="Project root.")] = Path("."),
+) -> None:
+    """Create .task_orchestrator/ (roles/ with the bundled modes, backups/) in a project."""
+    from modec.runtime.project import ProjectLayout, default_mode_name, detect_project_type
+
+    if not directory.is_dir():
+        raise _fail(f"{directory} is not a directory", "create it first, or pass another one",
+                    code=2)
+    layout = ProjectLayout.at(directory)
+    with _RuntimeErrors():
+        written = layout.ensure()
+    for path in written:
+        typer.echo(f"created {path}")
+    kind = detect_project_type(layout.root)
+    typer.echo(f"{layout.base}: {len(layout.mode_names())} mode(s) in roles/; "
+               f"{kind.value} project, default mode {default_mode_name(layout.root)}")
+
+
+@app.command("modes")
+def modes_cmd(
+    directory: Annotated[Path, typer.Argument(file_okay=False, help="Project root.")] = Path("."),
+    db: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the project's modes: valid or not (first error), specialists, current sessions.
+
+    Exit 1 when a mode in roles/ does not compile.
+    """
+    from modec.runtime.lifecycle import list_modes
+    from modec.runtime.project import ProjectLayout, default_mode_name
+
+    layout = ProjectLayout.at(directory)
+    if db is None and not layout.database.exists():
+        summaries = list_modes(layout)  # no database yet: nothing is bound, create nothing
+    else:
+        with _OpenRuntime(layout.root, db) as runtime:
+            summaries = runtime.list_modes()
+    default = default_mode_name(layout.root)
+    if as_json:
+        _echo_json({"project": str(layout.root), "default_mode": default,
+                    "modes": [m.to_dict() for m in summaries]})
+    else:
+        if not layout.is_initialized():
+            typer.echo(f"{layout.roles} does not exist: bundled modes only (run `modec init`)")
+        for m in summaries:
+            mark = "*" if m.current else " "
+            where = "bundled" if m.bundled else "roles"
+            count = "-" if m.specialist_count is None else str(m.specialist_count)
+            line = (f"{mark} {m.name:<32} {'valid' if m.valid else 'INVALID':<8} "
+                    f"{count:>3} specialists  {where}")
+            if m.name == default:
+                line += "  (default)"
+            if m.current:
+                line += f"  sessions: {', '.join(m.sessions)}"
+            typer.echo(line)
+            if m.error:
+                typer.echo(f"      {m.error}")
+    if any(not m.valid and not m.bundled for m in summaries):
+        raise typer.Exit(1)
+
+
+@session_app.command("start")
+def session_start(
+    mode: Annotated[str | None, typer.Argument(
+        help="Mode name (in roles/, or bundled); default: by project type.")] = None,
+    project: ProjectOption = Path("."),
+    db: DatabaseOption = None,
+    session_id: Annotated[str | None, typer.Option("--id", help="Session id (default: new).")
+                          ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Start a session bound to a mode (creates .task_orchestrator/ if needed)."""
+    with _OpenRuntime(project, db) as runtime:
+        ctx = runtime.initialize_session(mode_file=mode, session_id=session_id)
+    if as_json:
+        _echo_json(ctx.to_dict())
+    else:
+        _echo_context(ctx, "started")
+
+
+@session_app.command("bind")
+def session_bind(
+    session_id: Annotated[str, typer.Argument(help="Session id.")],
+    mode: Annotated[str, typer.Argument(help="Mode name (in roles/, or bundled).")],
+    project: ProjectOption = Path("."),
+    db: DatabaseOption = None,
+) -> None:
+    """Bind a session to a mode (validated first)."""
+    with _OpenRuntime(project, db) as runtime:
+        _echo_context(runtime.bind(session_id, mode), "bound")
+
+
+@session_app.command("switch")
+def session_switch(
+    session_id: Annotated[str, typer.Argument(help="Session id.")],
+    mode: Annotated[str, typer.Argument(help="Mode name (in roles/, or bundled).")],
+    project: ProjectOption = Path("."),
+    db: DatabaseOption = None,
+) -> None:
+    """Switch a session to another mode, backing up the current binding first."""
+    with _OpenRuntime(project, db) as runtime:
+        result = runtime.switch(session_id, mode)
+    _echo_context(result.context, "switched")
+    if result.previous is not None:
+        typer.echo(f"previous: {result.previous.mode_file} ({result.previous.mode_hash})")
+    if result.backup is not None:
+        typer.echo(f"backup: {result.backup.path}")
+
+
+@session_app.command("show")
+def session_show(
+    session_id: Annotated[str, typer.Argument(help="Session id.")],
+    project: ProjectOption = Path("."),
+    db: DatabaseOption = None,
+    history: Annotated[int, typer.Option(min=0, help="Show this many history rows.")] = 10,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a session's mode: specialists, custom roles, routing rules, recent history."""
+    with _OpenRuntime(project, db) as runtime:
+        ctx = runtime.context(session_id, refresh=True)
+        rows = runtime.history(session_id, limit=history) if history else []
+    if as_json:
+        doc = ctx.to_dict()
+        doc["history"] = [
+            {"action": h.action_type.value, "mode_file": h.mode_file, "mode_hash": h.mode_hash,
+             "timestamp": h.timestamp.isoformat(), "success": h.success,
+             "error_message": h.error_message} for h in rows
+        ]
+        _echo_json(doc)
+        return
+    typer.echo(f"session {ctx.session_id}")
+    typer.echo(f"  mode      {ctx.mode_file} ({ctx.name or 'unnamed'})")
+    typer.echo(f"  hash      {ctx.mode_hash}")
+    typer.echo(f"  status    {ctx.validation_status.value}, bound {ctx.bound_at.isoformat()}")
+    typer.echo(f"  specialists ({ctx.specialist_count}): {', '.join(ctx.specialist_roles)}")
+    typer.echo(f"  custom roles: {', '.join(ctx.custom_roles) or '-'}")
+    typer.echo("  routing rules:")
+    for rule in ctx.routing_rules:
+        review = f" (review: {', '.join(rule.secondary_review)})" if rule.secondary_review else ""
+        typer.echo(f"    {rule.task_type:<24} -> {rule.required_specialist or '-'}{review}")
+    if rows:
+        typer.echo("  history:")
+        for h in rows:
+            outcome = "ok" if h.success else f"FAILED: {h.error_message}"
+            typer.echo(f"    {h.timestamp.isoformat()} {h.action_type.value:<9} "
+                       f"{h.mode_file or '-'} {outcome}")
+
+
+@session_app.command("route")
+def session_route(
+    session_id: Annotated[str, typer.Argument(help="Session id.")],
+    text: Annotated[str | None, typer.Argument(help="The task description.")] = None,
+    title: Annotated[str | None, typer.Option(help="The task title.")] = None,
+    tags: Annotated[list[str] | None, typer.Option("--tags", "--tag", help="A tag (repeat).")
+                    ] = None,
+    complexity: Annotated[str | None, typer.Option(help="1-5 or trivial..very_complex.")] = None,
+    metadata: Annotated[list[str] | None, typer.Option(help="KEY=VALUE (repeat).")] = None,
+    explain: Annotated[bool, typer.Option(help="Show every row: fired or not, and why.")
+                       ] = False,
+    project: ProjectOption = Path("."),
+    db: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Route a task with the mode the session is bound to."""
+    task = _task_from_options(text, title, tags, complexity, metadata)
+    with _OpenRuntime(project, db) as runtime:
+        router = runtime.context(session_id).router
+        if explain:
+            explanation = router.explain(task)
+            typer.echo(json.dumps(explanation.to_dict(), ensure_ascii=False) if as_json
+                       else explanation.render())
+            return
+        decision = router.route(task)
+    if as_json:
+        typer.echo(json.dumps(decision.to_dict(evidence=True), ensure_ascii=False))
+    else:
+        review = ", ".join(decision.secondary_review) or "-"
+        typer.echo(f"{decision.task_type} -> {decision.specialist} "
+                   f"(complexity {decision.complexity}, review {review})")
+
+
+@session_app.command("resume")
+def session_resume(
+    session_id: Annotated[str, typer.Argument(help="Session id.")],
+    project: ProjectOption = Path("."),
+    db: DatabaseOption = None,
+) -> None:
+    """Re-validate a session's mode file: rebind if it changed, degrade if it broke."""
+    with _OpenRuntime(project, db) as runtime:
+        result = runtime.resume(session_id)
+    _echo_context(result.context, f"resumed ({result.outcome.value})")
+    if result.error:
+        typer.echo(f"warning: {result.error}", err=True)
+
+
+@session_app.command("end")
+def session_end(
+    session_id: Annotated[str, typer.Argument(help="Session id.")],
+    project: ProjectOption = Path("."),
+    db: DatabaseOption = None,
+) -> None:
+    """Terminate a session, backing up its binding to backups/."""
+    with _OpenRuntime(project, db) as runtime:
+        result = runtime.terminate(session_id)
+    typer.echo(f"ended session {session_id}")
+    if result.backup is not None:
+        typer.echo(f"backup: {result.backup.path}")
+    if result.error:
+        typer.echo(f"warning: {result.error}", err=True)
+
+
+@session_app.command("list")
+def session_list(
+    project: ProjectOption = Path("."),
+    db: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the active sessions with their modes."""
+    with _OpenRuntime(project, db) as runtime:
+        infos = runtime.status()
+    if as_json:
+        _echo_json([info.to_dict() for info in infos])
+        return
+    if not infos:
+        typer.echo("no active sessions")
+    for info in infos:
+        mode = info.mode_info or {}
+        desc = (f"{mode.get('mode_file')} [{mode.get('validation_status')}] "
+                f"{mode.get('specialist_count', '?')} specialists") if mode else "(no mode)"
+        if mode.get("error"):
+            desc += f" error: {mode['error']}"
+        typer.echo(f"{info.session.session_id}  {desc}")
+
+
+@session_app.command("backup")
+def session_backup(
+    session_id: Annotated[str | None, typer.Argument(help="Session id.")] = None,
+    mode: Annotated[str | None, typer.Option("--mode", help="Back up this mode file instead.")
+                    ] = None,
+    name: Annotated[str | None, typer.Option(help="Backup file name.")] = None,
+    project: ProjectOption = Path("."),
+    db: DatabaseOption = None,
+) -> None:
+    """Back up a session's binding (or a mode file) to backups/."""
+    if (session_id is None) == (mode is None):
+        raise _fail("give a session id or --mode (one of them)", None, code=2)
+    with _OpenRuntime(project, db) as runtime:
+        backup = runtime.backup(session_id, mode_file=mode, name=name)
+    typer.echo(f"backup: {backup.path}")
+
+
+@session_app.command("backups")
+def session_backups(
+    project: ProjectOption = Path("."),
+    db: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the backups in backups/, newest first."""
+    with _OpenRuntime(project, db) as runtime:
+        found = runtime.list_backups()
+    if as_json:
+        _echo_json([b.to_dict() for b in found])
+        return
+    for b in found:
+        session = f" session {b.session_id}" if b.session_id else ""
+        typer.echo(f"{b.name}  {b.created_at.isoformat()} {b.reason:<9} {b.mode_file}{session}")
+
+
+@session_app.command("restore")
+def session_restore(
+    backup: Annotated[str, typer.Argument(help="Backup file name in backups/.")],
+    activate: Annotated[bool, typer.Option(help="Switch the session to the restored mode.")
+                        ] = False,
+    session_id: Annotated[str | None, typer.Option("--session",
+                                                   help="Session to activate it for.")] = None,
+    as_mode: Annotated[str | None, typer.Option("--as", help="Restore under this mode name.")
+                       ] = None,
+    project: ProjectOption = Path("."),
+    db: DatabaseOption = None,
+) -> None:
+    """Restore a backup's mode file into roles/ (validated first), optionally activating it."""
+    with _OpenRuntime(project, db) as runtime:
+        result = runtime.restore(backup, activate, session_id=session_id, mode_file=as_mode)
+    typer.echo(f"restored {result.path} ({result.mode_hash})")
+    if result.context is not None:
+        _echo_context(result.context, "switched")
+
 
 # --------------------------------------------------------------------------- analysis commands
 # (diff, and `test --coverage`: owned by the analysis work)
