@@ -243,6 +243,20 @@ def print_targets(settings: Settings, results: Results) -> int:
     return misses
 
 
+def print_runtime(settings: Settings) -> None:
+    """The runtime targets of :mod:`benchmarks.runtime` (activation, warm context, binds)."""
+    _say()
+    try:
+        from benchmarks.runtime import run_runtime_benchmarks
+    except ImportError as exc:
+        _say(f"runtime targets: skipped ({exc})")
+        return
+    _say("runtime targets")
+    for row in run_runtime_benchmarks(settings.quick):
+        _say(f"  {'PASS' if row['pass'] else 'MISS'}  {row['name']}: {row['median']:,.3f} "
+             f"{row['unit']} (target {row['target']}; {row['detail']})")
+
+
 def run(settings: Settings) -> int:
     """Run the benchmark and print everything; 1 if any engine disagreed with modec."""
     mode = " (--quick: smoke run, timings indicative only)" if settings.quick else ""
@@ -258,6 +272,7 @@ def run(settings: Settings) -> int:
     print_build_tables(settings, results)
     print_bundled_modes(settings)
     print_targets(settings, results)
+    print_runtime(settings)
     if results.disagreements:
         _say()
         _say("DISAGREEMENTS (a bug in modec or in a peer's encoding of the rules):")
