@@ -827,6 +827,32 @@ def session_restore(
 # (serve: owned by the MCP work)
 
 
+@app.command("serve")
+def serve_cmd(
+    project: Annotated[
+        Path,
+        typer.Option("--project", "-p", exists=True, file_okay=False, dir_okay=True,
+                     help="Project root whose .task_orchestrator/ the tools manage."),
+    ] = Path("."),
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Session database URL (default: $MODEC_DATABASE_URL, else "
+                     "the project's .task_orchestrator/modec.db)."),
+    ] = None,
+) -> None:
+    """Serve the mode tools over MCP on stdin/stdout (register it with an MCP client)."""
+    from modec.diagnostics import ModecError
+    from modec.mcp_server import serve as serve_stdio  # the mcp SDK loads only for `serve`
+
+    try:
+        serve_stdio(project, db)
+    except ModecError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        if exc.suggestion:
+            typer.echo(f"  = help: {exc.suggestion}", err=True)
+        raise typer.Exit(1) from exc
+
+
 def main() -> None:
     """Console entry point."""
     try:
