@@ -160,7 +160,11 @@ def print_bundled_modes(settings: Settings) -> None:
     for name in names:
         path = bundled_mode_path(name)
         assert path is not None
-        c = compile_path(path)
+        try:
+            c = compile_path(path)
+        except Exception as exc:  # a compiler crash is reported in the table, not hidden
+            _say(f"{name:<28}  compiling raised {type(exc).__name__}: {exc}")
+            continue
         if not c.ok or c.artifact is None:
             _say(f"{name:<28}  does not compile ({len(c.diagnostics)} diagnostics)")
             continue
