@@ -573,7 +573,8 @@ def mode_documents(draw: st.DrawFn, hit_policies: Sequence[str] = ("first", "uni
     They cover roles, builtin types with and without overrides, ``keywords`` with ``field``
     and ``match``, ``when`` conditions, ``priority``, hit policies and the fallback. With
     ``classic=True`` rules have no ``when``, ``keywords`` or ``priority`` (the compatibility
-    law's domain).
+    law's domain). Under ``unique`` a document whose rows overlap does not compile (MC602);
+    its checked IR (``Compilation.mode``) still routes.
     """
     specialists = draw(st.lists(st.sampled_from(_SPECIALISTS), min_size=1, max_size=4,
                                 unique=True))

@@ -66,10 +66,19 @@ def test_explain_fires_exactly_the_rows_the_reference_fires(mode: ModeFile, task
 @given(mode_documents(), st.lists(tasks(), min_size=1, max_size=5))
 def test_router_matches_reference_on_generated_documents(doc: str, batch: list[Task]) -> None:
     c = compile_text(doc, "generated.yaml")
-    assert c.ok, [d.message for d in c.diagnostics if d.is_error]
-    assert c.mode is not None and c.artifact is not None
-    event(f"hit policy {c.mode.configuration.hit_policy}")
-    router = load_router(c.artifact.to_bytes())
+    assert c.mode is not None
+    policy = c.mode.configuration.hit_policy
+    event(f"hit policy {policy}")
+    if c.ok:
+        assert c.artifact is not None
+        router = load_router(c.artifact.to_bytes())
+    else:
+        # Overlapping rows under `unique` are a compile error (MC602, with a witness); the
+        # router must still refuse such tasks at routing time, so route the checked IR.
+        errors = {d.code for d in c.diagnostics if d.is_error}
+        assert policy == "unique" and errors == {"MC602"}, c.diagnostics
+        event("unique overlap refused at compile time (MC602)")
+        router = Router(build_table(c.mode))
     for task in batch:
         check(c.mode, router, task)
 
