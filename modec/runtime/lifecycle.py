@@ -221,6 +221,13 @@ def _describe(exc: ModecError) -> str:
     return exc.message
 
 
+def _recordable(text: str, limit: int = 2000) -> str:
+    """``text`` as a database can store it: no NUL, no lone surrogates, bounded length
+    (names refused as unsafe are recorded too, and they come from untrusted callers)."""
+    clean = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -647,7 +654,10 @@ class ModeRuntime:
             return self.compile_mode(mode_file)
         except (ModeFileNotFoundError, InvalidModeError) as exc:
             self._require_active(session_id)
-            self.sessions.record(session_id, action, mode_file, None, False, _describe(exc))
+            self.sessions.record(
+                session_id, action, _recordable(mode_file), None, False,
+                _recordable(_describe(exc)),
+            )
             raise
 
     def _router(self, artifact: Artifact) -> Router:
@@ -787,6 +797,13 @@ class ModeRuntime:
         stem = "mode_backup_" + created.strftime("%Y%m%d_%H%M%S_%f")
         if binding is not None:
             stem += "_" + safe_file_stem(binding.session_id)
+        try:
+            self.project.backups.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BackupError(
+                f"cannot create the backup directory {self.project.backups}: {exc}",
+                suggestion=f"make {self.project.backups} a writable directory",
+            ) from exc
         for attempt in range(100):
             file_name = name or (stem + (f"_{attempt}" if attempt else "") + ".yaml")
             record = Backup(
