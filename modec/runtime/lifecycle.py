@@ -20,7 +20,7 @@ and the error in the history; with no artifact anywhere, the session falls back 
 project's default mode.
 
 >>> import tempfile
->>> with tempfile.TemporaryDirectory() as root, ModeRuntime(root) as runtime:
+>>> with tempfile.TemporaryDirectory() as root, ModeRuntime(root, "sqlite://") as runtime:
 ...     ctx = runtime.initialize_session(mode_file="development_mode.yaml")
 ...     runtime.route(ctx.session_id, "profile the slow endpoint").specialist
 'performance_optimizer'
@@ -360,7 +360,7 @@ class ModeRuntime:
         :func:`~modec.runtime.project.resolve_mode`)."""
         return resolve_mode(self.project.roles, mode_file)
 
-    def compile_mode(self, mode_file: str) -> tuple[ResolvedMode, Artifact]:
+    def prepare_mode(self, mode_file: str) -> tuple[ResolvedMode, Artifact]:
         """Resolve and compile a mode for binding; the artifact is stored in every tier.
 
         A bundled mode that ``roles/`` lacks is copied there first, so that every binding
@@ -422,7 +422,7 @@ class ModeRuntime:
                 "open a ModeRuntime for that project"
             )
         self.project.ensure()
-        resolved, artifact = self.compile_mode(mode_file or self.default_mode())
+        resolved, artifact = self.prepare_mode(mode_file or self.default_mode())
         session = self.sessions.create_session(session_id, self.project.root)
         binding = self.sessions.bind(session.session_id, resolved.name, artifact.mode_hash)
         return self._activate(binding, artifact)
@@ -651,7 +651,7 @@ class ModeRuntime:
         self, session_id: str, mode_file: str, action: Action
     ) -> tuple[ResolvedMode, Artifact]:
         try:
-            return self.compile_mode(mode_file)
+            return self.prepare_mode(mode_file)
         except (ModeFileNotFoundError, InvalidModeError) as exc:
             self._require_active(session_id)
             self.sessions.record(
@@ -730,7 +730,7 @@ class ModeRuntime:
         for name, path in self._default_candidates():
             try:
                 artifact = (
-                    self.compile_mode(name)[1] if path is None else self.artifacts.compile(path)
+                    self.prepare_mode(name)[1] if path is None else self.artifacts.compile(path)
                 )
             except (ModeFileNotFoundError, InvalidModeError) as exc:
                 failures.append(exc.message)
@@ -848,7 +848,7 @@ class AsyncModeRuntime:
 
     >>> import asyncio, tempfile
     >>> async def demo(root: str) -> str:
-    ...     async with await AsyncModeRuntime.open(root) as runtime:
+    ...     async with await AsyncModeRuntime.open(root, "sqlite://") as runtime:
     ...         ctx = await runtime.initialize_session(mode_file="default_roles.yaml")
     ...         decision = await runtime.route(ctx.session_id, "write the user guide")
     ...         return decision.task_type

@@ -273,6 +273,7 @@ class ArtifactStore:
                     pass
                 else:
                     self.stats.source_index += 1
+                    self._sql_put(artifact)  # the disk tier may have outlived the database
                     return artifact
         artifact = self._compiler(Path(real))
         self.stats.compiled += 1
@@ -284,12 +285,15 @@ class ArtifactStore:
     # ------------------------------------------------------------------ writes
 
     def put(self, artifact: Artifact) -> None:
-        """Store an artifact in every tier (the SQL tier keeps the first copy of a hash)."""
+        """Store an artifact in every tier.
+
+        The SQL tier keeps the first copy of a hash; the insert is skipped for hashes this
+        store has already written or read there (a damaged row found later is evicted and
+        written again by :meth:`get`).
+        """
         self._memory_put(artifact)
         self._disk_put(artifact)
-        if self._sessions is not None and artifact.mode_hash not in self._in_sql:
-            self._sessions.put_artifact(artifact.mode_hash, ARTIFACT_FORMAT, artifact.to_bytes())
-            self._in_sql.add(artifact.mode_hash)
+        self._sql_put(artifact)
 
     def forget(self, mode_hash: str | None = None) -> None:
         """Drop one artifact (or all) from the in-process memory tier only."""
@@ -375,6 +379,16 @@ class ArtifactStore:
         with self._lock:
             self._in_sql.discard(mode_hash)
         return None
+
+    def _sql_put(self, artifact: Artifact) -> None:
+        if self._sessions is None:
+            return
+        with self._lock:
+            if artifact.mode_hash in self._in_sql:
+                return
+        self._sessions.put_artifact(artifact.mode_hash, ARTIFACT_FORMAT, artifact.to_bytes())
+        with self._lock:
+            self._in_sql.add(artifact.mode_hash)
 
     # ------------------------------------------------------------------ source index
 

@@ -486,7 +486,7 @@ def test_processes_binding_and_switching_through_the_runtime_lose_and_double_not
     print(f"\n{PROCESSES} x {OPS_PER_PROCESS} runtime operations: "
           f"{max(r['elapsed'] for r in results):.2f}s")
 
-    hashes = {m: runtime.compile_mode(m)[1].mode_hash for m in MODES}
+    hashes = {m: runtime.prepare_mode(m)[1].mode_hash for m in MODES}
     with SessionBindingStore(database_url) as sessions:
         # a reader on another machine: empty diskcache, artifacts only from SQL
         reader = ArtifactStore(sessions, tmp_path / "reader-cache")

@@ -221,7 +221,7 @@ def test_sigkill_in_the_middle_of_switches_leaves_a_whole_binding_and_whole_back
     runtime = make_runtime()
     sid, _ = _team_session(runtime)
     modes = ["team.yaml", "default_roles.yaml", "research_mode.yaml"]
-    hashes = {m: runtime.compile_mode(m)[1].mode_hash for m in modes}
+    hashes = {m: runtime.prepare_mode(m)[1].mode_hash for m in modes}
     rng = random.Random(7)
     rounds, progressed, count = 5, 0, 1
     for _ in range(rounds):

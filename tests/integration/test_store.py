@@ -309,6 +309,19 @@ def test_a_local_file_shadowing_a_bundled_parent_invalidates_the_index(
     assert shadowed.mode_hash != first.mode_hash
 
 
+def test_an_indexed_compile_still_stores_the_artifact_in_a_new_database(
+    store: SessionBindingStore, tmp_path: Path, team_mode: Path, compiler: CountingCompiler
+) -> None:
+    with SessionBindingStore("sqlite://") as old_database:
+        first = _open(old_database, tmp_path / "cache", compiler).compile(team_mode)
+    assert store.get_artifact(first.mode_hash) is None
+    # same diskcache, another database: no compile, but the SQL tier gets its copy
+    reused = _open(store, tmp_path / "cache", compiler)
+    assert reused.compile(team_mode) == first
+    assert (reused.stats.source_index, len(compiler.calls)) == (1, 1)
+    assert store.get_artifact(first.mode_hash) == (ARTIFACT_FORMAT, first.to_bytes())
+
+
 def test_a_damaged_source_index_entry_means_compiling_again(
     tmp_path: Path, team_mode: Path, compiler: CountingCompiler
 ) -> None:
