@@ -46,6 +46,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, Va
 
 from modec import __version__
 from modec.compiler.artifact import CorruptArtifactError
+from modec.compiler.build import bundled_mode_path
 from modec.compiler.pipeline import Compilation, compile_path, compile_text
 from modec.diagnostics import (
     Diagnostic,
@@ -67,7 +68,16 @@ from modec.runtime.router import AmbiguousRouteError, Task
 from modec.runtime.sessions import SessionRecord
 from modec.runtime.store import ArtifactNotFoundError
 
-__all__ = ["SERVER_NAME", "ModeServer", "ModeTools", "build_server", "error_payload", "serve"]
+__all__ = [
+    "ERROR_TYPES",
+    "RECOVERY_HINTS",
+    "SERVER_NAME",
+    "ModeServer",
+    "ModeTools",
+    "build_server",
+    "error_payload",
+    "serve",
+]
 
 SERVER_NAME: Final = "modec"
 log = logging.getLogger(__name__)
@@ -161,8 +171,8 @@ ERROR_TYPES: Final[dict[type[BaseException], str]] = {
     OSError: "io_error",
 }
 
-#: What an MCP client can do about each error_type, after the error's own suggestion.
-_MCP_SUGGESTIONS: Final[dict[str, str]] = {
+#: What an MCP client can do about each error_type (after the error's own suggestion).
+RECOVERY_HINTS: Final[dict[str, str]] = {
     "validation_failed": "call orchestrator_mode_validate for every located diagnostic",
     "path_not_allowed": "call orchestrator_mode_list for the mode names this project offers",
     "mode_file_not_found": "call orchestrator_mode_list for the mode names this project offers",
@@ -171,6 +181,14 @@ _MCP_SUGGESTIONS: Final[dict[str, str]] = {
     "session_not_bound": "call orchestrator_mode_select with this session_id to bind a mode",
     "backup_failed": "call orchestrator_mode_backup to take a fresh backup",
     "artifact_not_found": "call orchestrator_mode_select to rebind the session to a mode",
+    "ambiguous_route": "the mode's hit policy is unique and two rules match: call "
+    "orchestrator_route_task with explain=true to see them, then make their conditions "
+    "exclusive",
+    "corrupt_artifact": "call orchestrator_mode_select to recompile and rebind the mode",
+    "modec_error": "call orchestrator_get_status to check the session and its mode",
+    "already_exists": "choose another name; existing files are never replaced",
+    "invalid_request": "check the tool's description for how its arguments combine",
+    "io_error": "check that the project's .task_orchestrator/ directory is writable",
     "invalid_arguments": "check the arguments against the tool's input schema (tools/list)",
     "unknown_tool": "call tools/list for the tools this server offers",
     "internal_error": "retry the call; if it fails again, report it with the server's log",
@@ -185,15 +203,16 @@ def error_type_of(exc: BaseException) -> str:
     return "internal_error"
 
 
-def located(d: Diagnostic) -> dict[str, Any]:
-    """A diagnostic as JSON: code, severity, message, hint and its place in the file."""
+def located(d: Diagnostic, display: Callable[[str], str] = str) -> dict[str, Any]:
+    """A diagnostic as JSON: code, severity, message, hint and its place in the file
+    (``display`` rewrites the file name)."""
     span = d.span
     return {
         "code": d.code,
         "severity": d.severity.value,
         "message": d.message,
         "hint": d.hint,
-        "file": span.file if span else None,
+        "file": display(span.file) if span else None,
         "line": span.line if span else None,
         "column": span.column if span else None,
         "end_line": span.end_line if span else None,
@@ -219,6 +238,7 @@ def error_payload(
     fallback_mode: str | None,
     file: str | None = None,
     error_type: str | None = None,
+    display: Callable[[str], str] = str,
 ) -> dict[str, Any]:
     """The uniform failure object for ``exc``.
 
@@ -227,7 +247,8 @@ def error_payload(
     diagnostic under ``diagnostics``; for invalid arguments the first problem, with all of
     them under ``arguments``; otherwise ``file`` (the file argument of the call, for file
     errors) and the message. ``recovery_suggestions`` starts with the error's own
-    suggestion.
+    suggestion. ``display`` rewrites the file names of diagnostics (absolute paths to mode
+    names, say).
 
     >>> p = error_payload(ModeFileNotFoundError("no mode 'x.yaml'"), fallback_mode="a.yaml",
     ...                   file="x.yaml")
@@ -241,11 +262,15 @@ def error_payload(
     if isinstance(exc, InvalidModeError):
         errors = [d for d in exc.diagnostics if d.is_error] or list(exc.diagnostics)
         if errors:
-            first = errors[0]
-            details["file"] = first.span.file if first.span else file
-            details["line"] = first.span.line if first.span else None
-            details["issue"] = f"{first.code} {first.message}"
-        details["diagnostics"] = [located(d) for d in exc.diagnostics[:_MAX_LISTED_DIAGNOSTICS]]
+            first = located(errors[0], display)
+            details.update(file=first["file"] or file, line=first["line"],
+                           issue=f"{first['code']} {first['message']}")
+            where = ":".join(str(first[k]) for k in ("file", "line", "column") if first[k])
+            message = (f"mode file {details['file']} has {len(errors)} error(s); first: "
+                       f"{where}: {details['issue']}")
+        details["diagnostics"] = [
+            located(d, display) for d in exc.diagnostics[:_MAX_LISTED_DIAGNOSTICS]
+        ]
         suggestions += [d.hint for d in errors]
     elif isinstance(exc, ValidationError):
         problems = _argument_problems(exc)
@@ -260,7 +285,7 @@ def error_payload(
     elif kind == "internal_error":
         message = f"internal error ({type(exc).__name__}): {exc}"
         details["issue"] = message
-    suggestions.append(_MCP_SUGGESTIONS.get(kind))
+    suggestions.append(RECOVERY_HINTS.get(kind))
     return {
         "success": False,
         "error_type": kind,
@@ -313,6 +338,19 @@ class ModeTools:
         root = self.runtime.project.root
         return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
+    def _display(self, file: str) -> str:
+        """A diagnostic's file as the client names it: a mode name for files in roles/,
+        the file name for bundled modes, else relative to the project."""
+        path = Path(file)
+        roles = self.runtime.project.roles
+        if not path.is_absolute():
+            return file
+        if path.is_relative_to(roles):
+            return path.relative_to(roles).as_posix()
+        if bundled_mode_path(path.name) == path:
+            return path.name
+        return self._relative(path)
+
     def current_session(self) -> SessionRecord | None:
         """The project's most recently created active session (None if it has none)."""
         root = os.fspath(self.runtime.project.root)
@@ -364,7 +402,7 @@ class ModeTools:
                     break
         return error_payload(
             exc, fallback_mode=self.fallback_mode(arguments.get("session_id")), file=file,
-            error_type=kind,
+            error_type=kind, display=self._display,
         )
 
     @staticmethod
