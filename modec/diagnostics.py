@@ -130,6 +130,15 @@ CODES: Final[dict[str, CodeInfo]] = _codes(
     # MC5xx: tests: examples
     ("MC501", E, "test example is malformed"),
     ("MC502", E, "test example expects an unknown task type or role"),
+    # MC6xx: row analysis (modec.compiler.analysis)
+    ("MC601", W, "rule can never fire (earlier rows take every task it matches, or its "
+     "condition is never true)"),
+    ("MC602", E, "two rules both match a task under hit policy `unique` (with a witness task)"),
+    ("MC603", Severity.NOTE, "analysis was bounded or undecided (what was skipped is listed)"),
+    ("MC604", W, "keyword made redundant by a shorter one in the same rule"),
+    ("MC605", W, "keyword always captured by an earlier rule's keyword"),
+    ("MC606", W, "substring keyword matches inside common English words"),
+    ("MC607", W, "specialist is never routed to"),
 )
 del E, W
 

@@ -74,8 +74,11 @@ def stage_build(c: Compilation) -> None:
 
 
 def stage_check(c: Compilation) -> None:
+    from modec.compiler.analysis import analyse
+
     assert c.mode is not None
     c.diagnostics.extend(run_checks(c.mode))
+    c.diagnostics.extend(analyse(c.mode, c.sources).diagnostics)
 
 
 def stage_table(c: Compilation) -> None:
