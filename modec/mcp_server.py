@@ -243,12 +243,12 @@ def error_payload(
     """The uniform failure object for ``exc``.
 
     ``error_details`` always has ``file``, ``line`` and ``issue``: for an
-    :class:`~modec.diagnostics.InvalidModeError` those of its first error, with every located
-    diagnostic under ``diagnostics``; for invalid arguments the first problem, with all of
-    them under ``arguments``; otherwise ``file`` (the file argument of the call, for file
-    errors) and the message. ``recovery_suggestions`` starts with the error's own
-    suggestion. ``display`` rewrites the file names of diagnostics (absolute paths to mode
-    names, say).
+    :class:`~modec.diagnostics.InvalidModeError` those of its first error, with the located
+    diagnostics (errors first, at most 50) under ``diagnostics``; for invalid arguments the
+    first problem, with all of them under ``arguments``; otherwise ``file`` (the file
+    argument of the call, for file errors) and the message. ``recovery_suggestions`` starts
+    with the error's own suggestion. ``display`` rewrites the file names of diagnostics
+    (absolute paths to mode names, say).
 
     >>> p = error_payload(ModeFileNotFoundError("no mode 'x.yaml'"), fallback_mode="a.yaml",
     ...                   file="x.yaml")
@@ -268,9 +268,8 @@ def error_payload(
             where = ":".join(str(first[k]) for k in ("file", "line", "column") if first[k])
             message = (f"mode file {details['file']} has {len(errors)} error(s); first: "
                        f"{where}: {details['issue']}")
-        details["diagnostics"] = [
-            located(d, display) for d in exc.diagnostics[:_MAX_LISTED_DIAGNOSTICS]
-        ]
+        ordered = sorted(exc.diagnostics, key=lambda d: not d.is_error)  # errors first
+        details["diagnostics"] = [located(d, display) for d in ordered[:_MAX_LISTED_DIAGNOSTICS]]
         suggestions += [d.hint for d in errors]
     elif isinstance(exc, ValidationError):
         problems = _argument_problems(exc)

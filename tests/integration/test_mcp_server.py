@@ -289,6 +289,7 @@ def test_invalid_mode_is_refused_with_located_diagnostics(
     assert error["error_message"].startswith(f"mode file broken.yaml has 1 error(s); first: "
                                              f"broken.yaml:{BROKEN_LINE}:")
     assert str(server.project) not in json.dumps(error)
+    assert details["diagnostics"][0]["code"] == "MC206"  # errors come first
     assert [d["code"] for d in details["diagnostics"] if d["severity"] == "error"] == ["MC206"]
     assert any("securty_auditor" in d["message"] for d in details["diagnostics"])
     assert any("modec lint" in s for s in error["recovery_suggestions"])
