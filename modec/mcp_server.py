@@ -598,10 +598,10 @@ class ModeTools:
                 exclude={"role_name", "role_definition"}, exclude_none=True, exclude_defaults=True
             )
         text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
-        runtime.project.ensure()
         compilation = compile_text(text, name, base_dir=target.parent)
         compilation.raise_for_errors()
         assert compilation.mode is not None and compilation.artifact is not None
+        runtime.project.ensure()
         try:
             write_atomic(target, text.encode("utf-8"), exclusive=True)
         except FileExistsError as exc:

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from modec.mcp_server import ERROR_TYPES, RECOVERY_HINTS
+from modec.mcp_server import ERROR_TYPES, RECOVERY_HINTS, error_payload
 from modec.runtime.sessions import sqlite_url
-from tests.integration.mcp_harness import McpServer
+from tests.integration.mcp_harness import ERROR_KEYS, McpServer
 
 TOOLS = {
     "orchestrator_mode_select",
@@ -358,6 +358,17 @@ def test_error_shapes(
 def test_every_error_type_has_a_recovery_hint() -> None:
     kinds = {*ERROR_TYPES.values(), "unknown_tool", "internal_error"}
     assert kinds <= set(RECOVERY_HINTS)
+
+
+def test_unexpected_exceptions_get_the_shape_too() -> None:
+    crash = error_payload(RuntimeError("boom"), fallback_mode="default_roles.yaml")
+    assert set(crash) == ERROR_KEYS and crash["error_type"] == "internal_error"
+    assert crash["error_message"] == "internal error (RuntimeError): boom"
+    assert crash["recovery_suggestions"] == [RECOVERY_HINTS["internal_error"]]
+    denied = error_payload(PermissionError(13, "Permission denied", "/p/.task_orchestrator"),
+                           fallback_mode="default_roles.yaml")
+    assert denied["error_type"] == "io_error"
+    assert denied["error_message"] == "Permission denied: /p/.task_orchestrator"
 
 
 def test_restore_of_a_backup_without_session_needs_one(server: McpServer) -> None:
