@@ -105,7 +105,7 @@ def _rows(mode: ModeFile) -> list[Rule]:
     for index, rule in enumerate(mode.rules):
         if rule.name == FALLBACK_TYPE and rule.condition is None:
             continue
-        if rule.source == "builtin" and rule.name in BUILTIN_ORDER:
+        if rule.name in BUILTIN_ORDER:  # a builtin type by name, whatever its condition
             rank = (0, BUILTIN_ORDER.index(rule.name))
         else:
             rank = (1, index)

@@ -136,12 +136,17 @@ def _is_fallback(rule: Rule) -> bool:
 
 
 def ordered_rules(rules: Iterable[Rule]) -> list[Rule]:
-    """The rules that are rows, in final row order (the fallback rule is left out)."""
+    """The rules that are rows, in final row order (the fallback rule is left out).
+
+    Higher ``priority`` first; ties: the builtin task types by name, in the classic order,
+    whatever their condition (a ``performance_tasks`` rule with its own keywords is still the
+    builtin type), then the other rules in file order (DESIGN §2).
+    """
     indexed = [(i, r) for i, r in enumerate(rules) if not _is_fallback(r)]
 
     def key(item: tuple[int, Rule]) -> tuple[int, int, int]:
         index, rule = item
-        if rule.source == "builtin" and rule.name in _BUILTIN_RANK:
+        if rule.name in _BUILTIN_RANK:
             return (-rule.priority, 0, _BUILTIN_RANK[rule.name])
         return (-rule.priority, 1, index)
 

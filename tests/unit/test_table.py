@@ -51,13 +51,13 @@ def test_priority_beats_builtin_rank_and_file_order() -> None:
     ]
 
 
-def test_builtin_type_with_its_own_keywords_ranks_by_file_order() -> None:
-    # Only a rule keeping the classic condition holds the classic rank.
+def test_builtin_type_with_its_own_keywords_keeps_its_classic_rank() -> None:
+    # DESIGN §2: a builtin type is a builtin type by name, whatever its condition.
     mode = make_mode([make_rule("custom_tasks", ["c"]),
                       make_rule("security_tasks", ["breach"])])
     assert names(build_table(mode)) == [
-        "performance_tasks", "testing_tasks", "documentation_tasks", "custom_tasks",
-        "security_tasks",
+        "security_tasks", "performance_tasks", "testing_tasks", "documentation_tasks",
+        "custom_tasks",
     ]
 
 
