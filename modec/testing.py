@@ -105,10 +105,8 @@ def _rows(mode: ModeFile) -> list[Rule]:
     for index, rule in enumerate(mode.rules):
         if rule.name == FALLBACK_TYPE and rule.condition is None:
             continue
-        if rule.name in BUILTIN_ORDER:  # a builtin type by name, whatever its condition
-            rank = (0, BUILTIN_ORDER.index(rule.name))
-        else:
-            rank = (1, index)
+        # a builtin type ranks by name, whatever its condition
+        rank = (0, BUILTIN_ORDER.index(rule.name)) if rule.name in BUILTIN_ORDER else (1, index)
         rows.append((-rule.priority, rank, rule))
     rows.sort(key=lambda item: (item[0], item[1]))
     return [rule for _, _, rule in rows]
