@@ -10,10 +10,12 @@ import html
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -30,6 +32,10 @@ from modec.compiler.table import DecisionTable
 from modec.diagnostics import Diagnostic, Severity, render_json, render_sarif, render_text
 from modec.grammar import format_expr
 from modec.runtime.router import AmbiguousRouteError, Decision, Router, Task, load_router
+
+if TYPE_CHECKING:
+    from modec.runtime.context import ModeContext
+    from modec.runtime.lifecycle import ModeRuntime
 
 __all__ = ["app", "main"]
 
@@ -442,8 +448,6 @@ def table(
 
 # --------------------------------------------------------------------------- runtime commands
 # (init, modes, session ...: owned by the runtime work)
-# The runtime (SQLAlchemy, diskcache) is imported inside the commands that use it, so the
-# compiler commands start without it.
 
 session_app = typer.Typer(
     name="session",
@@ -471,61 +475,50 @@ def _fail(message: str, suggestion: str | None, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-class _RuntimeErrors:
+@contextmanager
+def _runtime_errors() -> Iterator[None]:
     """Runtime errors become their message and recovery suggestion: exit 1 (2 for bad
     values)."""
+    from sqlalchemy.exc import SQLAlchemyError
 
-    def __enter__(self) -> None:
-        return None
+    from modec.diagnostics import InvalidModeError, ModecError
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> None:
-        if exc is None:
-            return
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from modec.diagnostics import InvalidModeError, ModecError
-
-        if isinstance(exc, InvalidModeError):
-            if exc.diagnostics:
-                typer.echo(render_text(exc.diagnostics, limit=10), err=True)
-            raise _fail(exc.message, exc.suggestion) from exc
-        if isinstance(exc, ModecError):
-            raise _fail(exc.message, exc.suggestion) from exc
-        if isinstance(exc, SQLAlchemyError):
-            raise _fail(f"database: {exc}".splitlines()[0],
-                        "check the --db URL (or MODEC_DATABASE_URL) and that the server is up"
-                        ) from exc
-        if isinstance(exc, ValueError):
-            raise _fail(str(exc), None, code=2) from exc
+    try:
+        yield
+    except InvalidModeError as exc:
+        if exc.diagnostics:
+            typer.echo(render_text(exc.diagnostics, limit=10), err=True)
+        raise _fail(exc.message, exc.suggestion) from exc
+    except ModecError as exc:
+        raise _fail(exc.message, exc.suggestion) from exc
+    except SQLAlchemyError as exc:
+        raise _fail(f"database: {exc}".splitlines()[0],
+                    "check the --db URL (or MODEC_DATABASE_URL) and that the server is up"
+                    ) from exc
+    except ValueError as exc:
+        raise _fail(str(exc), None, code=2) from exc
 
 
-class _OpenRuntime:
-    """``with _OpenRuntime(project, db) as runtime``: a ModeRuntime, closed on exit, its
-    errors reported as by :class:`_RuntimeErrors`."""
+@contextmanager
+def _open_runtime(project: Path, db: str | None) -> Iterator[ModeRuntime]:
+    """A ModeRuntime for the command, closed on exit, its errors reported as by
+    :func:`_runtime_errors`. The runtime (SQLAlchemy, diskcache) is imported only here, so
+    the compiler commands start without it."""
+    from modec.runtime.lifecycle import ModeRuntime
 
-    def __init__(self, project: Path, db: str | None) -> None:
-        self._args = (project, db)
-        self._runtime: Any = None
-
-    def __enter__(self) -> Any:  # a ModeRuntime, imported lazily
-        from modec.runtime.lifecycle import ModeRuntime
-
-        with _RuntimeErrors():
-            self._runtime = ModeRuntime(*self._args)
-        return self._runtime
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> None:
-        self._runtime.close()
-        _RuntimeErrors().__exit__(exc_type, exc, tb)
+    with _runtime_errors():
+        runtime = ModeRuntime(project, db)
+        try:
+            yield runtime
+        finally:
+            runtime.close()
 
 
 def _echo_json(doc: object) -> None:
     typer.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
 
 
-def _echo_context(ctx: Any, verb: str) -> None:  # a ModeContext
+def _echo_context(ctx: ModeContext, verb: str) -> None:
     status = "" if ctx.validation_status == "valid" else f" [{ctx.validation_status}]"
     typer.echo(f"{verb} session {ctx.session_id} to {ctx.mode_file} ({ctx.mode_hash}){status}")
 
@@ -541,7 +534,7 @@ def init_cmd(
         raise _fail(f"{directory} is not a directory", "create it first, or pass another one",
                     code=2)
     layout = ProjectLayout.at(directory)
-    with _RuntimeErrors():
+    with _runtime_errors():
         written = layout.ensure()
     for path in written:
         typer.echo(f"created {path}")
@@ -567,7 +560,7 @@ def modes_cmd(
     if db is None and not layout.database.exists():
         summaries = list_modes(layout)  # no database yet: nothing is bound, create nothing
     else:
-        with _OpenRuntime(layout.root, db) as runtime:
+        with _open_runtime(layout.root, db) as runtime:
             summaries = runtime.list_modes()
     default = default_mode_name(layout.root)
     if as_json:
@@ -604,7 +597,7 @@ def session_start(
     as_json: JsonOption = False,
 ) -> None:
     """Start a session bound to a mode (creates .task_orchestrator/ if needed)."""
-    with _OpenRuntime(project, db) as runtime:
+    with _open_runtime(project, db) as runtime:
         ctx = runtime.initialize_session(mode_file=mode, session_id=session_id)
     if as_json:
         _echo_json(ctx.to_dict())
@@ -620,7 +613,7 @@ def session_bind(
     db: DatabaseOption = None,
 ) -> None:
     """Bind a session to a mode (validated first)."""
-    with _OpenRuntime(project, db) as runtime:
+    with _open_runtime(project, db) as runtime:
         _echo_context(runtime.bind(session_id, mode), "bound")
 
 
@@ -632,7 +625,7 @@ def session_switch(
     db: DatabaseOption = None,
 ) -> None:
     """Switch a session to another mode, backing up the current binding first."""
-    with _OpenRuntime(project, db) as runtime:
+    with _open_runtime(project, db) as runtime:
         result = runtime.switch(session_id, mode)
     _echo_context(result.context, "switched")
     if result.previous is not None:
@@ -650,7 +643,7 @@ def session_show(
     as_json: JsonOption = False,
 ) -> None:
     """Show a session's mode: specialists, custom roles, routing rules, recent history."""
-    with _OpenRuntime(project, db) as runtime:
+    with _open_runtime(project, db) as runtime:
         ctx = runtime.context(session_id, refresh=True)
         rows = runtime.history(session_id, limit=history) if history else []
     if as_json:
@@ -697,7 +690,7 @@ def session_route(
 ) -> None:
     """Route a task with the mode the session is bound to."""
     task = _task_from_options(text, title, tags, complexity, metadata)
-    with _OpenRuntime(project, db) as runtime:
+    with _open_runtime(project, db) as runtime:
         router = runtime.context(session_id).router
         if explain:
             explanation = router.explain(task)
@@ -720,7 +713,7 @@ def session_resume(
     db: DatabaseOption = None,
 ) -> None:
     """Re-validate a session's mode file: rebind if it changed, degrade if it broke."""
-    with _OpenRuntime(project, db) as runtime:
+    with _open_runtime(project, db) as runtime:
         result = runtime.resume(session_id)
     _echo_context(result.context, f"resumed ({result.outcome.value})")
     if result.error:
@@ -734,7 +727,7 @@ def session_end(
     db: DatabaseOption = None,
 ) -> None:
     """Terminate a session, backing up its binding to backups/."""
-    with _OpenRuntime(project, db) as runtime:
+    with _open_runtime(project, db) as runtime:
         result = runtime.terminate(session_id)
     typer.echo(f"ended session {session_id}")
     if result.backup is not None:
@@ -750,7 +743,7 @@ def session_list(
     as_json: JsonOption = False,
 ) -> None:
     """List the active sessions with their modes."""
-    with _OpenRuntime(project, db) as runtime:
+    with _open_runtime(project, db) as runtime:
         infos = runtime.status()
     if as_json:
         _echo_json([info.to_dict() for info in infos])
@@ -778,7 +771,7 @@ def session_backup(
     """Back up a session's binding (or a mode file) to backups/."""
     if (session_id is None) == (mode is None):
         raise _fail("give a session id or --mode (one of them)", None, code=2)
-    with _OpenRuntime(project, db) as runtime:
+    with _open_runtime(project, db) as runtime:
         backup = runtime.backup(session_id, mode_file=mode, name=name)
     typer.echo(f"backup: {backup.path}")
 
@@ -790,7 +783,7 @@ def session_backups(
     as_json: JsonOption = False,
 ) -> None:
     """List the backups in backups/, newest first."""
-    with _OpenRuntime(project, db) as runtime:
+    with _open_runtime(project, db) as runtime:
         found = runtime.list_backups()
     if as_json:
         _echo_json([b.to_dict() for b in found])
@@ -813,7 +806,7 @@ def session_restore(
     db: DatabaseOption = None,
 ) -> None:
     """Restore a backup's mode file into roles/ (validated first), optionally activating it."""
-    with _OpenRuntime(project, db) as runtime:
+    with _open_runtime(project, db) as runtime:
         result = runtime.restore(backup, activate, session_id=session_id, mode_file=as_mode)
     typer.echo(f"restored {result.path} ({result.mode_hash})")
     if result.context is not None:
