@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 MODEC := $(VENV)/bin/modec
 STAMP := $(VENV)/.modec-installed
+DEMO := .modec-demo
 
 .PHONY: demo test bench lint typecheck check clean
 
@@ -23,6 +24,16 @@ demo: $(STAMP)
 	$(MODEC) route --mode modes/research_mode.yaml "Check the citations in chapter two" --explain
 	$(MODEC) route --mode modes/documentation_mode.yaml "Write a getting started tutorial" --explain
 	$(MODEC) route --mode modes/security_review_mode.yaml "Triage the CVE in our lockfile; an API key leaked" --explain
+	@echo "--- a session bound by mode hash (SQLite .task_orchestrator/modec.db, diskcache .task_orchestrator/cache)"
+	rm -rf $(DEMO) && mkdir -p $(DEMO) && touch $(DEMO)/pyproject.toml
+	$(MODEC) init $(DEMO)
+	$(MODEC) modes $(DEMO)
+	$(MODEC) session start --project $(DEMO) --id demo
+	$(MODEC) session route --project $(DEMO) demo --title "fix(io): crash" --complexity simple "crash on save"
+	$(MODEC) session switch --project $(DEMO) demo security_review_mode.yaml
+	$(MODEC) session route --project $(DEMO) demo "Audit the session cookies"
+	$(MODEC) session show --project $(DEMO) demo
+	$(MODEC) session end --project $(DEMO) demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q
