@@ -59,6 +59,7 @@ analyse --builtins``), which is how the README shows the classic table's own tra
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import gzip
 import importlib
@@ -77,6 +78,7 @@ from pysat.card import CardEnc, EncType  # type: ignore[import-untyped]
 from pysat.solvers import Solver  # type: ignore[import-untyped]
 
 from modec.compiler.ir import (
+    BUILTIN_KEYWORDS,
     FALLBACK_TYPE,
     And,
     Compare,
@@ -111,6 +113,7 @@ __all__ = [
     "analyse",
     "changed_rows",
     "coverage",
+    "decided_by",
     "english_words",
     "holds",
     "impact",
@@ -438,27 +441,51 @@ def keyword_hazards(keywords: Iterable[str], exclude: Iterable[str] = ()
     (['burqa', 'burqas'], ['audition', 'auditory'])
     """
     wanted = {k.lower() for k in keywords if k.strip()}
-    if not wanted:
-        return {}
     skip = {e.lower() for e in exclude}
-    blob, starts, ordered = _word_blob()
-    automaton = ahocorasick.Automaton()
-    for k in wanted:
-        automaton.add_word(k, k)
-    automaton.make_automaton()
-    sizes = english_words()
-    found: dict[str, set[str]] = {}
-    for end, k in automaton.iter(blob):
-        word = ordered[bisect.bisect_right(starts, end) - 1]
-        found.setdefault(k, set()).add(word)
-    out: dict[str, list[str]] = {}
-    for k, words in found.items():
-        forms = _forms(k)
-        limit = 50 if len(k) <= _SHORT_KEYWORD else _COMMON_SIZE
-        hazards = [w for w in words if w not in forms and w not in skip and sizes[w] <= limit]
-        if hazards:
-            out[k] = sorted(hazards, key=lambda w: (sizes[w], len(w), w))
-    return out
+    found = _hazard_index().lookup(wanted)
+    return {k: [w for w in words if w not in skip] for k, words in found.items()
+            if any(w not in skip for w in words)}
+
+
+class _HazardIndex:
+    """Words containing each keyword, computed in one Aho-Corasick pass over the word list
+    for all keywords not seen before, and remembered (bounded)."""
+
+    _LIMIT: Final = 50_000
+
+    def __init__(self) -> None:
+        self.blob, self.starts, self.ordered = _word_blob()
+        self.sizes = english_words()
+        self.known: dict[str, tuple[str, ...]] = {}
+
+    def lookup(self, keywords: set[str]) -> dict[str, tuple[str, ...]]:
+        new = [k for k in keywords if k not in self.known]
+        if new:
+            if len(self.known) + len(new) > self._LIMIT:
+                self.known.clear()
+            automaton = ahocorasick.Automaton()
+            for k in new:
+                automaton.add_word(k, k)
+            automaton.make_automaton()
+            found: dict[str, set[str]] = {}
+            starts, ordered = self.starts, self.ordered
+            for end, k in automaton.iter(self.blob):
+                found.setdefault(k, set()).add(ordered[bisect.bisect_right(starts, end) - 1])
+            for k in new:
+                self.known[k] = self._hazards(k, found.get(k, set()))
+        return {k: self.known[k] for k in keywords if self.known[k]}
+
+    def _hazards(self, keyword: str, words: set[str]) -> tuple[str, ...]:
+        forms = _forms(keyword)
+        limit = 50 if len(keyword) <= _SHORT_KEYWORD else _COMMON_SIZE
+        sizes = self.sizes
+        return tuple(sorted((w for w in words if w not in forms and sizes[w] <= limit),
+                            key=lambda w: (sizes[w], len(w), w)))
+
+
+@functools.cache
+def _hazard_index() -> _HazardIndex:
+    return _HazardIndex()
 
 
 # --------------------------------------------------------------------------- literal logic
@@ -954,6 +981,8 @@ class _Witnesses:
         self.sep = next((s for s in _SEPARATORS if not set(s) & chars), "\u2063")
         self.pad = next((p for p in _PADS if p not in chars), "x")
         self.samples: dict[str, str | None] = {}
+        self.embedded: dict[str, str] = {}
+        self.automaton: Any = None
 
     def _sample(self, expr: RegexMatch) -> str | None:
         key = expr.flags + "/" + expr.pattern
@@ -961,9 +990,41 @@ class _Witnesses:
             self.samples[key] = _regex_sample(expr.pattern, expr.flags)
         return self.samples[key]
 
-    def _compose(self, atoms: list[tuple[str, str]], pad: bool, extra: list[str],
-                 first: str | None) -> str:
-        sep, p = self.sep, self.pad
+    def _embedded(self, lit: str) -> str:
+        """A word with ``lit`` strictly inside it and no other literal of the mode: the
+        commonest English one ('test': 'latest'), else a plural or a prefix, else padding."""
+        if lit in self.embedded:
+            return self.embedded[lit]
+        if self.automaton is None:
+            self.automaton = ahocorasick.Automaton()
+            for key in self.theory.strs:
+                if key[2]:
+                    self.automaton.add_word(key[2], key[2])
+            if len(self.automaton):
+                self.automaton.make_automaton()
+        english = _hazard_index().lookup({lit}).get(lit, ()) if lit.isalpha() else ()
+        choice = self.pad + lit + self.pad
+        for word in (*english[:50], lit + "s", "un" + lit, lit + "ed"):
+            if _mentions(word, lit):
+                continue
+            found = ({x for _, x in self.automaton.iter(word)} if len(self.automaton)
+                     else set())
+            if all(x in lit for x in found):
+                choice = word
+                break
+        self.embedded[lit] = choice
+        return choice
+
+    def _compose(self, atoms: list[tuple[str, str]], style: str, sep: str, extra: list[str],
+                 first: str | None, unbounded: set[str]) -> str:
+        """A field holding the true atoms, each in its own piece between separators.
+
+        ``style``: ``plain`` (literals as they are), ``english`` (a literal that must not
+        be a whole word, in ``unbounded``, inside an English word) or ``pad`` (every
+        substring literal and the field's ends wrapped in a letter no literal contains).
+        """
+        p = self.pad
+        pad = style == "pad"
         starts = [lit for op, lit in atoms if op == "startswith"]
         ends = [lit for op, lit in atoms if op == "endswith"]
         s = max(starts, key=len, default="")
@@ -978,13 +1039,20 @@ class _Witnesses:
         for lit in sorted({lit for op, lit in atoms if op == "contains"}, key=len, reverse=True):
             if not any(lit in k for k in (*kept, *contains)):
                 contains.append(lit)
-        pieces = ([first] if first else []) + mentions + [
-            p + lit + p if pad else lit for lit in contains] + extra
+
+        def wrap(lit: str) -> str:
+            if pad:
+                return p + lit + p
+            if style == "english" and lit in unbounded:
+                return self._embedded(lit)
+            return lit
+
+        pieces = ([first] if first else []) + mentions + [wrap(lit) for lit in contains] + extra
+        if not (pieces or s or e):
+            return ""
         head = s + (p if pad and s else "") if s else (p if pad else "")
         tail = (p if pad and e else "") + e if e else (p if pad else "")
-        body = sep.join(pieces)
-        parts = [x for x in (head, body, tail) if x]
-        return sep.join(parts)
+        return sep.join(x for x in (head, sep.join(pieces), tail) if x)
 
     def build(self, model: set[int]) -> Iterator[WitnessTask]:
         th = self.theory
@@ -1037,14 +1105,19 @@ class _Witnesses:
                 tags.append(lit)
         if ("nonempty", "") in fields.get("tags", []) and not tags:
             tags.append(self.pad)
+        # Substring literals that must not occur as whole words in a field.
+        unbounded = {(dom, lit) for (dom, op, lit), v in th.strs.items()
+                     if op == "mentions" and -v in model}
         for name, atoms in fields.items():
             if name.startswith("metadata."):
-                metadata[name[len("metadata."):]] = self._compose(atoms, False, [], None)
+                metadata[name[len("metadata."):]] = self._compose(
+                    atoms, "plain", self.sep, [], None, set())
         for key, sample in free_meta.items():
             metadata.setdefault(key[len("metadata."):], sample)
         text_only = [(op, lit) for op, lit in fields.get("text", []) if "\n" in lit]
         seen: set[WitnessTask] = set()
-        for pad in (False, True):
+        styles = [("english", " "), ("plain", " "), ("english", self.sep), ("pad", self.sep)]
+        for style, sep in styles:
             for regex_first in (False, True):
                 parts: dict[str, str] = {}
                 for name in ("title", "description"):
@@ -1052,7 +1125,9 @@ class _Witnesses:
                     samples = regex_pieces.get(name, [])
                     first = samples[0] if regex_first and samples else None
                     rest = samples[1:] if first else samples
-                    parts[name] = fixed.get(name) or self._compose(atoms, pad, rest, first)
+                    avoid = {lit for dom, lit in unbounded if dom in (name, "text")}
+                    parts[name] = fixed.get(name) or self._compose(
+                        atoms, style, sep, rest, first, avoid)
                 if "text" in fixed:
                     parts = {"title": "", "description": fixed["text"]}
                 task = WitnessTask(title=parts["title"], description=parts["description"],
@@ -1111,6 +1186,9 @@ class _Context:
                 model = self._smaller(base, self.solver.model())
                 for task in self.witnesses.build(model):
                     if check(task):
+                        if task.complexity is not None:  # leave it out when it can be
+                            plain = dataclasses.replace(task, complexity=None)
+                            return plain if check(plain) else task
                         return task
                 tried += 1
                 # Ask for a different assignment of the text and free atoms next time.
@@ -1270,12 +1348,8 @@ def analyse(mode: ModeFile, sources: Mapping[str, str] | None = None,
     """
     options = options or AnalysisOptions()
     started = time.perf_counter()
-    rows = ordered_rules(mode.rules)
-    budget = _Budget(options.limits)
-    theory = _Theory(rows, options.limits)
-    solver = _Solver(theory, budget)
-    ctx = _Context(mode, rows, theory, solver, budget, _Witnesses(theory), options,
-                   mode.configuration.default_complexity)
+    ctx = _context(mode, options)
+    rows, theory, solver, budget = ctx.rows, ctx.theory, ctx.solver, ctx.budget
     policy = mode.configuration.hit_policy
     skipped = list(theory.skipped)
     try:
@@ -1392,6 +1466,22 @@ def _row_diagnostics(ctx: _Context, verdicts: list[RowVerdict], overlaps: list[O
     return out
 
 
+def _rule_ref(rule: Rule) -> str:
+    if rule.source != "builtin":
+        return f"rule {rule.name!r}"
+    how = "added implicitly" if rule.implicit else "builtin condition"
+    return f"the classic {rule.name} keyword list ({how})"
+
+
+def _override_hint(rule: Rule) -> str | None:
+    """For a classic keyword list: how to replace it with whole-word keywords."""
+    if rule.source != "builtin" or rule.name not in BUILTIN_KEYWORDS:
+        return None
+    words = ", ".join(BUILTIN_KEYWORDS[rule.name])
+    return (f"override it in task_routing_rules: `{rule.name}: {{keywords: [{words}], "
+            "match: word}` (add the plurals and other forms you mean)")
+
+
 def _disjuncts(expr: Expr | None) -> Iterator[TextMatch]:
     """TextMatch atoms whose every value alone makes the condition true."""
     if expr is None:
@@ -1434,9 +1524,9 @@ def _keyword_diagnostics(ctx: _Context, verdicts: list[RowVerdict], locator: _Lo
                     reported.add((i, key))
                     out.append(Diagnostic.make(
                         "MC604", locator.span(rule, atom, value),
-                        f"keyword {value!r} of rule {rule.name!r} is redundant: {same[3]!r} "
+                        f"keyword {value!r} of {_rule_ref(rule)} is redundant: {same[3]!r} "
                         f"in the same rule already matches every task {value!r} matches",
-                        hint=f"remove {value!r}" + (
+                        hint=_override_hint(rule) or f"remove {value!r}" + (
                             ", or write `match: word` and list the whole words you mean"
                             if atom.op == "contains" else "")))
                     continue
@@ -1448,7 +1538,7 @@ def _keyword_diagnostics(ctx: _Context, verdicts: list[RowVerdict], locator: _Lo
                              else "the classic keyword list")
                     out.append(Diagnostic.make(
                         "MC605", locator.span(rule, atom, value),
-                        f"keyword {value!r} of rule {rule.name!r} never decides a task: "
+                        f"keyword {value!r} of {_rule_ref(rule)} never decides a task: "
                         f"{earlier[3]!r} of the earlier rule {other.name!r} ({where}) "
                         f"takes every task it matches",
                         hint=f"remove {value!r}, or give {rule.name!r} a higher `priority` "
@@ -1475,25 +1565,28 @@ def _hazard_diagnostics(ctx: _Context, locator: _Locator, quiet: set[tuple[str, 
                               if (rule.name, v.lower()) not in quiet)
     if not wanted:
         return []
-    hazards = keyword_hazards(v for _, _, v in wanted)
+    hazards = _hazard_index().lookup({v.lower() for _, _, v in wanted if v.strip()})
     out: list[Diagnostic] = []
     seen: set[tuple[str, str]] = set()
     for rule, atom, value in wanted:
         lit = value.lower()
-        siblings = {v.lower() for v in atom.values}
-        words = [w for w in hazards.get(lit, ()) if w not in siblings]
-        if not words or (rule.name, lit) in seen:
+        found = hazards.get(lit, ())
+        siblings = {w for w in (v.lower() for v in atom.values) if w in found}
+        evidence = list(itertools.islice((w for w in found if w not in siblings), 3))
+        count = len(found) - len(siblings)
+        if not evidence or (rule.name, lit) in seen:
             continue
         seen.add((rule.name, lit))
-        shown = ", ".join(repr(w) for w in words[:3])
-        more = f" and {len(words) - 3} more" if len(words) > 3 else ""
+        shown = ", ".join(repr(w) for w in evidence)
+        more = f" and {count - 3} more" if count > 3 else ""
         fix = ("`match: word`" if rule.source in ("keywords", "builtin")
                else "`mentions` instead of `contains`")
         out.append(Diagnostic.make(
             "MC606", locator.span(rule, atom, value),
-            f"keyword {value!r} also matches inside common English words: {shown}{more}",
-            hint=f"use {fix} so that {value!r} matches whole words only (and list the other "
-            "forms you mean, such as plurals)"))
+            f"keyword {value!r} of {_rule_ref(rule)} also matches inside common English "
+            f"words: {shown}{more}",
+            hint=_override_hint(rule) or f"use {fix} so that {value!r} matches whole words "
+            "only (and list the other forms you mean, such as plurals)"))
     return out
 
 
@@ -1660,28 +1753,37 @@ class CoverageReport:
         return [r for r in self.counted if not r.covered]
 
 
-def coverage(mode: ModeFile, verdicts: Sequence[RowVerdict] = ()) -> CoverageReport:
-    """Route every `tests:` example (by the router's semantics) and record the deciding rows.
+def coverage(mode: ModeFile, taken: Sequence[tuple[str, ...] | None] | None = None,
+             verdicts: Sequence[RowVerdict] = ()) -> CoverageReport:
+    """Which rows the `tests:` examples exercise.
 
-    Under ``collect`` every row that fires counts; under ``unique`` an ambiguous example
-    counts for each row it matched. The fallback counts when the mode names
-    ``general_tasks``.
+    ``taken`` gives, per example in order, the rows that decided it (a Decision's
+    ``matches``: empty for the fallback, None for an example that failed to route); without
+    it the examples are routed here by the router's semantics. Under ``collect`` every row
+    taken counts. The fallback counts as a row when the mode names ``general_tasks``.
+    ``verdicts`` (from :func:`analyse`) mark uncovered rows that can never fire.
     """
     rows = ordered_rules(mode.rules)
     dc = mode.configuration.default_complexity
     policy = mode.configuration.hit_policy
     hits: dict[str, list[int]] = {r.name: [] for r in rows}
     fallback_hits: list[int] = []
-    for example in mode.tests:
-        spec = example.task
-        task = WitnessTask(title=spec.title, description=spec.description, tags=spec.tags,
-                           complexity=spec.complexity,
-                           metadata=tuple(sorted(spec.metadata.items())))
-        fired = [r.name for r in rows if r.condition is not None and holds(r.condition, task, dc)]
-        if policy == "first":
-            fired = fired[:1]
+    for n, example in enumerate(mode.tests):
+        if taken is not None:
+            fired = taken[n]
+            if fired is None:
+                continue
+        else:
+            spec = example.task
+            task = WitnessTask(title=spec.title, description=spec.description, tags=spec.tags,
+                               complexity=spec.complexity,
+                               metadata=tuple(sorted(spec.metadata.items())))
+            fired = tuple(r.name for r in rows
+                          if r.condition is not None and holds(r.condition, task, dc))
+            if policy != "collect":
+                fired = fired[:1]
         for name in fired:
-            hits[name].append(example.span.line)
+            hits.setdefault(name, []).append(example.span.line)
         if not fired:
             fallback_hits.append(example.span.line)
     never = {v.name for v in verdicts if v.status == "never"}
@@ -1739,75 +1841,115 @@ def changed_rows(old: ModeFile, new: ModeFile) -> list[RowChange]:
     return out
 
 
-def _row_witnesses(mode: ModeFile, names: set[str], options: AnalysisOptions
-                   ) -> list[tuple[WitnessTask, str]]:
+def decided_by(mode: ModeFile, name: str, options: AnalysisOptions | None = None
+               ) -> WitnessTask | None:
+    """A task that row ``name`` decides under hit policy ``first`` (no earlier row fires;
+    ``general_tasks``: no row fires), checked against the semantics; None when there is
+    none or the analysis could not build one.
+
+    On conditions made of text atoms, complexity and metadata comparisons, there is a task
+    exactly when :func:`analyse` says the row fires.
+    """
+    ctx = _context(mode, options or AnalysisOptions())
+    try:
+        lits = ctx.theory.rows
+        if name == FALLBACK_TYPE and all(r.name != name for r in ctx.rows):
+            return ctx.witness([-lit for lit in lits], ctx.no_row)
+        i = next(i for i, r in enumerate(ctx.rows) if r.name == name)
+        return ctx.witness([lits[i], *(-lits[j] for j in range(i))],
+                           functools.partial(ctx.fires, i, alone=False))
+    finally:
+        ctx.solver.close()
+
+
+def _context(mode: ModeFile, options: AnalysisOptions) -> _Context:
     rows = ordered_rules(mode.rules)
     budget = _Budget(options.limits)
     theory = _Theory(rows, options.limits)
-    solver = _Solver(theory, budget)
-    ctx = _Context(mode, rows, theory, solver, budget, _Witnesses(theory), options,
-                   mode.configuration.default_complexity)
-    out: list[tuple[WitnessTask, str]] = []
-    try:
-        lits = theory.rows
-        for i, rule in enumerate(rows):
-            if rule.name not in names or rule.condition is None:
-                continue
-            before = [-lits[j] for j in range(i)]
-            first = functools.partial(ctx.fires, i, alone=False)
-            alone = functools.partial(ctx.fires, i, alone=True)
-            task = ctx.witness([lits[i], *before], first)
-            if task is not None:
-                out.append((task, f"decided by {rule.name}"))
-            for atom in iter_atoms(rule.condition):
-                if not isinstance(atom, TextMatch):
-                    continue
-                for value in atom.values:
-                    key = _str_key(atom, value)
-                    if key is None:
-                        continue
-                    var = theory.strs[key]
-                    task = (ctx.witness([lits[i], var, *before], first)
-                            or ctx.witness([lits[i], var], alone))
-                    if task is not None:
-                        out.append((task, f"keyword {value!r} of {rule.name}"))
-                    plain = _plain_task(atom.field, value)
-                    if plain is not None:
-                        out.append((plain, f"keyword {value!r} of {rule.name}"))
-        if FALLBACK_TYPE in names:
-            task = ctx.witness([-lit for lit in lits], ctx.no_row)
-            if task is not None:
-                out.append((task, f"decided by {FALLBACK_TYPE}"))
-    finally:
-        solver.close()
-    return out
+    return _Context(mode, rows, theory, _Solver(theory, budget), budget, _Witnesses(theory),
+                    options, mode.configuration.default_complexity)
 
 
-def _plain_task(field_name: str, value: str) -> WitnessTask | None:
-    if field_name == "title":
-        return WitnessTask(title=value)
-    if field_name in ("description", "text"):
-        return WitnessTask(description=value)
-    if field_name == "tags":
-        return WitnessTask(tags=(value,))
-    return None
+def _route_of(rows: Sequence[Rule], fallback: str | None, default: str | None,
+              task: WitnessTask, dc: int) -> tuple[str, str | None]:
+    for r in rows:
+        if r.condition is not None and holds(r.condition, task, dc):
+            return r.name, r.required_specialist or default
+    return FALLBACK_TYPE, fallback or default
 
 
 def synthesize_tasks(old: ModeFile, new: ModeFile, options: AnalysisOptions | None = None
                      ) -> list[tuple[WitnessTask, str]]:
-    """Witness tasks for every changed row, from its keyword atoms, in both versions.
+    """Tasks whose routing changes between ``old`` and ``new``, for every changed row.
 
-    For each changed row: a task it decides, and for each of its keywords a task it decides
-    through that keyword (else one that just contains it). Returned with a reason each,
-    without duplicates.
+    Both versions' rows are encoded over shared atoms; for each changed row R the solver is
+    asked for a task that R decides in one version and not in the other (and, when R's
+    specialist changed, one it decides in both), once as such and once through each of R's
+    keywords. Every task returned was checked to route differently (hit policy ``first``
+    semantics, the fallback included), with the reason it was asked for; no duplicates.
     """
     options = options or AnalysisOptions()
-    names = {c.name for c in changed_rows(old, new)}
-    seen: dict[WitnessTask, str] = {}
-    for mode in (old, new):
-        for task, why in _row_witnesses(mode, names, options):
-            seen.setdefault(task, why)
-    return list(seen.items())
+    changes = {c.name: c.changes for c in changed_rows(old, new)}
+    if not changes:
+        return []
+    rows_a, rows_b = ordered_rules(old.rules), ordered_rules(new.rules)
+    theory = _Theory([*rows_a, *rows_b], options.limits)
+    lits_a, lits_b = theory.rows[:len(rows_a)], theory.rows[len(rows_a):]
+
+    def decided(rows: list[Rule], lits: list[int]) -> dict[str, int]:
+        out = {r.name: theory._gate("and", [lits[i], *(-lits[j] for j in range(i))])
+               for i, r in enumerate(rows)}
+        out[FALLBACK_TYPE] = theory._gate("and", [-lit for lit in lits])
+        return out
+
+    dec_a, dec_b = decided(rows_a, lits_a), decided(rows_b, lits_b)
+    budget = _Budget(options.limits)
+    ctx = _Context(old, rows_a, theory, _Solver(theory, budget), budget, _Witnesses(theory),
+                   options, old.configuration.default_complexity)
+    fb_a, fb_b = fallback_rule(old), fallback_rule(new)
+    default_a, default_b = default_specialist(old), default_specialist(new)
+    dc_a, dc_b = old.configuration.default_complexity, new.configuration.default_complexity
+
+    def differs(task: WitnessTask) -> bool:
+        a = _route_of(rows_a, fb_a.required_specialist if fb_a else None, default_a, task,
+                      dc_a)
+        b = _route_of(rows_b, fb_b.required_specialist if fb_b else None, default_b, task,
+                      dc_b)
+        return a != b
+
+    keywords: dict[str, list[tuple[str, int]]] = {}
+    for rule in (*rows_a, *rows_b):
+        for atom in iter_atoms(rule.condition) if rule.condition is not None else ():
+            if isinstance(atom, TextMatch):
+                for value in atom.values:
+                    key = _str_key(atom, value)
+                    if key is not None and (value, theory.strs[key]) not in keywords.get(
+                            rule.name, []):
+                        keywords.setdefault(rule.name, []).append((value, theory.strs[key]))
+    found: dict[WitnessTask, str] = {}
+    try:
+        for name, what in changes.items():
+            a, b = dec_a.get(name), dec_b.get(name)
+            asks: list[tuple[list[int], str]] = []
+            if a is not None:
+                asks.append(([a] + ([-b] if b is not None else []), f"{name} in old only"))
+            if b is not None:
+                asks.append(([b] + ([-a] if a is not None else []), f"{name} in new only"))
+            if a is not None and b is not None and "specialist" in what:
+                asks.append(([a, b], f"{name} in both, new specialist"))
+            for base, why in asks:
+                if budget.exhausted() is not None:
+                    break
+                task = ctx.witness(base, differs)
+                if task is not None:
+                    found.setdefault(task, why)
+                for value, var in keywords.get(name, ()):
+                    task = ctx.witness([*base, var], differs)
+                    if task is not None:
+                        found.setdefault(task, f"{why}, through keyword {value!r}")
+    finally:
+        ctx.solver.close()
+    return list(found.items())
 
 
 @dataclass
