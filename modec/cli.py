@@ -353,9 +353,15 @@ def run_examples(c: Compilation) -> list[ExampleResult]:
 @app.command("test")
 def test_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Mode files or directories.")],
+    coverage: Annotated[bool, typer.Option(
+        "--coverage", help="Report which rows the examples exercise.")] = False,
+    min_coverage: Annotated[float | None, typer.Option(
+        "--min", min=0, max=100, help="Fail below this row coverage % (implies --coverage).")
+    ] = None,
 ) -> None:
     """Run the `tests:` examples of mode files; failures show expected, got and the trace."""
     passed = failed = 0
+    below = False
     for f in collect_mode_files(paths):
         c = compile_path(f, display=str(f))
         if not c.ok:
@@ -382,8 +388,10 @@ def test_cmd(
                        f"{d.specialist}")
             trace = router.explain(_task_of(ex.task)).render()
             typer.echo("  " + trace.replace("\n", "\n  "))
+        if coverage or min_coverage is not None:
+            below |= not report_coverage(c, run_examples(c), min_coverage)
     typer.echo(f"{passed} passed, {failed} failed")
-    if failed:
+    if failed or below:
         raise typer.Exit(1)
 
 
@@ -815,6 +823,185 @@ def session_restore(
 
 # --------------------------------------------------------------------------- analysis commands
 # (diff, and `test --coverage`: owned by the analysis work)
+
+
+@app.command("analyse")
+def analyse_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Mode files or directories.")],
+    builtins: Annotated[bool, typer.Option(
+        "--builtins", help="Also report findings about the classic builtin keyword lists, "
+        "which version-1 files get without writing them.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    strict: Annotated[bool, typer.Option(help="Warnings fail too (exit 1).")] = False,
+) -> None:
+    """Row analysis: which rows can fire, dead rows, overlaps, keyword traps, and the bounds."""
+    from modec.compiler.analysis import AnalysisOptions, analyse
+    from modec.compiler.checks import run_checks
+
+    failed = False
+    for f in collect_mode_files(paths):
+        c = compile_path(f, until="build", display=str(f))
+        if c.mode is None:
+            _print_diagnostics(c)
+            failed = True
+            continue
+        report = analyse(c.mode, c.sources, AnalysisOptions(builtins=builtins))
+        diags = [*c.diagnostics, *run_checks(c.mode), *report.diagnostics]
+        errors = any(d.is_error for d in diags)
+        failed |= errors or (strict and any(d.severity is Severity.WARNING for d in diags))
+        if as_json:
+            typer.echo(json.dumps({
+                "file": str(f),
+                "rows": [{"name": v.name, "status": v.status, "covered_by": list(v.covered_by),
+                          "reason": v.reason} for v in report.rows],
+                "fallback_reachable": report.fallback_reachable,
+                "overlaps": [{"rows": [o.first, o.second], "witness": o.witness.to_dict()}
+                             for o in report.overlaps],
+                "skipped": report.skipped,
+                "stats": report.stats,
+                "diagnostics": [d.model_dump(mode="json") for d in sorted(
+                    diags, key=Diagnostic.sort_key)],
+            }, ensure_ascii=False))
+            continue
+        if diags:
+            typer.echo(render_text(diags, c.sources))
+        counts = {s: sum(v.status == s for v in report.rows) for s in ("fires", "never",
+                                                                         "unknown")}
+        stats = report.stats
+        typer.echo(
+            f"{f}: {len(report.rows)} rows ({counts['fires']} can fire, {counts['never']} never "
+            f"fire, {counts['unknown']} undecided); fallback "
+            f"{'reachable' if report.fallback_reachable else 'unreachable'}; "
+            f"{int(stats['queries'])} SAT queries over {int(stats['atoms'])} atoms in "
+            f"{stats['seconds'] * 1000:.0f} ms")
+        typer.echo("  skipped: " + ("; ".join(report.skipped) if report.skipped else "nothing"))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _read_tasks(path: Path) -> list[tuple[Task, dict[str, Any]]]:
+    """Tasks from JSON lines (a string is a description); exits 1 naming a bad line."""
+    out: list[tuple[Task, dict[str, Any]]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: cannot read {path}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            task = Task(description=raw) if isinstance(raw, str) else Task.model_validate(raw)
+        except ValueError as exc:
+            reason = (_validation_message(exc) if isinstance(exc, ValidationError)
+                      else str(exc))
+            typer.echo(f"error: {path}:{number}: not a task: {reason}", err=True)
+            raise typer.Exit(1) from exc
+        out.append((task, {k: v for k, v in task.model_dump().items() if v}))
+    return out
+
+
+def _decide(router: Router) -> Any:
+    def decide(task: Task) -> tuple[str, str]:
+        try:
+            d = router.route(task)
+        except AmbiguousRouteError:
+            return ("<ambiguous>", "-")
+        return (d.task_type, d.specialist or "-")
+
+    return decide
+
+
+@app.command("diff")
+def diff_cmd(
+    old: Annotated[Path, typer.Argument(help="The mode file as it was.")],
+    new: Annotated[Path, typer.Argument(help="The mode file as it is now.")],
+    tasks: Annotated[Path | None, typer.Option(
+        "--tasks", help="JSON lines of tasks to route through both; without it, witness "
+        "tasks are synthesized for every changed row.")] = None,
+    fail_on_change: Annotated[bool, typer.Option(
+        "--fail-on-change", help="Exit 1 when any task changes type or specialist.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    examples: Annotated[int, typer.Option(min=0, help="Examples shown per change.")] = 3,
+) -> None:
+    """Impact of a mode change: every task whose task type or specialist changes."""
+    from modec.compiler.analysis import changed_rows, impact, synthesize_tasks
+
+    compiled = []
+    for path in (old, new):
+        c = compile_path(path, display=str(path))
+        if not c.ok:
+            _print_diagnostics(c)
+            typer.echo(f"{path}: does not compile", err=True)
+            raise typer.Exit(1)
+        assert c.mode is not None and c.artifact is not None
+        compiled.append(c)
+    a, b = compiled
+    assert a.mode is not None and b.mode is not None and a.artifact and b.artifact
+    rows = changed_rows(a.mode, b.mode)
+    if tasks is not None:
+        batch = _read_tasks(tasks)
+        source = str(tasks)
+    else:
+        batch = []
+        for w, why in synthesize_tasks(a.mode, b.mode):
+            shown = w.to_dict()
+            batch.append((Task.model_validate(shown), {**shown, "why": why}))
+        source = "synthesized from the changed rows"
+    report = impact(batch, _decide(load_router(a.artifact)), _decide(load_router(b.artifact)))
+    if as_json:
+        typer.echo(json.dumps({
+            "old": {"file": str(old), "mode_hash": a.artifact.mode_hash},
+            "new": {"file": str(new), "mode_hash": b.artifact.mode_hash},
+            "tasks_from": source,
+            "rows_changed": [{"name": r.name, "changes": list(r.changes)} for r in rows],
+            **report.to_dict(examples),
+        }, ensure_ascii=False))
+    else:
+        typer.echo(f"old {old}  {a.artifact.mode_hash}")
+        typer.echo(f"new {new}  {b.artifact.mode_hash}")
+        typer.echo("rows changed: " + (", ".join(f"{r.name} ({', '.join(r.changes)})"
+                                                 for r in rows) or "none"))
+        share = 100.0 * report.changed / report.total if report.total else 0.0
+        typer.echo(f"{report.total} tasks ({source}): {report.changed} changed "
+                   f"({share:.1f}%)")
+        for pair in report.to_dict(examples)["pairs"]:
+            was, now = pair["from"], pair["to"]
+            typer.echo(f"  {was['task_type']} -> {now['task_type']}   "
+                       f"{was['specialist']} -> {now['specialist']}   {pair['count']} task(s)")
+            for shown in pair["examples"]:
+                text = (json.dumps(shown["description"], ensure_ascii=False)
+                        if set(shown) == {"description"}
+                        else json.dumps(shown, ensure_ascii=False))
+                typer.echo(f"      {text}")
+    if fail_on_change and report.changed:
+        raise typer.Exit(1)
+
+
+def report_coverage(c: Compilation, results: list[ExampleResult], minimum: float | None
+                    ) -> bool:
+    """Print which rows the `tests:` examples exercise; False when below ``minimum`` %."""
+    from modec.compiler.analysis import analyse, coverage
+
+    assert c.mode is not None
+    taken = [tuple(r.decision.matches) if r.decision is not None else None for r in results]
+    cov = coverage(c.mode, taken, analyse(c.mode, c.sources).rows)
+    counted = cov.counted
+    covered = sum(r.covered for r in counted)
+    typer.echo(f"coverage {c.path}: {covered}/{len(counted)} rows exercised "
+               f"({cov.percent:.1f}%) by {cov.examples} example(s)")
+    for row in cov.uncovered:
+        note = " (can never fire)" if row.never_fires else ""
+        typer.echo(f"  uncovered {row.name}  {row.location}{note}")
+    implicit = [r.name for r in cov.rows if r.implicit]
+    if implicit:
+        typer.echo(f"  not counted (implicit builtin rows): {', '.join(implicit)}")
+    if minimum is not None and cov.percent < minimum:
+        typer.echo(f"{c.path}: coverage {cov.percent:.1f}% is below the minimum "
+                   f"{minimum:g}%", err=True)
+        return False
+    return True
 
 # --------------------------------------------------------------------------- server commands
 # (serve: owned by the MCP work)
