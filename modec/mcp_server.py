@@ -46,7 +46,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, Va
 
 from modec import __version__
 from modec.compiler.artifact import CorruptArtifactError
-from modec.compiler.build import bundled_mode_path
 from modec.compiler.pipeline import Compilation, compile_path, compile_text
 from modec.diagnostics import (
     Diagnostic,
@@ -203,16 +202,16 @@ def error_type_of(exc: BaseException) -> str:
     return "internal_error"
 
 
-def located(d: Diagnostic, display: Callable[[str], str] = str) -> dict[str, Any]:
-    """A diagnostic as JSON: code, severity, message, hint and its place in the file
-    (``display`` rewrites the file name)."""
+def located(d: Diagnostic) -> dict[str, Any]:
+    """A diagnostic as JSON: code, severity, message, hint and its place in the file (named
+    as the runtime names mode files: relative to ``roles/``, or a bundled mode's name)."""
     span = d.span
     return {
         "code": d.code,
         "severity": d.severity.value,
         "message": d.message,
         "hint": d.hint,
-        "file": display(span.file) if span else None,
+        "file": span.file if span else None,
         "line": span.line if span else None,
         "column": span.column if span else None,
         "end_line": span.end_line if span else None,
@@ -238,7 +237,6 @@ def error_payload(
     fallback_mode: str | None,
     file: str | None = None,
     error_type: str | None = None,
-    display: Callable[[str], str] = str,
 ) -> dict[str, Any]:
     """The uniform failure object for ``exc``.
 
@@ -247,8 +245,7 @@ def error_payload(
     diagnostics (errors first, at most 50) under ``diagnostics``; for invalid arguments the
     first problem, with all of them under ``arguments``; otherwise ``file`` (the file
     argument of the call, for file errors) and the message. ``recovery_suggestions`` starts
-    with the error's own suggestion. ``display`` rewrites the file names of diagnostics
-    (absolute paths to mode names, say).
+    with the error's own suggestion.
 
     >>> p = error_payload(ModeFileNotFoundError("no mode 'x.yaml'"), fallback_mode="a.yaml",
     ...                   file="x.yaml")
@@ -262,14 +259,14 @@ def error_payload(
     if isinstance(exc, InvalidModeError):
         errors = [d for d in exc.diagnostics if d.is_error] or list(exc.diagnostics)
         if errors:
-            first = located(errors[0], display)
+            first = located(errors[0])
             details.update(file=first["file"] or file, line=first["line"],
                            issue=f"{first['code']} {first['message']}")
             where = ":".join(str(first[k]) for k in ("file", "line", "column") if first[k])
             message = (f"mode file {details['file']} has {len(errors)} error(s); first: "
                        f"{where}: {details['issue']}")
         ordered = sorted(exc.diagnostics, key=lambda d: not d.is_error)  # errors first
-        details["diagnostics"] = [located(d, display) for d in ordered[:_MAX_LISTED_DIAGNOSTICS]]
+        details["diagnostics"] = [located(d) for d in ordered[:_MAX_LISTED_DIAGNOSTICS]]
         suggestions += [d.hint for d in errors]
     elif isinstance(exc, ValidationError):
         problems = _argument_problems(exc)
@@ -337,19 +334,6 @@ class ModeTools:
         root = self.runtime.project.root
         return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
-    def _display(self, file: str) -> str:
-        """A diagnostic's file as the client names it: a mode name for files in roles/,
-        the file name for bundled modes, else relative to the project."""
-        path = Path(file)
-        roles = self.runtime.project.roles
-        if not path.is_absolute():
-            return file
-        if path.is_relative_to(roles):
-            return path.relative_to(roles).as_posix()
-        if bundled_mode_path(path.name) == path:
-            return path.name
-        return self._relative(path)
-
     def current_session(self) -> SessionRecord | None:
         """The project's most recently created active session (None if it has none)."""
         root = os.fspath(self.runtime.project.root)
@@ -401,7 +385,7 @@ class ModeTools:
                     break
         return error_payload(
             exc, fallback_mode=self.fallback_mode(arguments.get("session_id")), file=file,
-            error_type=kind, display=self._display,
+            error_type=kind,
         )
 
     @staticmethod

@@ -8,7 +8,9 @@
 for asyncio code, each blocking call run in a worker thread.
 
 Mode files are named relative to ``.task_orchestrator/roles/`` or by a bundled mode's name;
-nothing outside ``roles/`` is read for a name. Every binding records the mode hash of the
+nothing outside ``roles/`` is read for a name. Diagnostics (so the messages of
+:class:`~modec.diagnostics.InvalidModeError` too) and mode summaries name mode files the same
+way, never by absolute path. Every binding records the mode hash of the
 compiled artifact, and the artifact itself is stored (SQL included) before the binding that
 names it, so any process or machine on the same database can route the session, with or
 without the mode file.
@@ -244,7 +246,7 @@ def _backup_name(name: str) -> str:
 
 
 def _summarize(resolved: ResolvedMode, bundled: bool, sessions: tuple[str, ...]) -> ModeSummary:
-    compilation = compile_path(resolved.path, display=str(resolved.path))
+    compilation = compile_path(resolved.path, display=resolved.name)
     errors = [d for d in compilation.sorted_diagnostics() if d.is_error]
     warnings = sum(1 for d in compilation.diagnostics if not d.is_error)
     first = None if not errors else f"{errors[0].location()}: {errors[0].code} {errors[0].message}"
@@ -374,7 +376,7 @@ class ModeRuntime:
             with contextlib.suppress(FileExistsError):
                 write_atomic(target, resolved.path.read_bytes(), exclusive=True)
             resolved = self.resolve_mode(target_name)
-        return resolved, self.artifacts.compile(resolved.path)
+        return resolved, self.artifacts.compile(resolved.path, resolved.name)
 
     def _compile_bound(self, mode_file: str) -> tuple[ResolvedMode, Artifact]:
         found = find_in(self.project.roles, mode_file)
@@ -385,7 +387,7 @@ class ModeRuntime:
                 "or bind another mode",
             )
         resolved = ResolvedMode(found[0], found[1], bundled=False)
-        return resolved, self.artifacts.compile(resolved.path)
+        return resolved, self.artifacts.compile(resolved.path, resolved.name)
 
     def list_modes(self) -> list[ModeSummary]:
         """Every mode of the project (see :func:`list_modes`), with the active sessions of
@@ -624,7 +626,7 @@ class ModeRuntime:
                 raise ValueError("activate needs a session: the backup names none")
             self._require_active(target_session)
         target_name, target = target_in(self.project.roles, target_name)
-        artifact = self._install(target, content)
+        artifact = self._install(target_name, target, content)
         self.artifacts.put(artifact)
         context = None
         if activate:
@@ -680,10 +682,12 @@ class ModeRuntime:
 
     def _load(self, binding: BindingRecord) -> Artifact:
         try:
-            source: Path | None = self.resolve_mode(binding.mode_file).path
+            resolved: ResolvedMode | None = self.resolve_mode(binding.mode_file)
         except ModeFileNotFoundError:
-            source = None
-        return self.artifacts.get(binding.mode_hash, source)
+            resolved = None
+        if resolved is None:
+            return self.artifacts.get(binding.mode_hash)
+        return self.artifacts.get(binding.mode_hash, resolved.path, resolved.name)
 
     def _mode_info(self, binding: BindingRecord) -> dict[str, Any]:
         cached = self.contexts.get(binding.session_id)
@@ -730,7 +734,8 @@ class ModeRuntime:
         for name, path in self._default_candidates():
             try:
                 artifact = (
-                    self.prepare_mode(name)[1] if path is None else self.artifacts.compile(path)
+                    self.prepare_mode(name)[1] if path is None
+                    else self.artifacts.compile(path, name)
                 )
             except (ModeFileNotFoundError, InvalidModeError) as exc:
                 failures.append(exc.message)
@@ -753,7 +758,7 @@ class ModeRuntime:
             raise BackupError(f"no backup {name!r} in {self.project.backups}")
         return found[1]
 
-    def _install(self, target: Path, content: bytes) -> Artifact:
+    def _install(self, name: str, target: Path, content: bytes) -> Artifact:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".yaml", dir=target.parent)
         try:
@@ -761,7 +766,7 @@ class ModeRuntime:
                 out.write(content)
                 out.flush()
                 os.fsync(out.fileno())
-            compilation = compile_path(tmp, display=str(target))
+            compilation = compile_path(tmp, display=name)
             compilation.raise_for_errors()
             assert compilation.artifact is not None
             os.replace(tmp, target)

@@ -10,6 +10,10 @@ the way back:
    machines (through :class:`~modec.runtime.sessions.SessionBindingStore`);
 4. **source**: recompiling the mode file, accepted only if it still compiles to that hash.
 
+Mode files may be given a *name* (the runtime passes the mode's name relative to
+``roles/``, or a bundled mode's name): diagnostics, error messages and the artifact's
+sources then name the file that way instead of by its absolute path.
+
 Every entry read from the disk or SQL tier is verified (magic, format, length, checksum, and
 that it is the artifact of the hash asked for). A corrupt or stale entry is evicted, logged
 and treated as a miss: it is rebuilt from the next tier, never returned.
@@ -59,7 +63,9 @@ _SOURCE_INDEX: Final = "source-index"
 # Errors of a damaged or contended diskcache directory: the disk tier misses, never crashes.
 _DISK_ERRORS: Final = (sqlite3.Error, OSError, diskcache.Timeout)
 
-Compiler = Callable[[Path], Artifact]
+#: Compiles the mode file at a path into an artifact, naming the file by the string in
+#: diagnostics and sources; raises :class:`~modec.diagnostics.InvalidModeError`.
+Compiler = Callable[[Path, str], Artifact]
 
 
 class ArtifactNotFoundError(ModecError):
@@ -94,8 +100,8 @@ def _bundled(name: str) -> tuple[str, str] | None:
     return os.path.realpath(path), _sha256(path.read_bytes())
 
 
-def _compile(path: Path) -> Artifact:
-    compilation = compile_path(path, display=str(path))
+def _compile(path: Path, name: str) -> Artifact:
+    compilation = compile_path(path, display=name)
     compilation.raise_for_errors()
     assert compilation.artifact is not None
     return compilation.artifact
@@ -206,13 +212,19 @@ class ArtifactStore:
 
     # ------------------------------------------------------------------ lookups
 
-    def get(self, mode_hash: str, source_path: str | os.PathLike[str] | None = None) -> Artifact:
+    def get(
+        self,
+        mode_hash: str,
+        source_path: str | os.PathLike[str] | None = None,
+        name: str | None = None,
+    ) -> Artifact:
         """The artifact of ``mode_hash``, from the first tier that holds an intact copy.
 
-        With ``source_path``, the last resort is compiling that mode file; its artifact is
-        returned (and stored) only if it has this hash. Raises :class:`ArtifactNotFoundError`
-        otherwise (chained from the compiler's :class:`~modec.diagnostics.InvalidModeError`
-        when the file does not compile).
+        With ``source_path``, the last resort is compiling that mode file (named ``name`` in
+        diagnostics and messages, default its path); its artifact is returned (and stored)
+        only if it has this hash. Raises :class:`ArtifactNotFoundError` otherwise (chained
+        from the compiler's :class:`~modec.diagnostics.InvalidModeError` when the file does
+        not compile).
         """
         artifact = self._memory_get(mode_hash)
         if artifact is not None:
@@ -235,28 +247,33 @@ class ArtifactStore:
                 "no mode file to rebuild it from"
             )
         path = Path(source_path)
+        shown = str(path) if name is None else name
         try:
-            artifact = self._compiler(path)
+            artifact = self._compiler(path, shown)
         except InvalidModeError as exc:
             raise ArtifactNotFoundError(
-                f"no stored artifact of {mode_hash}, and {path} no longer compiles: {exc}"
+                f"no stored artifact of {mode_hash}, and {shown} no longer compiles: {exc}"
             ) from exc
         self.stats.compiled += 1
         self.put(artifact)
         if artifact.mode_hash != mode_hash:
             raise ArtifactNotFoundError(
-                f"no stored artifact of {mode_hash}, and {path} now compiles to "
+                f"no stored artifact of {mode_hash}, and {shown} now compiles to "
                 f"{artifact.mode_hash}: the file changed"
             )
         return artifact
 
-    def compile(self, path: str | os.PathLike[str]) -> Artifact:
+    def compile(self, path: str | os.PathLike[str], name: str | None = None) -> Artifact:
         """Compile the mode file at ``path`` and store the artifact in every tier.
+
+        ``name`` is how diagnostics, the error message and the artifact's sources name the
+        file (default: its real path); files it extends are named relative to it, bundled
+        modes by their file name. Raises :class:`~modec.diagnostics.InvalidModeError` with
+        the diagnostics when the file has errors (a missing file included).
 
         The compiler is skipped when the source index knows the file's bytes and every file
         they extend is unchanged (and found in the same place): the stored artifact of the
-        recorded hash is returned. Raises :class:`~modec.diagnostics.InvalidModeError` with
-        the diagnostics when the file has errors (a missing file included).
+        recorded hash is returned, whatever name it was compiled under.
         """
         real = os.path.realpath(path)
         try:
@@ -275,11 +292,13 @@ class ArtifactStore:
                     self.stats.source_index += 1
                     self._sql_put(artifact)  # the disk tier may have outlived the database
                     return artifact
-        artifact = self._compiler(Path(real))
+        shown = real if name is None else name
+        artifact = self._compiler(Path(real), shown)
         self.stats.compiled += 1
         self.put(artifact)
         if digest is not None:
-            self._index_put(real, digest, artifact)
+            sources = _checkable_sources(artifact, real, shown)
+            self._index_put(real, digest, artifact.mode_hash, sources)
         return artifact
 
     # ------------------------------------------------------------------ writes
@@ -413,11 +432,12 @@ class ArtifactStore:
             self._index[(real, digest)] = entry
         return entry
 
-    def _index_put(self, real: str, digest: str, artifact: Artifact) -> None:
-        sources = tuple((s.path, s.sha256) for s in artifact.sources)
+    def _index_put(
+        self, real: str, digest: str, mode_hash: str, sources: tuple[tuple[str, str], ...]
+    ) -> None:
         if not sources or sources[0] != (real, digest):
             return  # the compiler recorded the file differently: nothing checkable to index
-        entry = _IndexEntry(artifact.mode_hash, sources)
+        entry = _IndexEntry(mode_hash, sources)
         with self._lock:
             self._index[(real, digest)] = entry
         if self._disk is not None:
@@ -425,6 +445,33 @@ class ArtifactStore:
                 self._disk.set(_source_key(real, digest), entry.to_bytes(), retry=True)
             except _DISK_ERRORS as exc:
                 _log.warning("source index write for %s failed: %s", real, exc)
+
+
+def _checkable_sources(
+    artifact: Artifact, real: str, name: str
+) -> tuple[tuple[str, str], ...]:
+    """``(path, sha256)`` of every source of ``artifact``, compiled from ``real`` under
+    ``name``, as :meth:`_IndexEntry.still_current` checks them: files by real path, bundled
+    modes by file name.
+
+    The compiler names a file extended from the file shown as ``shown`` by
+    ``dirname(shown)/extends`` when it found it beside that file (it looks there first), and
+    by its bare name when it is a bundled mode; this maps those names back. A bare name at
+    the top is a file beside the mode if one exists there, as the compiler decided.
+    """
+    base = os.path.dirname(real)
+    prefix = os.path.dirname(name) + "/" if os.path.dirname(name) else ""
+    out = []
+    for source in artifact.sources:
+        path = source.path
+        if path == name:
+            path = real
+        elif not os.path.isabs(path) and path.startswith(prefix):
+            local = os.path.join(base, path[len(prefix):])
+            if "/" in path or os.path.isfile(local):
+                path = local
+        out.append((path, source.sha256))
+    return tuple(out)
 
 
 def _problem(data: object, mode_hash: str) -> Artifact | str:

@@ -139,6 +139,32 @@ def test_bind_validates_first_and_records_failures(make_runtime: RuntimeFactory)
     assert history[3].mode_hash == ctx.mode_hash
 
 
+def test_invalid_modes_are_reported_by_mode_name_never_by_path(
+    make_runtime: RuntimeFactory,
+) -> None:
+    runtime = make_runtime()
+    sid = runtime.initialize_session().session_id
+    write_mode(runtime, "team/broken.yaml", TEAM_MODE_BROKEN)
+    backup = runtime.backup(mode_file="team/broken.yaml")
+    errors = []
+    for attempt in (lambda: runtime.bind(sid, "team/broken"),
+                    lambda: runtime.initialize_session(mode_file="team/broken.yaml"),
+                    lambda: runtime.restore(backup, mode_file="team/again.yaml")):
+        with pytest.raises(InvalidModeError) as invalid:
+            attempt()
+        errors.append(invalid.value)
+    bound, started, restored = errors
+    for error, name in ((bound, "team/broken.yaml"), (started, "team/broken.yaml"),
+                        (restored, "team/again.yaml")):
+        assert error.message.startswith(f"{name}: 1 error(s); first: {name}:")
+        assert [d.span.file for d in error.diagnostics if d.span] == [name]
+        text = error.message + "".join(f"{d.message}{d.hint}" for d in error.diagnostics)
+        assert str(runtime.project.root) not in text
+    assert str(runtime.project.root) not in (runtime.history(sid)[-1].error_message or "?")
+    summary = {m.name: m for m in runtime.list_modes()}["team/broken.yaml"]
+    assert (summary.error or "").startswith("team/broken.yaml:")
+
+
 def test_mode_names_never_leave_the_roles_directory(
     make_runtime: RuntimeFactory, tmp_path: Path
 ) -> None:

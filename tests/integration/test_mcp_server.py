@@ -316,6 +316,7 @@ def test_invalid_mode_is_refused_with_located_diagnostics(
     everything = server.call("orchestrator_mode_list", include_invalid=True, show_details=True)
     [broken] = [m for m in everything["available_modes"] if m["filename"] == "broken.yaml"]
     assert broken["status"] == "invalid" and "MC206" in broken["error"]
+    assert broken["error"].startswith(f"broken.yaml:{BROKEN_LINE}:")  # a name, not a path
     assert "mode_hash" in broken and "bound_sessions" in broken
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from modec.compiler.artifact import ARTIFACT_FORMAT, Artifact
 from modec.compiler.build import bundled_mode_path
-from modec.compiler.pipeline import compile_mode
+from modec.compiler.pipeline import compile_mode, compile_path
 from modec.diagnostics import InvalidModeError
 from modec.runtime.router import load_router
 from modec.runtime.sessions import SessionBindingStore
@@ -27,9 +27,12 @@ class CountingCompiler:
     def __init__(self) -> None:
         self.calls: list[Path] = []
 
-    def __call__(self, path: Path) -> Artifact:
+    def __call__(self, path: Path, name: str) -> Artifact:
         self.calls.append(path)
-        return compile_mode(path)
+        compilation = compile_path(path, display=name)
+        compilation.raise_for_errors()
+        assert compilation.artifact is not None
+        return compilation.artifact
 
 
 @pytest.fixture
@@ -259,9 +262,9 @@ def test_a_damaged_diskcache_directory_disables_the_tier_instead_of_failing(
 # --------------------------------------------------------------------------- source index
 
 
-def _project_modes(tmp_path: Path) -> Path:
-    roles = tmp_path / "roles"
-    roles.mkdir(exist_ok=True)
+def _project_modes(tmp_path: Path, folder: str = "") -> Path:
+    roles = tmp_path / "roles" / folder
+    roles.mkdir(parents=True, exist_ok=True)
     for name in ("development_mode.yaml", "default_roles.yaml"):
         source = bundled_mode_path(name)
         assert source is not None
@@ -269,44 +272,91 @@ def _project_modes(tmp_path: Path) -> Path:
     return roles / "development_mode.yaml"
 
 
+# Mode files compiled by path, or under a name (as the runtime does), at the top of roles/
+# or in a folder: the index maps the names the compiler records back to files.
+NAMED = pytest.mark.parametrize(
+    ("folder", "name"),
+    [("", None), ("", "development_mode.yaml"), ("team", "team/development_mode.yaml")],
+)
+
+
+@NAMED
 def test_compile_skips_the_compiler_for_unchanged_sources_across_processes(
-    tmp_path: Path, compiler: CountingCompiler
+    tmp_path: Path, compiler: CountingCompiler, folder: str, name: str | None
 ) -> None:
-    mode = _project_modes(tmp_path)  # extends default_roles.yaml beside it
-    first = _open(None, tmp_path / "cache", compiler).compile(mode)
+    mode = _project_modes(tmp_path, folder)  # extends default_roles.yaml beside it
+    first = _open(None, tmp_path / "cache", compiler).compile(mode, name)
     second_store = _open(None, tmp_path / "cache", compiler)
-    assert second_store.compile(mode) == first
+    assert second_store.compile(mode, name) == first
     assert second_store.stats.source_index == 1
     assert len(compiler.calls) == 1
 
     # the extended file changes: recompiled, new hash
     parent = mode.with_name("default_roles.yaml")
     parent.write_text(parent.read_text().replace("Senior Software Architect", "Architect"))
-    third = _open(None, tmp_path / "cache", compiler).compile(mode)
+    third = _open(None, tmp_path / "cache", compiler).compile(mode, name)
     assert len(compiler.calls) == 2
     assert third.mode_hash != first.mode_hash
     # a comment-only edit of the file itself recompiles but keeps the hash
     mode.write_text("# a comment\n" + mode.read_text())
-    assert _open(None, tmp_path / "cache", compiler).compile(mode).mode_hash == third.mode_hash
+    assert _open(None, tmp_path / "cache", compiler).compile(mode, name).mode_hash == (
+        third.mode_hash)
     assert len(compiler.calls) == 3
 
 
+@NAMED
 def test_a_local_file_shadowing_a_bundled_parent_invalidates_the_index(
-    tmp_path: Path, compiler: CountingCompiler
+    tmp_path: Path, compiler: CountingCompiler, folder: str, name: str | None
 ) -> None:
-    mode = _project_modes(tmp_path)
+    mode = _project_modes(tmp_path, folder)
     mode.with_name("default_roles.yaml").unlink()  # the parent now resolves to the bundled one
-    first = _open(None, tmp_path / "cache", compiler).compile(mode)
-    assert _open(None, tmp_path / "cache", compiler).compile(mode) == first
+    first = _open(None, tmp_path / "cache", compiler).compile(mode, name)
+    assert _open(None, tmp_path / "cache", compiler).compile(mode, name) == first
     assert len(compiler.calls) == 1
 
     bundled = bundled_mode_path("default_roles.yaml")
     assert bundled is not None
     shadow = bundled.read_text().replace("Senior Software Architect", "Local Architect")
     mode.with_name("default_roles.yaml").write_text(shadow)
-    shadowed = _open(None, tmp_path / "cache", compiler).compile(mode)
+    shadowed = _open(None, tmp_path / "cache", compiler).compile(mode, name)
     assert len(compiler.calls) == 2
     assert shadowed.mode_hash != first.mode_hash
+
+
+def test_a_named_compile_names_the_files_in_diagnostics_and_sources(tmp_path: Path) -> None:
+    mode = _project_modes(tmp_path, "team")
+    store = _open(None, tmp_path / "cache")
+    artifact = store.compile(mode, "team/development_mode.yaml")
+    assert [s.path for s in artifact.sources] == [
+        "team/development_mode.yaml", "team/default_roles.yaml"]
+    assert artifact.mode_hash == store.compile(mode).mode_hash  # names are not meaning
+
+    # errors in the file and in the file it extends, and a missing file: named, never absolute
+    parent = mode.with_name("default_roles.yaml")
+    parent.write_text("task_orchestrator: [")
+    with pytest.raises(InvalidModeError) as broken_parent:
+        _open(None, None).compile(mode, "team/development_mode.yaml")
+    mode.write_text("task_orchestrator: [")
+    with pytest.raises(InvalidModeError) as broken:
+        _open(None, None).compile(mode, "team/development_mode.yaml")
+    with pytest.raises(InvalidModeError) as missing:
+        store.compile(mode.with_name("gone.yaml"), "team/gone.yaml")
+    assert {d.span.file for d in broken_parent.value.diagnostics if d.span} == {
+        "team/default_roles.yaml", "team/development_mode.yaml"}
+    assert broken.value.diagnostics[0].span is not None
+    assert broken.value.diagnostics[0].span.file == "team/development_mode.yaml"
+    assert broken.value.message.startswith("team/development_mode.yaml: 1 error(s); first: "
+                                           "team/development_mode.yaml:1:")
+    assert missing.value.message.startswith("team/gone.yaml: 1 error(s)")
+    for error in (broken_parent.value, broken.value, missing.value):
+        text = error.message + "".join(f"{d.message}{d.hint}{d.span}" for d in error.diagnostics)
+        assert str(tmp_path) not in text
+
+    # get() recompiling a file names it too
+    with pytest.raises(ArtifactNotFoundError) as lost:
+        _open(None, None).get(artifact.mode_hash, mode, "team/development_mode.yaml")
+    assert str(tmp_path) not in lost.value.message
+    assert "team/development_mode.yaml no longer compiles" in lost.value.message
 
 
 def test_an_indexed_compile_still_stores_the_artifact_in_a_new_database(
