@@ -22,8 +22,10 @@ implies the words bounded inside it (``mentions "getting started"`` ⇒ ``mentio
 "started"``), ``title``/``description`` flow into ``text`` (and ``text contains "x"`` without a
 line break needs one of them), ``startswith`` on ``text`` is ``startswith`` on ``title``, two
 prefixes that are not prefixes of each other exclude each other. On conditions built from
-``contains``/``mentions`` atoms these lemmas are complete, so the analysis is *exact* there:
-a row is reported dead exactly when every task it matches is taken by earlier rows. Because
+text atoms on ``title``/``description``/``text``, ``tags contains``, ``complexity`` and those
+``metadata`` comparisons, the encoding is complete, so the analysis is *exact* there: a row is
+reported dead exactly when every task it matches is taken by earlier rows (and a live row gets
+a witness task, :func:`decided_by`; the property tests check both directions). Because
 atoms only over-approximate, "never fires" is *sound* everywhere (regex rows included: they
 are merely reported less often). An overlap is reported only with a witness task that was
 built from the solver's model and checked against the semantics (:func:`holds`).
@@ -1280,11 +1282,19 @@ def _self_verdicts(ctx: _Context) -> tuple[list[RowVerdict], list[str]]:
     out: list[RowVerdict] = []
     skipped: list[str] = []
     for i, rule in enumerate(ctx.rows):
+        reason = ctx.budget.exhausted()
+        if reason is not None:
+            skipped.append(f"{len(ctx.rows) - i} row(s) from {rule.name!r} on were not "
+                           f"checked: {reason}")
+            out.extend(RowVerdict(j, r.name, "unknown", reason=reason)
+                       for j, r in enumerate(ctx.rows[i:], start=i))
+            break
         result = ctx.solver.solve([ctx.theory.rows[i]])
         if result is None:
-            reason = ctx.budget.exhausted() or "the check gave up"
-            skipped.append(f"row {rule.name!r}: {reason}")
-            out.append(RowVerdict(i, rule.name, "unknown", reason=reason))
+            why = (f"the check gave up after {ctx.options.limits.conflicts_per_query:,} "
+                   "conflicts")
+            skipped.append(f"row {rule.name!r}: {why}")
+            out.append(RowVerdict(i, rule.name, "unknown", reason=why))
         else:
             out.append(RowVerdict(i, rule.name, "fires" if result else "never"))
     return out, skipped
@@ -1316,9 +1326,13 @@ def _overlaps(ctx: _Context, verdicts: list[RowVerdict]
             ctx.solver.add([-guard, *(lits[j] for j in later)])
             result = ctx.solver.solve([lits[i], guard])
             if result is None:
-                undecided.extend((ctx.rows[i].name, ctx.rows[j].name) for j in later)
                 ctx.solver.add([-guard])
-                break
+                if ctx.budget.exhausted() is None:
+                    skipped.append(f"whether row {ctx.rows[i].name!r} overlaps any of the "
+                                   f"{len(later)} row(s) after it was not decided within "
+                                   f"{ctx.options.limits.conflicts_per_query:,} conflicts")
+                    break
+                continue  # the loop's head reports the spent budget
             if not result:
                 ctx.solver.add([-guard])
                 break
@@ -1393,10 +1407,6 @@ def analyse(mode: ModeFile, sources: Mapping[str, str] | None = None,
 # --------------------------------------------------------------------------- diagnostics
 
 
-def _shown(task: WitnessTask) -> str:
-    return task.show()
-
-
 def _names(names: Sequence[str], limit: int = 3) -> str:
     quoted = ", ".join(repr(n) for n in names[:limit])
     return quoted + (f" and {len(names) - limit} more" if len(names) > limit else "")
@@ -1444,7 +1454,7 @@ def _row_diagnostics(ctx: _Context, verdicts: list[RowVerdict], overlaps: list[O
             hint += "; builtin_task_types: false removes the implicit builtin rows"
         out.append(Diagnostic.make(
             "MC602", at.name_span,
-            f"rules {first.name!r} and {second.name!r} both match the task {_shown(ov.witness)}"
+            f"rules {first.name!r} and {second.name!r} both match the task {ov.witness.show()}"
             ", which hit policy 'unique' refuses at routing time", hint=hint))
     for a, b in undecided:
         ra, rb = by_name[a], by_name[b]
