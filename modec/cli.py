@@ -497,8 +497,9 @@ def _runtime_errors() -> Iterator[None]:
         if exc.diagnostics:
             typer.echo(render_text(exc.diagnostics, limit=10), err=True)
         raise _fail(exc.message, exc.suggestion) from exc
-    except ModecError as exc:
-        raise _fail(exc.message, exc.suggestion) from exc
+    except ModecError as exc:  # a ModecError that is also a ValueError is a usage error
+        code = 2 if isinstance(exc, ValueError) else 1
+        raise _fail(exc.message, exc.suggestion, code) from exc
     except SQLAlchemyError as exc:
         raise _fail(f"database: {exc}".splitlines()[0],
                     "check the --db URL (or MODEC_DATABASE_URL) and that the server is up"

@@ -54,7 +54,7 @@ from modec.diagnostics import (
     ModeFileNotFoundError,
     SessionNotActiveError,
 )
-from modec.runtime.lifecycle import ModeRuntime, SessionNotBoundError
+from modec.runtime.lifecycle import ModeRuntime, SessionNotBoundError, SessionRequiredError
 from modec.runtime.project import (
     DEFAULT_MODES,
     BackupError,
@@ -158,6 +158,7 @@ ERROR_TYPES: Final[dict[type[BaseException], str]] = {
     UnsafeModePathError: "path_not_allowed",
     ModeFileNotFoundError: "mode_file_not_found",
     SessionNotBoundError: "session_not_bound",
+    SessionRequiredError: "invalid_request",
     SessionNotActiveError: "session_not_active",
     BackupError: "backup_failed",
     AmbiguousRouteError: "ambiguous_route",

@@ -94,6 +94,7 @@ __all__ = [
     "Resumption",
     "SessionInfo",
     "SessionNotBoundError",
+    "SessionRequiredError",
     "Switch",
     "Termination",
     "list_modes",
@@ -111,6 +112,18 @@ class SessionNotBoundError(SessionNotActiveError):
     """The session is active but has no mode bound, so it cannot route."""
 
     suggestion = "bind a mode first: `modec session bind SESSION MODE` (ModeRuntime.bind)"
+
+
+class SessionRequiredError(ModecError, ValueError):
+    """A call that acts on a session was given none and has none to default to: restoring
+    a backup with activation when the backup names no session (one of a mode file alone).
+    Also a :class:`ValueError`: it is a bad combination of arguments."""
+
+    suggestion = (
+        "name the session to switch to the restored mode (session_id; `modec session restore "
+        "BACKUP --session ID --activate`), or restore without activating and bind the mode "
+        "afterwards"
+    )
 
 
 # --------------------------------------------------------------------------- results
@@ -609,8 +622,10 @@ class ModeRuntime:
         ``backup`` is a :class:`~modec.runtime.project.Backup` or a file name in
         ``backups/`` (confined like mode names). Raises
         :class:`~modec.runtime.project.BackupError`,
-        :class:`~modec.diagnostics.InvalidModeError` (nothing written), or
-        :class:`~modec.diagnostics.SessionNotActiveError` (checked before writing).
+        :class:`~modec.diagnostics.InvalidModeError` (nothing written), or, checked before
+        writing, :class:`~modec.diagnostics.SessionNotActiveError` and
+        :class:`SessionRequiredError` (``activate`` with no ``session_id`` and a backup that
+        names no session).
         """
         path = backup.path if isinstance(backup, Backup) else self._backup_path(backup)
         record, content = read_backup(path)
@@ -623,7 +638,10 @@ class ModeRuntime:
         target_session = session_id or record.session_id
         if activate:
             if target_session is None:
-                raise ValueError("activate needs a session: the backup names none")
+                raise SessionRequiredError(
+                    f"cannot activate the mode restored from {path.name} without a session: "
+                    "the backup names none (it was taken of a mode file alone)"
+                )
             self._require_active(target_session)
         target_name, target = target_in(self.project.roles, target_name)
         artifact = self._install(target_name, target, content)

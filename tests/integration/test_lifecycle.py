@@ -19,6 +19,7 @@ from modec.runtime.lifecycle import (
     AsyncModeRuntime,
     ModeRuntime,
     SessionNotBoundError,
+    SessionRequiredError,
 )
 from modec.runtime.project import (
     BackupError,
@@ -374,6 +375,9 @@ def test_backup_list_and_restore(make_runtime: RuntimeFactory) -> None:
         runtime.backup(sid, name="../escape")
     only_file = runtime.backup(mode_file="research_mode.yaml")
     assert only_file.session_id is None
+    with pytest.raises(SessionRequiredError):  # it names no session to activate it for
+        runtime.restore(only_file, activate=True, mode_file="research_copy.yaml")
+    assert not (runtime.project.roles / "research_copy.yaml").exists()
     assert [b.name for b in runtime.list_backups()] == [only_file.name, taken.name]
 
     # the mode file is lost; the backup brings it back byte for byte, and can activate it
@@ -421,8 +425,10 @@ def test_restoring_an_invalid_backup_writes_nothing(make_runtime: RuntimeFactory
         == []
     with pytest.raises(SessionNotActiveError):
         runtime.restore(broken, activate=True, session_id="nobody")
-    with pytest.raises(ValueError, match="session"):
+    with pytest.raises(SessionRequiredError, match="session") as no_session:
         runtime.restore(broken, activate=True)
+    assert isinstance(no_session.value, ValueError)
+    assert "--session" in no_session.value.suggestion
 
 
 def test_list_modes_reports_validity_counts_and_current_sessions(

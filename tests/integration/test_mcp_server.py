@@ -381,6 +381,7 @@ def test_restore_of_a_backup_without_session_needs_one(server: McpServer) -> Non
                         {"backup_file": "mode_only.yaml", "activate_after_restore": True},
                         "invalid_request")
     assert "session" in error["error_message"]
+    assert any("session_id" in s for s in error["recovery_suggestions"])
     restored = server.call("orchestrator_mode_restore", backup_file="mode_only.yaml",
                            activate_after_restore=True, restore_session_binding=False)
     assert restored["mode_activated"] is True
