@@ -64,7 +64,6 @@ from modec.runtime.project import (
     write_atomic,
 )
 from modec.runtime.router import AmbiguousRouteError, Task
-from modec.runtime.sessions import SessionRecord
 from modec.runtime.store import ArtifactNotFoundError
 
 __all__ = [
@@ -335,19 +334,10 @@ class ModeTools:
         root = self.runtime.project.root
         return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
-    def current_session(self) -> SessionRecord | None:
-        """The project's most recently created active session (None if it has none)."""
-        root = os.fspath(self.runtime.project.root)
-        mine = [
-            s for s in self.runtime.sessions.list_sessions(active_only=True)
-            if s.project_root == root
-        ]
-        return mine[-1] if mine else None
-
     def _session_id(self, session_id: str | None) -> str | None:
         if session_id is not None:
             return session_id
-        current = self.current_session()
+        current = self.runtime.current_session()
         return None if current is None else current.session_id
 
     def _require_session(self, session_id: str | None, purpose: str) -> str:
@@ -363,7 +353,7 @@ class ModeTools:
         """The mode the session concerned keeps (or a new session would get)."""
         try:
             sid = self._session_id(session_id if isinstance(session_id, str) else None)
-            binding = None if sid is None else self.runtime.sessions.get_binding(sid)
+            binding = None if sid is None else self.runtime.binding(sid)
             return binding.mode_file if binding is not None else self.runtime.default_mode()
         except Exception:  # the fallback must never hide the error it is reported with
             log.warning("cannot determine the fallback mode", exc_info=True)
@@ -435,14 +425,10 @@ class ModeTools:
         backup = None
         if sid is None:
             context = runtime.initialize_session(mode_file=mode_file)
-        elif backup_current:
-            switch = runtime.switch(sid, mode_file)
+        else:
+            switch = runtime.switch(sid, mode_file, backup=backup_current)
             context, backup = switch.context, switch.backup
             previous = None if switch.previous is None else switch.previous.mode_file
-        else:
-            binding = runtime.sessions.get_binding(sid)
-            previous = None if binding is None else binding.mode_file
-            context = runtime.bind(sid, mode_file)
         return {
             "success": True,
             "mode_activated": context.mode_file,
@@ -468,10 +454,8 @@ class ModeTools:
         be passed to orchestrator_mode_select). show_details adds mode_hash, warnings, the
         active sessions bound to each mode and its path.
         """
-        current = self.current_session()
-        binding = (
-            None if current is None else self.runtime.sessions.get_binding(current.session_id)
-        )
+        current = self.runtime.current_session()
+        binding = None if current is None else self.runtime.binding(current.session_id)
         current_mode = None if binding is None else binding.mode_file
         available: list[dict[str, Any]] = []
         templates: list[dict[str, Any]] = []
@@ -697,7 +681,7 @@ class ModeTools:
         recent active session (the one tools use when no session_id is given).
         """
         sessions = self.runtime.status()
-        current = self.current_session()
+        current = self.runtime.current_session()
         return {
             "success": True,
             "project_root": os.fspath(self.runtime.project.root),

@@ -139,7 +139,8 @@ class ResumeOutcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Switch:
-    """A switch: the new context, the binding it replaced, and the backup taken of it."""
+    """A switch: the new context, the binding it replaced, and the backup taken of it
+    (None when there was nothing to back up, or the switch was a bind)."""
 
     context: ModeContext
     previous: BindingRecord | None
@@ -446,26 +447,33 @@ class ModeRuntime:
         """Bind an active session to a mode, validated (compiled) first; one history row.
 
         A mode that does not resolve or compile is recorded as a failed ``bind`` and raised;
-        the previous binding stays.
+        the previous binding stays. ``switch(session_id, mode_file, backup=False)`` is the
+        same bind, returning the binding it replaced as well.
         """
-        resolved, artifact = self._validated(session_id, mode_file, Action.BIND)
-        binding = self.sessions.bind(session_id, resolved.name, artifact.mode_hash, Action.BIND)
-        self.contexts.invalidate(session_id)
-        return self._activate(binding, artifact)
+        return self.switch(session_id, mode_file, backup=False).context
 
-    def switch(self, session_id: str, mode_file: str) -> Switch:
-        """Like :meth:`bind`, but the current binding is backed up first (to ``backups/``)
-        and the history row says ``switch``. If the backup cannot be written, nothing
-        changes and :class:`~modec.runtime.project.BackupError` is raised."""
+    def switch(self, session_id: str, mode_file: str, *, backup: bool = True) -> Switch:
+        """Bind an active session to another mode, validated (compiled) first, and return
+        the new context with the binding it replaced (``previous``, None if it had none).
+
+        With ``backup`` the current binding is backed up first (to ``backups/``) and the
+        history row says ``switch``; if the backup cannot be written, nothing changes and
+        :class:`~modec.runtime.project.BackupError` is raised. Without, it is :meth:`bind`:
+        no backup, and the row says ``bind``. A mode that does not resolve or compile is
+        recorded as a failed row of that action and raised; the previous binding stays.
+        ``previous`` is the binding as read just before the new one was written.
+        """
         self._require_active(session_id)
-        resolved, artifact = self._validated(session_id, mode_file, Action.SWITCH)
+        action = Action.SWITCH if backup else Action.BIND
+        resolved, artifact = self._validated(session_id, mode_file, action)
         previous = self.sessions.get_binding(session_id)
-        backup = None if previous is None else self._backup_binding(previous, "switch")
-        binding = self.sessions.bind(
-            session_id, resolved.name, artifact.mode_hash, Action.SWITCH
+        saved = (
+            None if previous is None or not backup
+            else self._backup_binding(previous, "switch")
         )
+        binding = self.sessions.bind(session_id, resolved.name, artifact.mode_hash, action)
         self.contexts.invalidate(session_id)
-        return Switch(self._activate(binding, artifact), previous, backup)
+        return Switch(self._activate(binding, artifact), previous, saved)
 
     def context(self, session_id: str, *, refresh: bool = False) -> ModeContext:
         """The session's :class:`~modec.runtime.context.ModeContext`, from the cache unless
@@ -549,6 +557,23 @@ class ModeRuntime:
         session = self.sessions.terminate_session(session_id, error_message=error)
         self.contexts.invalidate(session_id)
         return Termination(session, backup, error)
+
+    def current_session(self) -> SessionRecord | None:
+        """The project's most recently created active session, or None if it has none.
+
+        Sessions of other projects sharing the database are not considered. Shells act on
+        this session when their caller names none.
+        """
+        root = os.fspath(self.project.root)
+        mine = [
+            s for s in self.sessions.list_sessions(active_only=True) if s.project_root == root
+        ]
+        return mine[-1] if mine else None
+
+    def binding(self, session_id: str) -> BindingRecord | None:
+        """The session's binding as the database holds it now (None when it has none, or
+        there is no such session); unlike :meth:`context`, nothing is cached or loaded."""
+        return self.sessions.get_binding(session_id)
 
     def status(self) -> list[SessionInfo]:
         """Every active session in the database with its ``mode_info`` (mode_file, mode_hash,
@@ -941,8 +966,14 @@ class AsyncModeRuntime:
     async def bind(self, session_id: str, mode_file: str) -> ModeContext:
         return await self._run(self.runtime.bind, session_id, mode_file)
 
-    async def switch(self, session_id: str, mode_file: str) -> Switch:
-        return await self._run(self.runtime.switch, session_id, mode_file)
+    async def switch(self, session_id: str, mode_file: str, *, backup: bool = True) -> Switch:
+        return await self._run(self.runtime.switch, session_id, mode_file, backup=backup)
+
+    async def current_session(self) -> SessionRecord | None:
+        return await self._run(self.runtime.current_session)
+
+    async def binding(self, session_id: str) -> BindingRecord | None:
+        return await self._run(self.runtime.binding, session_id)
 
     async def context(self, session_id: str, *, refresh: bool = False) -> ModeContext:
         if not refresh:

@@ -238,6 +238,60 @@ def test_switch_backs_up_the_previous_binding_first(make_runtime: RuntimeFactory
     assert runtime.route(sid, MIGRATION_TASK).specialist == "auditor"
 
 
+def test_switch_without_backup_is_a_bind_that_reports_the_previous_binding(
+    make_runtime: RuntimeFactory,
+) -> None:
+    runtime = make_runtime()
+    first = runtime.initialize_session()
+    sid = first.session_id
+    write_mode(runtime, "team.yaml", TEAM_MODE)
+    bound = runtime.switch(sid, "team.yaml", backup=False)
+    assert bound.backup is None and list(runtime.project.backups.iterdir()) == []
+    assert bound.previous is not None
+    assert (bound.previous.mode_file, bound.previous.mode_hash) == (
+        "development_mode.yaml", first.mode_hash)
+    assert bound.context is runtime.context(sid) and bound.context.mode_file == "team.yaml"
+    binding = runtime.binding(sid)
+    assert binding is not None and binding == runtime.sessions.get_binding(sid)
+    assert (binding.mode_file, binding.mode_hash) == ("team.yaml", bound.context.mode_hash)
+    write_mode(runtime, "broken.yaml", TEAM_MODE_BROKEN)
+    with pytest.raises(InvalidModeError):
+        runtime.switch(sid, "broken.yaml", backup=False)
+    assert runtime.binding(sid) == binding  # unchanged
+    assert _actions(runtime, sid) == [("bind", True), ("bind", True), ("bind", False)]
+
+    # a session that never had a binding has no previous one
+    runtime.sessions.create_session("fresh", runtime.project.root)
+    assert runtime.binding("fresh") is None and runtime.binding("nobody") is None
+    assert runtime.switch("fresh", "team.yaml", backup=False).previous is None
+    assert runtime.switch("fresh", "default_roles.yaml").previous.mode_file == (  # type: ignore[union-attr]
+        "team.yaml")
+
+
+def test_current_session_is_the_projects_most_recent_active_one(
+    make_runtime: RuntimeFactory, tmp_path: Path
+) -> None:
+    runtime = make_runtime()
+    assert runtime.current_session() is None
+    first = runtime.initialize_session(session_id="first").session_id
+    second = runtime.initialize_session(session_id="second").session_id
+    assert runtime.current_session().session_id == second  # type: ignore[union-attr]
+
+    # another project on the same database does not count, whatever its sessions' age
+    other_root = tmp_path / "other"
+    other_root.mkdir()
+    other = make_runtime(root=other_root, cache=tmp_path / "other-cache")
+    other.initialize_session(session_id="elsewhere")
+    assert runtime.current_session().session_id == second  # type: ignore[union-attr]
+    assert other.current_session().session_id == "elsewhere"  # type: ignore[union-attr]
+
+    runtime.terminate(second)
+    current = runtime.current_session()
+    assert current is not None and current.session_id == first and current.is_active
+    runtime.terminate(first)
+    assert runtime.current_session() is None
+
+
 def test_switch_is_refused_when_the_backup_cannot_be_written(
     make_runtime: RuntimeFactory,
 ) -> None:
