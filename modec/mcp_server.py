@@ -46,7 +46,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, Va
 
 from modec import __version__
 from modec.compiler.artifact import CorruptArtifactError
-from modec.compiler.pipeline import Compilation, compile_path, compile_text
+from modec.compiler.pipeline import compile_text
 from modec.diagnostics import (
     Diagnostic,
     InvalidModeError,
@@ -303,17 +303,6 @@ def _failure_result(payload: Mapping[str, Any]) -> CallToolResult:
 
 # --------------------------------------------------------------------------- the tools
 
-#: validation_details of orchestrator_mode_validate: each check and the codes that fail it.
-_CHECKS: Final[dict[str, tuple[str, ...]]] = {
-    "yaml_syntax_valid": ("MC0",),
-    "schema_valid": ("MC1",),
-    "required_roles_present": ("MC105", "MC202", "MC203"),
-    "role_definitions_complete": ("MC2",),
-    "routing_rules_valid": ("MC3", "MC4"),
-    "tests_valid": ("MC5",),
-}
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -502,27 +491,19 @@ class ModeTools:
         An invalid mode is a successful validation (success true, is_valid false); a mode
         that cannot be found or a name leaving roles/ is an error.
         """
-        resolved = self.runtime.resolve_mode(mode_file)
-        compilation: Compilation = compile_path(resolved.path, display=resolved.name)
-        diagnostics = compilation.sorted_diagnostics()
-        errors = [d for d in diagnostics if d.is_error]
-        mode = compilation.mode
-        failed = {d.code for d in errors}
+        validation = self.runtime.validate(mode_file)
         return {
             "success": True,
-            "is_valid": compilation.ok and compilation.artifact is not None,
-            "mode_file": resolved.name,
-            "bundled": resolved.bundled,
-            "mode_hash": compilation.artifact.mode_hash if compilation.artifact else None,
-            "validation_details": {
-                check: not any(code.startswith(prefixes) for code in failed)
-                for check, prefixes in _CHECKS.items()
-            },
-            "specialist_roles": list(mode.specialist_roles) if mode else [],
-            "custom_roles": mode.custom_roles if mode else [],
-            "errors": [located(d) for d in errors],
-            "warnings": [located(d) for d in diagnostics if not d.is_error],
-            "repair_suggestions": _unique(d.hint for d in diagnostics),
+            "is_valid": validation.ok,
+            "mode_file": validation.name,
+            "bundled": validation.bundled,
+            "mode_hash": validation.mode_hash,
+            "validation_details": dict(validation.checks),
+            "specialist_roles": list(validation.specialist_roles),
+            "custom_roles": list(validation.custom_roles),
+            "errors": [located(d) for d in validation.errors],
+            "warnings": [located(d) for d in validation.warnings],
+            "repair_suggestions": _unique(d.hint for d in validation.diagnostics),
         }
 
     def orchestrator_mode_create(

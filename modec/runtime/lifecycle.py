@@ -48,8 +48,9 @@ from typing import Any, Final, ParamSpec, TypeVar
 
 from modec.compiler.artifact import Artifact
 from modec.compiler.build import bundled_mode_names, bundled_mode_path
-from modec.compiler.pipeline import compile_path
+from modec.compiler.pipeline import Compilation, compile_path
 from modec.diagnostics import (
+    Diagnostic,
     InvalidModeError,
     ModecError,
     ModeFileNotFoundError,
@@ -85,10 +86,12 @@ from modec.runtime.sessions import (
 from modec.runtime.store import ArtifactNotFoundError, ArtifactStore
 
 __all__ = [
+    "CHECK_GROUPS",
     "DATABASE_URL_VAR",
     "AsyncModeRuntime",
     "ModeRuntime",
     "ModeSummary",
+    "ModeValidation",
     "Restoration",
     "ResumeOutcome",
     "Resumption",
@@ -103,6 +106,17 @@ __all__ = [
 #: Environment variable naming the session database when no URL is passed.
 DATABASE_URL_VAR: Final = "MODEC_DATABASE_URL"
 _ROUTER_CACHE_SIZE: Final = 64
+
+#: The groups of checks a validation reports (:attr:`ModeValidation.checks`), each with the
+#: diagnostic code prefixes that fail it when one of their diagnostics is an error.
+CHECK_GROUPS: Final[Mapping[str, tuple[str, ...]]] = {
+    "yaml_syntax_valid": ("MC0",),
+    "schema_valid": ("MC1",),
+    "required_roles_present": ("MC105", "MC202", "MC203"),
+    "role_definitions_complete": ("MC2",),
+    "routing_rules_valid": ("MC3", "MC4", "MC6"),
+    "tests_valid": ("MC5",),
+}
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -229,6 +243,67 @@ class ModeSummary:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ModeValidation:
+    """A mode compiled without being bound, copied or stored (:meth:`ModeRuntime.validate`).
+
+    ``ok`` when it has no errors and compiled to an artifact (``mode_hash``, else None).
+    ``diagnostics`` holds every diagnostic, sorted by position, named as the mode is
+    (relative to ``roles/``, or the bundled name). ``specialist_roles`` maps the
+    orchestrator's specialists to their descriptions and ``custom_roles`` lists the other
+    roles (both empty when the mode could not be built). ``checks`` says, for each group of
+    :data:`CHECK_GROUPS`, whether it passed.
+    """
+
+    name: str
+    bundled: bool
+    ok: bool
+    mode_hash: str | None
+    diagnostics: tuple[Diagnostic, ...]
+    specialist_roles: Mapping[str, str]
+    custom_roles: tuple[str, ...]
+    checks: Mapping[str, bool]
+
+    @classmethod
+    def of(cls, resolved: ResolvedMode, compilation: Compilation) -> ModeValidation:
+        """The validation of ``resolved`` from its compilation."""
+        diagnostics = tuple(compilation.sorted_diagnostics())
+        failed = {d.code for d in diagnostics if d.is_error}
+        mode, artifact = compilation.mode, compilation.artifact
+        return cls(
+            name=resolved.name,
+            bundled=resolved.bundled,
+            ok=compilation.ok and artifact is not None,
+            mode_hash=None if artifact is None else artifact.mode_hash,
+            diagnostics=diagnostics,
+            specialist_roles={} if mode is None else mode.specialist_roles,
+            custom_roles=() if mode is None else tuple(mode.custom_roles),
+            checks={
+                group: not any(code.startswith(prefixes) for code in failed)
+                for group, prefixes in CHECK_GROUPS.items()
+            },
+        )
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.is_error)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        """Every diagnostic that is not an error (warnings and notes)."""
+        return tuple(d for d in self.diagnostics if not d.is_error)
+
+    @property
+    def first_error(self) -> str | None:
+        """``file:line:column: CODE message`` of the first error, if any."""
+        return _first_error(self.diagnostics)
+
+
+def _first_error(diagnostics: Sequence[Diagnostic]) -> str | None:
+    error = next((d for d in diagnostics if d.is_error), None)
+    return None if error is None else f"{error.location()}: {error.code} {error.message}"
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -261,9 +336,9 @@ def _backup_name(name: str) -> str:
 
 def _summarize(resolved: ResolvedMode, bundled: bool, sessions: tuple[str, ...]) -> ModeSummary:
     compilation = compile_path(resolved.path, display=resolved.name)
-    errors = [d for d in compilation.sorted_diagnostics() if d.is_error]
-    warnings = sum(1 for d in compilation.diagnostics if not d.is_error)
-    first = None if not errors else f"{errors[0].location()}: {errors[0].code} {errors[0].message}"
+    diagnostics = compilation.sorted_diagnostics()
+    first = _first_error(diagnostics)
+    warnings = sum(1 for d in diagnostics if not d.is_error)
     mode = compilation.mode
     artifact = compilation.artifact
     try:
@@ -274,7 +349,7 @@ def _summarize(resolved: ResolvedMode, bundled: bool, sessions: tuple[str, ...])
         name=resolved.name,
         path=resolved.path,
         bundled=bundled,
-        valid=not errors and artifact is not None,
+        valid=first is None and artifact is not None,
         error=first,
         warnings=warnings,
         specialist_count=len(mode.specialist_roles) if mode is not None else None,
@@ -402,6 +477,42 @@ class ModeRuntime:
             )
         resolved = ResolvedMode(found[0], found[1], bundled=False)
         return resolved, self.artifacts.compile(resolved.path, resolved.name)
+
+    def validate(self, mode_file: str, *, session_id: str | None = None) -> ModeValidation:
+        """Compile a mode and report every diagnostic, without binding it, copying a bundled
+        mode into ``roles/`` or storing the artifact: an invalid mode is a result
+        (``ok`` false), not an error.
+
+        With ``session_id`` (an active session, checked first), the validation is recorded
+        as a ``validate`` history row: the mode's name and hash, success if it is valid,
+        else the first error. Raises :class:`~modec.diagnostics.ModeFileNotFoundError` (or
+        :class:`~modec.runtime.project.UnsafeModePathError`) for a name that resolves to no
+        mode, recorded as a failed row too, and
+        :class:`~modec.diagnostics.SessionNotActiveError`.
+        """
+        if session_id is not None:
+            self._require_active(session_id)
+        try:
+            resolved = self.resolve_mode(mode_file)
+        except ModeFileNotFoundError as exc:
+            if session_id is not None:
+                self.sessions.record(
+                    session_id, Action.VALIDATE, _recordable(mode_file), None, False,
+                    _recordable(_describe(exc)),
+                )
+            raise
+        validation = ModeValidation.of(
+            resolved, compile_path(resolved.path, display=resolved.name)
+        )
+        if session_id is not None:
+            problem = validation.first_error or (
+                None if validation.ok else "the mode did not compile to an artifact"
+            )
+            self.sessions.record(
+                session_id, Action.VALIDATE, resolved.name, validation.mode_hash,
+                validation.ok, None if problem is None else _recordable(problem),
+            )
+        return validation
 
     def list_modes(self) -> list[ModeSummary]:
         """Every mode of the project (see :func:`list_modes`), with the active sessions of
@@ -1000,6 +1111,9 @@ class AsyncModeRuntime:
 
     async def list_modes(self) -> list[ModeSummary]:
         return await self._run(self.runtime.list_modes)
+
+    async def validate(self, mode_file: str, *, session_id: str | None = None) -> ModeValidation:
+        return await self._run(self.runtime.validate, mode_file, session_id=session_id)
 
     async def backup(
         self,

@@ -16,6 +16,7 @@ from modec.compiler.build import bundled_mode_names
 from modec.compiler.pipeline import compile_path
 from modec.diagnostics import InvalidModeError, ModeFileNotFoundError, SessionNotActiveError
 from modec.runtime.lifecycle import (
+    CHECK_GROUPS,
     AsyncModeRuntime,
     ModeRuntime,
     SessionNotBoundError,
@@ -30,7 +31,7 @@ from modec.runtime.project import (
 )
 from modec.runtime.router import Task
 from modec.runtime.sessions import Action, SessionBindingStore, ValidationStatus
-from modec.runtime.store import ArtifactStore
+from modec.runtime.store import ArtifactNotFoundError, ArtifactStore
 from tests.integration import lifecycle_support as support
 from tests.integration.lifecycle_support import (
     MIGRATION_TASK,
@@ -483,6 +484,73 @@ def test_restoring_an_invalid_backup_writes_nothing(make_runtime: RuntimeFactory
         runtime.restore(broken, activate=True)
     assert isinstance(no_session.value, ValueError)
     assert "--session" in no_session.value.suggestion
+
+
+def test_validate_compiles_without_binding_copying_or_storing(
+    make_runtime: RuntimeFactory,
+) -> None:
+    runtime = make_runtime()
+    # a bundled mode, in a project not initialized: nothing is created or copied
+    bundled = runtime.validate("research_mode")
+    assert (bundled.name, bundled.bundled, bundled.ok) == ("research_mode.yaml", True, True)
+    assert bundled.mode_hash is not None and bundled.mode_hash.startswith("sha256:")
+    assert not runtime.project.base.exists()
+
+    runtime.project.ensure()
+    write_mode(runtime, "team/core.yaml", TEAM_MODE)
+    write_mode(runtime, "team/broken.yaml", TEAM_MODE.replace("required_specialist: auditor",
+                                                              "required_specialist: auditr"))
+    good = runtime.validate("team/core.yaml")
+    assert (good.name, good.bundled, good.ok) == ("team/core.yaml", False, True)
+    assert dict(good.specialist_roles) == {"implementer": "Builds features",
+                                           "auditor": "Audits changes"}
+    assert good.custom_roles == () and good.errors == ()
+    assert set(good.checks) == set(CHECK_GROUPS) and all(good.checks.values())
+    with pytest.raises(ArtifactNotFoundError):  # not stored in any tier
+        runtime.artifacts.get(good.mode_hash)  # type: ignore[arg-type]
+    assert good.mode_hash == runtime.prepare_mode("team/core.yaml")[1].mode_hash
+
+    bad = runtime.validate("team/broken")
+    assert not bad.ok and bad.mode_hash is None
+    assert [d.code for d in bad.errors] == ["MC206", "MC206"]
+    assert [d.span.file for d in bad.diagnostics if d.span] == ["team/broken.yaml"] * len(
+        bad.diagnostics)
+    assert list(bad.diagnostics) == sorted(bad.diagnostics, key=lambda d: (
+        d.span.line, d.span.column) if d.span else (0, 0))
+    assert bad.checks["role_definitions_complete"] is False
+    assert bad.checks["yaml_syntax_valid"] is bad.checks["schema_valid"] is True
+    assert (bad.first_error or "").startswith("team/broken.yaml:")
+    syntax = runtime.validate(write_mode(runtime, "yaml.yaml", TEAM_MODE_BROKEN).name)
+    assert syntax.checks["yaml_syntax_valid"] is False and syntax.specialist_roles == {}
+    with pytest.raises(UnsafeModePathError):
+        runtime.validate("../modec.db")
+    assert runtime.sessions.list_sessions(active_only=False) == []
+
+
+def test_validate_for_a_session_records_a_validate_row(make_runtime: RuntimeFactory) -> None:
+    runtime = make_runtime()
+    ctx = runtime.initialize_session()
+    sid = ctx.session_id
+    write_mode(runtime, "broken.yaml", TEAM_MODE_BROKEN)
+    good = runtime.validate("default_roles.yaml", session_id=sid)
+    bad = runtime.validate("broken.yaml", session_id=sid)
+    with pytest.raises(ModeFileNotFoundError):
+        runtime.validate("missing.yaml", session_id=sid)
+    rows = runtime.history(sid)[1:]
+    assert [(h.action_type, h.success, h.mode_file, h.mode_hash) for h in rows] == [
+        (Action.VALIDATE, True, "default_roles.yaml", good.mode_hash),
+        (Action.VALIDATE, False, "broken.yaml", None),
+        (Action.VALIDATE, False, "missing.yaml", None)]
+    assert rows[0].error_message is None
+    assert rows[1].error_message == bad.first_error and "MC004" in (bad.first_error or "")
+    assert "missing.yaml" in (rows[2].error_message or "")
+    assert runtime.context(sid, refresh=True).mode_hash == ctx.mode_hash  # still bound as was
+
+    runtime.terminate(sid)
+    for session in (sid, "nobody"):
+        with pytest.raises(SessionNotActiveError):
+            runtime.validate("default_roles.yaml", session_id=session)
+    assert runtime.history(sid)[-1].action_type is Action.TERMINATE
 
 
 def test_list_modes_reports_validity_counts_and_current_sessions(
