@@ -52,10 +52,12 @@ def test_usage_error_exits_two() -> None:
 def test_json_format_is_machine_readable() -> None:
     code, out = lint(str(CASES / "mc304_duplicate_keyword.yaml"), "--format", "json")
     doc = json.loads(out)
-    assert code == 0  # a duplicate keyword is a warning
-    assert [d["code"] for d in doc["diagnostics"]] == ["MC304"]
-    span = doc["diagnostics"][0]["span"]
-    assert (span["line"], span["column"]) == (18, 9)
+    assert code == 0  # a duplicate keyword (and the analysis findings) are warnings
+    assert doc["errors"] == 0 and doc["warnings"] == len(doc["diagnostics"])
+    dup = [d for d in doc["diagnostics"] if d["code"] == "MC304"]
+    assert len(dup) == 1
+    assert (dup[0]["span"]["line"], dup[0]["span"]["column"]) == (18, 9)
+    assert dup[0]["severity"] == "warning" and "Bug" in dup[0]["message"]
 
 
 def test_sarif_format_is_2_1_0() -> None:
