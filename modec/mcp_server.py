@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 import anyio.to_thread
-import yaml
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
@@ -46,7 +45,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, Va
 
 from modec import __version__
 from modec.compiler.artifact import CorruptArtifactError
-from modec.compiler.pipeline import compile_text
 from modec.diagnostics import (
     Diagnostic,
     InvalidModeError,
@@ -54,14 +52,20 @@ from modec.diagnostics import (
     ModeFileNotFoundError,
     SessionNotActiveError,
 )
-from modec.runtime.lifecycle import ModeRuntime, SessionNotBoundError, SessionRequiredError
+from modec.runtime.lifecycle import (
+    RESERVED_ROLE_NAMES,
+    ModeFileExistsError,
+    ModeRuntime,
+    RoleSpec,
+    SessionNotBoundError,
+    SessionRequiredError,
+    UnreachableTemplateError,
+)
 from modec.runtime.project import (
     DEFAULT_MODES,
     BackupError,
     ProjectType,
     UnsafeModePathError,
-    target_in,
-    write_atomic,
 )
 from modec.runtime.router import AmbiguousRouteError, Task
 from modec.runtime.store import ArtifactNotFoundError
@@ -126,17 +130,10 @@ class CustomRole(BaseModel):
     output_format: Annotated[str | None, Field(max_length=MAX_TITLE_CHARS)] = None
 
 
-# Top-level keys of a mode file that are not roles (task_orchestrator is the template's).
-_NOT_ROLE_NAMES: Final = frozenset({
-    "mode_metadata", "mode_configuration", "task_routing_rules", "validation_rules", "tests",
-    "task_orchestrator",
-})
-
-
 def _distinct_roles(roles: list[CustomRole]) -> list[CustomRole]:
     seen: set[str] = set()
     for role in roles:
-        if role.role_name in _NOT_ROLE_NAMES:
+        if role.role_name in RESERVED_ROLE_NAMES:
             raise ValueError(f"{role.role_name!r} is a section of the mode file, not a role name")
         if role.role_name in seen:
             raise ValueError(f"role {role.role_name!r} is given twice")
@@ -158,6 +155,8 @@ ERROR_TYPES: Final[dict[type[BaseException], str]] = {
     ModeFileNotFoundError: "mode_file_not_found",
     SessionNotBoundError: "session_not_bound",
     SessionRequiredError: "invalid_request",
+    ModeFileExistsError: "already_exists",
+    UnreachableTemplateError: "invalid_request",
     SessionNotActiveError: "session_not_active",
     BackupError: "backup_failed",
     AmbiguousRouteError: "ambiguous_route",
@@ -356,7 +355,8 @@ class ModeTools:
         if kind == "internal_error":
             log.error("tool call failed unexpectedly", exc_info=exc)
         file = None
-        if isinstance(exc, ModeFileNotFoundError | BackupError | FileExistsError):
+        if isinstance(exc, ModeFileNotFoundError | ModeFileExistsError
+                      | UnreachableTemplateError | BackupError | FileExistsError):
             for key in ("mode_file", "template_source", "mode_name", "backup_file",
                         "backup_name"):
                 value = arguments.get(key)
@@ -512,8 +512,8 @@ class ModeTools:
             "File name of the new mode in .task_orchestrator/roles/ ('.yaml' is appended "
             "when missing). An existing file is never replaced."))],
         template_source: Annotated[ModeName, Field(description=(
-            "The mode the new one extends (mode_metadata.extends): a mode file in roles/ "
-            "or a bundled mode."))] = "default_roles.yaml",
+            "The mode the new one extends (mode_metadata.extends): a mode file in the new "
+            "file's folder of roles/, or a bundled mode."))] = "default_roles.yaml",
         custom_roles: CustomRoles = [],  # noqa: B006
         mode_settings: Annotated[
             dict[str, JsonValue], Field(max_length=MAX_ENTRIES, description=(
@@ -530,52 +530,30 @@ class ModeTools:
         then written atomically. Returns mode_created, file_path, mode_hash, mode_details
         and the compiler's warnings.
         """
-        runtime = self.runtime
-        template = runtime.resolve_mode(template_source)
-        name, target = target_in(runtime.project.roles, mode_name)
-        document: dict[str, Any] = {
-            "mode_metadata": {
-                "name": Path(name).stem,
-                "extends": template.name,
-                "created_by": "modec MCP server (orchestrator_mode_create)",
-                "created_at": _now(),
-            }
-        }
-        if mode_settings:
-            document["mode_configuration"] = dict(mode_settings)
-        for role in custom_roles:
-            document[role.role_name] = {"role_definition": role.role_definition} | role.model_dump(
-                exclude={"role_name", "role_definition"}, exclude_none=True, exclude_defaults=True
-            )
-        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
-        compilation = compile_text(text, name, base_dir=target.parent)
-        compilation.raise_for_errors()
-        assert compilation.mode is not None and compilation.artifact is not None
-        runtime.project.ensure()
-        try:
-            write_atomic(target, text.encode("utf-8"), exclusive=True)
-        except FileExistsError as exc:
-            raise FileExistsError(
-                f"mode file {name!r} exists already; orchestrator_mode_create never replaces "
-                "a file"
-            ) from exc
-        mode = compilation.mode
+        created = self.runtime.create_mode(
+            mode_name,
+            template_source,
+            [RoleSpec(role.role_name, role.role_definition, role.description,
+                      tuple(role.expertise), tuple(role.approach), role.output_format)
+             for role in custom_roles],
+            mode_settings,
+            created_by="modec MCP server (orchestrator_mode_create)",
+        )
         return {
             "success": True,
-            "mode_created": name,
-            "file_path": self._relative(target),
-            "template_source": template.name,
-            "mode_hash": compilation.artifact.mode_hash,
+            "mode_created": created.name,
+            "file_path": self._relative(created.path),
+            "template_source": created.template,
+            "mode_hash": created.mode_hash,
             "mode_details": {
                 **self._mode_details(
-                    mode.specialist_roles, mode.custom_roles,
-                    mode.configuration.model_dump(mode="json"),
+                    created.specialist_roles, created.custom_roles, created.configuration
                 ),
-                "total_roles": len(mode.roles),
+                "total_roles": created.role_count,
                 "mode_settings": dict(mode_settings),
             },
             "validation_status": "valid",
-            "warnings": [located(d) for d in compilation.sorted_diagnostics()],
+            "warnings": [located(d) for d in created.diagnostics],
             "available_for_activation": True,
         }
 

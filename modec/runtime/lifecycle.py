@@ -1,4 +1,5 @@
-"""The session lifecycle: initialize, bind, switch, route, resume, terminate, back up, restore.
+"""The session lifecycle: initialize, bind, switch, route, resume, terminate, back up, restore;
+and the project's modes: list, validate, create.
 
 :class:`ModeRuntime` joins the parts of the runtime for one project: its
 ``.task_orchestrator/`` directory (:mod:`modec.runtime.project`), the session database
@@ -34,6 +35,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import posixpath
 import tempfile
 import threading
 import time
@@ -46,9 +48,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, ParamSpec, TypeVar
 
+import yaml
+
 from modec.compiler.artifact import Artifact
 from modec.compiler.build import bundled_mode_names, bundled_mode_path
-from modec.compiler.pipeline import Compilation, compile_path
+from modec.compiler.pipeline import Compilation, compile_path, compile_text
 from modec.diagnostics import (
     Diagnostic,
     InvalidModeError,
@@ -88,18 +92,23 @@ from modec.runtime.store import ArtifactNotFoundError, ArtifactStore
 __all__ = [
     "CHECK_GROUPS",
     "DATABASE_URL_VAR",
+    "RESERVED_ROLE_NAMES",
     "AsyncModeRuntime",
+    "CreatedMode",
+    "ModeFileExistsError",
     "ModeRuntime",
     "ModeSummary",
     "ModeValidation",
     "Restoration",
     "ResumeOutcome",
     "Resumption",
+    "RoleSpec",
     "SessionInfo",
     "SessionNotBoundError",
     "SessionRequiredError",
     "Switch",
     "Termination",
+    "UnreachableTemplateError",
     "list_modes",
 ]
 
@@ -117,6 +126,13 @@ CHECK_GROUPS: Final[Mapping[str, tuple[str, ...]]] = {
     "routing_rules_valid": ("MC3", "MC4", "MC6"),
     "tests_valid": ("MC5",),
 }
+
+#: Names :meth:`ModeRuntime.create_mode` refuses for custom roles: the sections of a mode
+#: file, and the orchestrator role that the template provides.
+RESERVED_ROLE_NAMES: Final = frozenset({
+    "mode_metadata", "mode_configuration", "task_routing_rules", "validation_rules", "tests",
+    "task_orchestrator",
+})
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -138,6 +154,24 @@ class SessionRequiredError(ModecError, ValueError):
         "BACKUP --session ID --activate`), or restore without activating and bind the mode "
         "afterwards"
     )
+
+
+class UnreachableTemplateError(ModecError, ValueError):
+    """A new mode's template is a file that the new mode cannot extend from where it would
+    be written: ``extends`` names a file in the mode's own folder or a bundled mode (MC104),
+    so the template must be one of those. Also a :class:`ValueError`: the arguments do not
+    combine."""
+
+    suggestion = (
+        "create the mode in the template's folder, or copy the template into the new mode's "
+        "folder and name that copy"
+    )
+
+
+class ModeFileExistsError(ModecError):
+    """A mode file to be created exists already; modec never replaces one."""
+
+    suggestion = "choose another name, or edit the existing file"
 
 
 # --------------------------------------------------------------------------- results
@@ -244,6 +278,54 @@ class ModeSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class RoleSpec:
+    """A custom role for :meth:`ModeRuntime.create_mode`: its key in the mode file, its
+    ``role_definition``, and the optional ``description``, ``expertise``, ``approach`` and
+    ``output_format`` (left out of the file when empty)."""
+
+    name: str
+    definition: str
+    description: str | None = None
+    expertise: tuple[str, ...] = ()
+    approach: tuple[str, ...] = ()
+    output_format: str | None = None
+
+    def document(self) -> dict[str, Any]:
+        """The role's mapping in the mode file."""
+        doc: dict[str, Any] = {"role_definition": self.definition}
+        if self.description is not None:
+            doc["description"] = self.description
+        if self.expertise:
+            doc["expertise"] = list(self.expertise)
+        if self.approach:
+            doc["approach"] = list(self.approach)
+        if self.output_format is not None:
+            doc["output_format"] = self.output_format
+        return doc
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedMode:
+    """A mode file written by :meth:`ModeRuntime.create_mode`.
+
+    ``name`` is its mode name in ``roles/`` and ``template`` the mode it extends (as
+    resolved); the rest is what it compiled to: ``specialist_roles`` (name to description),
+    ``custom_roles``, the resolved ``configuration``, the number of roles in all
+    (``role_count``) and the compiler's warnings and notes (``diagnostics``, sorted).
+    """
+
+    name: str
+    path: Path
+    template: str
+    mode_hash: str
+    specialist_roles: Mapping[str, str]
+    custom_roles: tuple[str, ...]
+    configuration: Mapping[str, Any]
+    role_count: int
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ModeValidation:
     """A mode compiled without being bound, copied or stored (:meth:`ModeRuntime.validate`).
 
@@ -321,6 +403,10 @@ def _recordable(text: str, limit: int = 2000) -> str:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _exists(name: str) -> ModeFileExistsError:
+    return ModeFileExistsError(f"mode file {name!r} exists already; modec never replaces one")
 
 
 def _backup_name(name: str) -> str:
@@ -513,6 +599,91 @@ class ModeRuntime:
                 validation.ok, None if problem is None else _recordable(problem),
             )
         return validation
+
+    def create_mode(
+        self,
+        name: str,
+        template: str = "default_roles.yaml",
+        custom_roles: Sequence[RoleSpec] = (),
+        settings: Mapping[str, Any] | None = None,
+        *,
+        created_by: str = "modec",
+    ) -> CreatedMode:
+        """Write a new mode file ``name`` (``.yaml`` appended when it has no mode suffix)
+        into ``roles/`` that extends ``template`` (a mode of ``roles/``, or bundled).
+
+        The file names the template in ``mode_metadata.extends``, so it inherits the
+        template's roles and routing rules (``extends`` finds files in the mode's own folder,
+        else bundled modes: the template must be one the new file finds that way);
+        ``custom_roles`` become role definitions and ``settings`` its ``mode_configuration``;
+        ``mode_metadata`` also records its name (the file stem), ``created_by`` and
+        ``created_at``. It is compiled before anything is written: an invalid result raises
+        :class:`~modec.diagnostics.InvalidModeError` with every diagnostic, and nothing is
+        written. Then the project is initialized if need be (:meth:`ProjectLayout.ensure
+        <modec.runtime.project.ProjectLayout.ensure>`) and the file written atomically, never
+        replacing one: :class:`ModeFileExistsError` if the name is taken.
+
+        Also raises :class:`~modec.runtime.project.UnsafeModePathError` for a name or
+        template leaving ``roles/``, :class:`~modec.diagnostics.ModeFileNotFoundError` for an
+        unknown template, :class:`UnreachableTemplateError` for a template that the new file
+        would not find, and ``ValueError`` for a custom role given twice or named in
+        :data:`RESERVED_ROLE_NAMES`.
+        """
+        seen: set[str] = set()
+        for role in custom_roles:
+            if role.name in RESERVED_ROLE_NAMES:
+                raise ValueError(f"{role.name!r} is a section of a mode file, not a role name")
+            if role.name in seen:
+                raise ValueError(f"role {role.name!r} is given twice")
+            seen.add(role.name)
+        parent = self.resolve_mode(template)
+        target_name, target = target_in(self.project.roles, name)
+        if target.exists():
+            raise _exists(target_name)
+        extends = posixpath.basename(parent.name)
+        beside = target.parent / extends  # the compiler looks there first, then bundled
+        found = beside.resolve() if beside.is_file() else None
+        if found != (None if parent.bundled else parent.path):
+            where = "not there" if found is None else "another file"
+            raise UnreachableTemplateError(
+                f"{target_name} cannot extend {parent.name}: a mode extends a file in its own "
+                f"folder or a bundled mode, and {extends!r} beside it is {where}"
+            )
+        document: dict[str, Any] = {
+            "mode_metadata": {
+                "name": posixpath.splitext(posixpath.basename(target_name))[0],
+                "extends": extends,
+                "created_by": created_by,
+                "created_at": _now().isoformat(),
+            }
+        }
+        if settings:
+            document["mode_configuration"] = dict(settings)
+        for role in custom_roles:
+            document[role.name] = role.document()
+        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+        compilation = compile_text(text, target_name, base_dir=target.parent)
+        compilation.raise_for_errors()
+        mode, artifact = compilation.mode, compilation.artifact
+        assert mode is not None and artifact is not None
+        self.project.ensure()
+        try:
+            write_atomic(target, text.encode("utf-8"), exclusive=True)
+        except FileExistsError as exc:
+            raise _exists(target_name) from exc
+        return CreatedMode(
+            name=target_name,
+            path=target,
+            template=parent.name,
+            mode_hash=artifact.mode_hash,
+            specialist_roles=mode.specialist_roles,
+            custom_roles=tuple(mode.custom_roles),
+            configuration=mode.configuration.model_dump(
+                mode="json", exclude={"span", "default_specialist_span"}
+            ),
+            role_count=len(mode.roles),
+            diagnostics=tuple(compilation.sorted_diagnostics()),
+        )
 
     def list_modes(self) -> list[ModeSummary]:
         """Every mode of the project (see :func:`list_modes`), with the active sessions of
@@ -1114,6 +1285,20 @@ class AsyncModeRuntime:
 
     async def validate(self, mode_file: str, *, session_id: str | None = None) -> ModeValidation:
         return await self._run(self.runtime.validate, mode_file, session_id=session_id)
+
+    async def create_mode(
+        self,
+        name: str,
+        template: str = "default_roles.yaml",
+        custom_roles: Sequence[RoleSpec] = (),
+        settings: Mapping[str, Any] | None = None,
+        *,
+        created_by: str = "modec",
+    ) -> CreatedMode:
+        return await self._run(
+            self.runtime.create_mode, name, template, custom_roles, settings,
+            created_by=created_by,
+        )
 
     async def backup(
         self,

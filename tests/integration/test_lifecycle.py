@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from modec.compiler.build import bundled_mode_names
 from modec.compiler.pipeline import compile_path
@@ -18,9 +19,12 @@ from modec.diagnostics import InvalidModeError, ModeFileNotFoundError, SessionNo
 from modec.runtime.lifecycle import (
     CHECK_GROUPS,
     AsyncModeRuntime,
+    ModeFileExistsError,
     ModeRuntime,
+    RoleSpec,
     SessionNotBoundError,
     SessionRequiredError,
+    UnreachableTemplateError,
 )
 from modec.runtime.project import (
     BackupError,
@@ -551,6 +555,109 @@ def test_validate_for_a_session_records_a_validate_row(make_runtime: RuntimeFact
         with pytest.raises(SessionNotActiveError):
             runtime.validate("default_roles.yaml", session_id=session)
     assert runtime.history(sid)[-1].action_type is Action.TERMINATE
+
+
+def test_create_mode_extends_a_template_compiled_before_it_is_written(
+    make_runtime: RuntimeFactory,
+) -> None:
+    runtime = make_runtime()
+    scientist = RoleSpec("data_scientist", "You analyse data.", description="Data analysis",
+                         expertise=("statistics",))
+    created = runtime.create_mode(
+        "analytics", "development_mode.yaml", [scientist],
+        {"default_complexity": "complex", "task_distribution": "specialized"},
+        created_by="a test",
+    )
+    target = runtime.project.roles / "analytics.yaml"
+    assert (created.name, created.path, created.template) == (
+        "analytics.yaml", target, "development_mode.yaml")
+    assert runtime.project.is_initialized()  # the project is set up once the mode compiles
+    document = yaml.safe_load(target.read_text(encoding="utf-8"))
+    assert document["mode_metadata"]["extends"] == "development_mode.yaml"
+    assert (document["mode_metadata"]["name"], document["mode_metadata"]["created_by"]) == (
+        "analytics", "a test")
+    assert document["data_scientist"] == {"role_definition": "You analyse data.",
+                                          "description": "Data analysis",
+                                          "expertise": ["statistics"]}
+    assert document["mode_configuration"]["task_distribution"] == "specialized"
+    assert "data_scientist" in created.custom_roles
+    assert "performance_optimizer" in created.custom_roles  # inherited from the template
+    assert "architect" in created.specialist_roles
+    assert created.configuration["default_complexity"] == 4
+    assert created.role_count == len(created.specialist_roles) + len(created.custom_roles) + 1
+    assert all(not d.is_error for d in created.diagnostics)
+    assert runtime.validate("analytics").mode_hash == created.mode_hash
+    sid = runtime.initialize_session(mode_file="analytics.yaml").session_id
+    assert runtime.route(sid, "profile the slow endpoint").specialist == "performance_optimizer"
+
+    # extends finds files beside the mode, then bundled modes: a template is taken only
+    # where the new file finds that very template (never a bundled namesake of it)
+    defaults = runtime.project.roles / "default_roles.yaml"
+    team = runtime.project.roles / "team"
+    team.mkdir()
+    (team / "base.yaml").write_text(defaults.read_text().replace(
+        'architect: "System design and architecture planning"', 'architect: "Local design"'))
+    nested = runtime.create_mode("team/derived", "team/base.yaml")
+    assert yaml.safe_load(nested.path.read_text())["mode_metadata"]["extends"] == "base.yaml"
+    assert nested.specialist_roles["architect"] == "Local design"
+    assert nested.specialist_roles == runtime.validate("team/base.yaml").specialist_roles
+    (runtime.project.roles / "alias.yaml").symlink_to(team / "base.yaml")
+    assert runtime.create_mode("via_alias", "alias").specialist_roles == (
+        nested.specialist_roles)
+    (runtime.project.roles / "research_mode.yaml").unlink()  # bundled only, from now on
+    research = runtime.validate("research_mode.yaml")
+    bundled = runtime.create_mode("team/research", "research_mode.yaml")
+    assert research.bundled and bundled.template == "research_mode.yaml"
+    assert bundled.specialist_roles == research.specialist_roles
+    (team / "research_mode.yaml").write_text(TEAM_MODE)  # a namesake beside: not the template
+    (runtime.project.roles / "research_mode.yaml").unlink()  # (create copied it back)
+    assert runtime.resolve_mode("research_mode.yaml").bundled
+    for name, template in (("team/defaults", "default_roles.yaml"),
+                           ("from_team", "team/base.yaml"),
+                           ("team/research_again", "research_mode.yaml")):
+        with pytest.raises(UnreachableTemplateError) as unreachable:
+            runtime.create_mode(name, template)
+        assert isinstance(unreachable.value, ValueError) and unreachable.value.suggestion
+        assert ("another file" if "research" in name else "not there") in (
+            unreachable.value.message)
+        assert not (runtime.project.roles / f"{name}.yaml").exists()
+
+
+def test_create_mode_refuses_and_writes_nothing(
+    make_runtime: RuntimeFactory, tmp_path: Path
+) -> None:
+    runtime = make_runtime()
+    with pytest.raises(InvalidModeError) as invalid:
+        runtime.create_mode("bad_policy", settings={"hit_policy": "bogus"})
+    assert invalid.value.diagnostics
+    assert {d.span.file for d in invalid.value.diagnostics if d.span} == {"bad_policy.yaml"}
+    assert invalid.value.message.startswith("bad_policy.yaml: ")
+    assert not runtime.project.base.exists()  # not even the project was set up
+
+    runtime.create_mode("mine")
+    mine = runtime.project.roles / "mine.yaml"
+    before = mine.read_bytes()
+    for name in ("mine", "mine.yaml", "default_roles.yaml"):
+        with pytest.raises(ModeFileExistsError) as taken:
+            runtime.create_mode(name, "research_mode.yaml")
+        assert taken.value.suggestion
+    assert mine.read_bytes() == before
+
+    for roles in ([RoleSpec("tests", "x")], [RoleSpec("task_orchestrator", "x")],
+                  [RoleSpec("twin", "x"), RoleSpec("twin", "y")]):
+        with pytest.raises(ValueError, match=r"section|twice"):
+            runtime.create_mode("with_roles", custom_roles=roles)
+    with pytest.raises(ModeFileNotFoundError):
+        runtime.create_mode("orphan", "no_such_template.yaml")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.yaml").write_text(TEAM_MODE)
+    for name, template in (("../../evil", "default_roles.yaml"), ("/tmp/evil", "default_roles"),
+                           ("ok", str(outside / "secret.yaml")), ("ok", "../../outside/secret")):
+        with pytest.raises(UnsafeModePathError):
+            runtime.create_mode(name, template)
+    assert sorted(runtime.project.mode_names()) == sorted([*bundled_mode_names(), "mine.yaml"])
+    assert not list(runtime.project.roles.glob(".*"))  # no temporary file left behind
 
 
 def test_list_modes_reports_validity_counts_and_current_sessions(

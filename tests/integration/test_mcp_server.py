@@ -329,6 +329,12 @@ def test_invalid_create_writes_nothing(server: McpServer) -> None:
     server.fail("orchestrator_mode_create",
                 {"mode_name": "orphan", "template_source": "no_such_template.yaml"},
                 "mode_file_not_found")
+    # a mode in a folder cannot extend the project's default_roles.yaml at the top
+    unreachable = server.fail("orchestrator_mode_create", {"mode_name": "nested/orphan"},
+                              "invalid_request")
+    assert unreachable["error_details"]["file"] == "nested/orphan"
+    assert any("template's folder" in s for s in unreachable["recovery_suggestions"])
+    assert not (server.project / ".task_orchestrator" / "roles" / "nested").exists()
 
 
 @pytest.mark.parametrize(
