@@ -76,8 +76,8 @@ from importlib import resources
 from typing import Any, Final, Literal
 
 import ahocorasick
-from pysat.card import CardEnc, EncType  # type: ignore[import-untyped]
-from pysat.solvers import Solver  # type: ignore[import-untyped]
+from pysat.card import CardEnc, EncType
+from pysat.solvers import Solver
 
 from modec.compiler.ir import (
     BUILTIN_KEYWORDS,
