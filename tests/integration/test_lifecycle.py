@@ -700,6 +700,15 @@ def test_async_runtime_runs_concurrent_calls(project: Path, database_url: str,
             assert len(await rt.status()) == 6
             resumed = await rt.resume(sids[0])
             assert resumed.outcome.value == "unchanged"
+            assert (await rt.current_session()).session_id in sids  # type: ignore[union-attr]
+            before = await rt.binding(sids[0])
+            bound = await rt.switch(sids[0], "research_mode.yaml", backup=False)
+            assert before is not None and bound.previous == before and bound.backup is None
+            after = await rt.binding(sids[0])
+            assert after is not None and after.mode_file == "research_mode.yaml"
+            assert (await rt.validate("research_mode.yaml", session_id=sids[0])).ok
+            created = await rt.create_mode("async_mode", "research_mode.yaml")
+            assert created.template == "research_mode.yaml"
             await rt.terminate(sids[0])
             with pytest.raises(SessionNotActiveError):
                 await rt.route(sids[0], "x")
