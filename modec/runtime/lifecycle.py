@@ -483,7 +483,10 @@ class ModeRuntime:
     :class:`~modec.diagnostics.SessionNotActiveError`,
     :class:`~modec.diagnostics.InvalidModeError` (with the diagnostics),
     :class:`~modec.diagnostics.ModeFileNotFoundError` (and
-    :class:`~modec.runtime.project.UnsafeModePathError` for names leaving ``roles/``).
+    :class:`~modec.runtime.project.UnsafeModePathError` for names leaving ``roles/``),
+    :class:`~modec.runtime.project.BackupError`, :class:`ModeFileExistsError`; those that
+    are also ``ValueError`` (:class:`SessionRequiredError`, :class:`UnreachableTemplateError`)
+    are arguments that do not combine.
     """
 
     def __init__(
