@@ -700,19 +700,7 @@ def session_route(
     """Route a task with the mode the session is bound to."""
     task = _task_from_options(text, title, tags, complexity, metadata)
     with _open_runtime(project, db) as runtime:
-        router = runtime.context(session_id).router
-        if explain:
-            explanation = router.explain(task)
-            typer.echo(json.dumps(explanation.to_dict(), ensure_ascii=False) if as_json
-                       else explanation.render())
-            return
-        decision = router.route(task)
-    if as_json:
-        typer.echo(json.dumps(decision.to_dict(evidence=True), ensure_ascii=False))
-    else:
-        review = ", ".join(decision.secondary_review) or "-"
-        typer.echo(f"{decision.task_type} -> {decision.specialist} "
-                   f"(complexity {decision.complexity}, review {review})")
+        _emit_decision(runtime.context(session_id).router, task, explain, as_json)
 
 
 @session_app.command("resume")

@@ -96,6 +96,7 @@ from modec.compiler.ir import (
     TextMatch,
     field_kind,
 )
+from modec.compiler.semantics import compare, is_number, isword, mentions, text_test
 from modec.compiler.source import YNode, load_bytes
 from modec.compiler.table import default_specialist, fallback_rule, iter_atoms, ordered_rules
 from modec.diagnostics import Diagnostic, Span
@@ -238,69 +239,6 @@ class AnalysisReport:
 # --------------------------------------------------------------------------- semantics
 
 
-def _isword(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
-def _mentions(text: str, word: str) -> bool:
-    n = len(word)
-    if n == 0:
-        return True
-    need_left, need_right = _isword(word[0]), _isword(word[-1])
-    end = len(text)
-    i = text.find(word)
-    while i >= 0:
-        j = i + n
-        if (i == 0 or not need_left or not _isword(text[i - 1])) and (
-            j == end or not need_right or not _isword(text[j])
-        ):
-            return True
-        i = text.find(word, i + 1)
-    return False
-
-
-def _text_op(op: str, subject: str, value: str) -> bool:
-    if op == "contains":
-        return value in subject
-    if op == "mentions":
-        return _mentions(subject, value)
-    if op == "startswith":
-        return subject.startswith(value)
-    return subject.endswith(value)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _compare(left: object, op: str, right: object) -> bool:
-    a: Any
-    b: Any
-    if isinstance(left, str) and isinstance(right, str):
-        a, b = left.lower(), right.lower()
-    elif _is_number(left) and _is_number(right):
-        a, b = left, right
-    elif isinstance(left, bool) and isinstance(right, bool):
-        if op == "==":
-            return left == right
-        if op == "!=":
-            return left != right
-        return False
-    else:
-        return False
-    if op == "==":
-        return bool(a == b)
-    if op == "!=":
-        return bool(a != b)
-    if op == "<":
-        return bool(a < b)
-    if op == "<=":
-        return bool(a <= b)
-    if op == ">":
-        return bool(a > b)
-    return bool(a >= b)
-
-
 _ABSENT: Final = object()
 
 
@@ -342,15 +280,15 @@ def _holds(expr: Expr, task: WitnessTask, complexity: int) -> bool:
         for raw in expr.values:
             v = raw.lower()
             if expr.field in _TEXT_FIELDS:
-                results.append(_text_op(expr.op, _field_text(task, expr.field).lower(), v))
+                results.append(text_test(expr.op, _field_text(task, expr.field).lower(), v))
             elif expr.field == "tags":
                 if expr.op == "contains":
                     results.append(any(tag.lower() == v for tag in task.tags))
                 else:
-                    results.append(any(_text_op(expr.op, tag.lower(), v) for tag in task.tags))
+                    results.append(any(text_test(expr.op, tag.lower(), v) for tag in task.tags))
             else:
                 found = _value(task, expr.field, complexity)
-                results.append(isinstance(found, str) and _text_op(expr.op, found.lower(), v))
+                results.append(isinstance(found, str) and text_test(expr.op, found.lower(), v))
         return all(results) if expr.quantifier == "all" else any(results)
     if isinstance(expr, RegexMatch):
         regex = compile_regex(expr.pattern, expr.flags)
@@ -361,9 +299,9 @@ def _holds(expr: Expr, task: WitnessTask, complexity: int) -> bool:
         found = _value(task, expr.field, complexity)
         return isinstance(found, str) and regex.search(found) is not None
     if isinstance(expr, Compare):
-        return _compare(_value(task, expr.field, complexity), expr.op, expr.value)
+        return compare(_value(task, expr.field, complexity), expr.op, expr.value)
     left = _value(task, expr.field, complexity)
-    return any(_compare(left, "==", v) for v in expr.values)
+    return any(compare(left, "==", v) for v in expr.values)
 
 
 # --------------------------------------------------------------------------- word list
@@ -514,7 +452,7 @@ def _implies(op1: str, y: str, op2: str, x: str, positions: Sequence[int], tags:
     """``op1 y`` ⇒ ``op2 x`` on one string, given the positions where ``x`` occurs in ``y``."""
     if tags:
         if op1 == "eq":
-            return op2 != "eq" and op2 != "nonempty" and _text_op(op2, y, x)
+            return op2 != "eq" and op2 != "nonempty" and text_test(op2, y, x)
         if op2 in ("eq", "nonempty") or op1 == "nonempty":
             return False
     if op2 == "contains":
@@ -526,9 +464,9 @@ def _implies(op1: str, y: str, op2: str, x: str, positions: Sequence[int], tags:
     n = len(x)
     for p in positions:
         q = p + n
-        left = (not _isword(x[0]) or (p > 0 and not _isword(y[p - 1]))
+        left = (not isword(x[0]) or (p > 0 and not isword(y[p - 1]))
                 or (p == 0 and op1 in ("mentions", "startswith")))
-        right = (not _isword(x[-1]) or (q < len(y) and not _isword(y[q]))
+        right = (not isword(x[-1]) or (q < len(y) and not isword(y[q]))
                  or (q == len(y) and op1 in ("mentions", "endswith")))
         if left and right:
             return True
@@ -784,7 +722,7 @@ class _Theory:
         values = [expr.value] if isinstance(expr, Compare) else list(expr.values)
         op = expr.op if isinstance(expr, Compare) else "=="
         chosen = [v for value, v in pairs
-                  if value is not _ABSENT and any(_compare(value, op, c) for c in values)]
+                  if value is not _ABSENT and any(compare(value, op, c) for c in values)]
         return self._gate("or", chosen)
 
     # -- lemmas
@@ -1007,7 +945,7 @@ class _Witnesses:
         english = _hazard_index().lookup({lit}).get(lit, ()) if lit.isalpha() else ()
         choice = self.pad + lit + self.pad
         for word in (*english[:50], lit + "s", "un" + lit, lit + "ed"):
-            if _mentions(word, lit):
+            if mentions(word, lit):
                 continue
             found = ({x for _, x in self.automaton.iter(word)} if len(self.automaton)
                      else set())
@@ -1092,7 +1030,7 @@ class _Witnesses:
                 op = expr.op if isinstance(expr, Compare) else "=="
                 if op != "==" and isinstance(value, str):
                     value = value + "~" if op in ("!=", ">", ">=") else ""
-                elif op != "==" and _is_number(value):
+                elif op != "==" and is_number(value):
                     assert isinstance(value, int | float)
                     value = value + 1 if op in ("!=", ">", ">=") else value - 1
                 if expr.field in _TEXT_FIELDS and isinstance(value, str):
@@ -1103,7 +1041,7 @@ class _Witnesses:
                 free_meta.setdefault(expr.field, "")
         for op, lit in fields.get("tags", []):
             if op in ("mentions", "startswith", "endswith") and not any(
-                    _text_op(op, t, lit) for t in tags):
+                    text_test(op, t, lit) for t in tags):
                 tags.append(lit)
         if ("nonempty", "") in fields.get("tags", []) and not tags:
             tags.append(self.pad)

@@ -71,6 +71,7 @@ from modec.compiler.ir import (
     RegexMatch,
     TextMatch,
 )
+from modec.compiler.semantics import compare, in_list, isword, mentions, text_test
 from modec.compiler.table import SCANNED_FIELDS, DecisionTable, FallbackRow, Row
 from modec.diagnostics import ModecError
 from modec.grammar import CompiledRegex, compile_regex, format_expr
@@ -375,75 +376,6 @@ def compile_pattern(pattern: str, flags: str = "") -> CompiledRegex:
     return compile_regex(pattern, flags)
 
 
-def _isword(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
-def _mentions(text: str, word: str) -> bool:
-    """Some occurrence of ``word`` in ``text`` sits on word boundaries (both lowered)."""
-    n = len(word)
-    if n == 0:
-        return True
-    need_left, need_right = _isword(word[0]), _isword(word[-1])
-    end = len(text)
-    i = text.find(word)
-    while i >= 0:
-        j = i + n
-        if (i == 0 or not need_left or not _isword(text[i - 1])) and (
-            j == end or not need_right or not _isword(text[j])
-        ):
-            return True
-        i = text.find(word, i + 1)
-    return False
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _compare(left: object, op: str, right: object) -> bool:
-    """``left op right`` with modec's typing: text lowered, numbers, bools; else False."""
-    if isinstance(left, str) and isinstance(right, str):
-        a: Any = left.lower()
-        b: Any = right.lower()
-    elif _is_number(left) and _is_number(right):
-        a, b = left, right
-    elif isinstance(left, bool) and isinstance(right, bool):
-        if op == "==":
-            return left == right
-        if op == "!=":
-            return left != right
-        return False
-    else:
-        return False
-    if op == "==":
-        return bool(a == b)
-    if op == "!=":
-        return bool(a != b)
-    if op == "<":
-        return bool(a < b)
-    if op == "<=":
-        return bool(a <= b)
-    if op == ">":
-        return bool(a > b)
-    if op == ">=":
-        return bool(a >= b)
-    raise ValueError(f"unknown comparison operator {op!r}")
-
-
-def _text_test(op: str, subject: str, value: str) -> bool:
-    """One text atom on one lowered subject (not ``tags`` ``contains``, which is equality)."""
-    if op == "contains":
-        return value in subject
-    if op == "mentions":
-        return _mentions(subject, value)
-    if op == "startswith":
-        return subject.startswith(value)
-    if op == "endswith":
-        return subject.endswith(value)
-    raise ValueError(f"unknown text operator {op!r}")
-
-
 class _Context:
     """Per-route view of a task for row programs: built only when a program must run, and
     reading (and lowering) a field only when an atom asks for it."""
@@ -650,11 +582,11 @@ class _RowCompiler:
         if isinstance(expr, Compare):
             name, op, value = expr.field, expr.op, expr.value
             get = _getter(name)
-            return lambda c: _compare(get(c), op, value)
+            return lambda c: compare(get(c), op, value)
         if isinstance(expr, InList):
             get = _getter(expr.field)
             values = expr.values
-            return lambda c: _in_list(get(c), values)
+            return lambda c: in_list(get(c), values)
         raise TypeError(f"unknown expression node {type(expr).__name__}")
 
     def _text_program(self, atom: TextMatch) -> Program:
@@ -672,7 +604,7 @@ class _RowCompiler:
             return lambda c: not ids.isdisjoint(c.words[name])
         if name in SCANNED_FIELDS:
             quantify = all if every else any
-            return lambda c: quantify(_text_test(op, c.low(name), v) for v in values)
+            return lambda c: quantify(text_test(op, c.low(name), v) for v in values)
         if name == "tags":
             quantify = all if every else any
             if op == "contains":
@@ -681,7 +613,7 @@ class _RowCompiler:
                     return lambda c: wanted <= c.tags_low
                 return lambda c: not wanted.isdisjoint(c.tags_low)
             return lambda c: quantify(
-                any(_text_test(op, t, v) for t in c.tags_low) for v in values
+                any(text_test(op, t, v) for t in c.tags_low) for v in values
             )
         if name.startswith("metadata."):
             key = name[len("metadata."):]
@@ -692,7 +624,7 @@ class _RowCompiler:
                 if not isinstance(found, str):
                     return False
                 low = found.lower()
-                return quantify(_text_test(op, low, v) for v in values)
+                return quantify(text_test(op, low, v) for v in values)
 
             return meta_text
         return lambda c: False
@@ -736,10 +668,6 @@ def _getter(name: str) -> Callable[[_Context], object]:
         key = name[len("metadata."):]
         return lambda c: c.metadata.get(key, _MISSING)
     return lambda c: _MISSING  # tags and unknown fields compare false
-
-
-def _in_list(value: object, values: tuple[Any, ...]) -> bool:
-    return any(_compare(value, "==", v) for v in values)
 
 
 # --------------------------------------------------------------------------- the router
@@ -856,7 +784,7 @@ class Router:
                     lowered = low.get(name)
                     if lowered is None:
                         lowered = low[name] = text.lower()
-                    if _mentions(lowered, lits[lit]):
+                    if mentions(lowered, lits[lit]):
                         verified.add(lit)
                         cand |= wmask[lit]
             words[name] = verified
@@ -1022,13 +950,13 @@ def _occurrences(op: str, subject: str, value: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     if n == 0:
         return [(0, 0)]
-    need_left, need_right = _isword(value[0]), _isword(value[-1])
+    need_left, need_right = isword(value[0]), isword(value[-1])
     i = subject.find(value)
     while i >= 0:
         j = i + n
         if op == "contains" or (
-            (i == 0 or not need_left or not _isword(subject[i - 1]))
-            and (j == len(subject) or not need_right or not _isword(subject[j]))
+            (i == 0 or not need_left or not isword(subject[i - 1]))
+            and (j == len(subject) or not need_right or not isword(subject[j]))
         ):
             out.append((i, j))
         i = subject.find(value, i + 1)
@@ -1108,9 +1036,9 @@ def _atom_result(
             note = f"{atom.field} is missing" if atom.field.startswith("metadata.") else (
                 f"{atom.field} is not comparable")
         if isinstance(atom, Compare):
-            result = _compare(value, atom.op, atom.value)
+            result = compare(value, atom.op, atom.value)
         else:
-            result = _in_list(value, atom.values)
+            result = in_list(value, atom.values)
         if note is None and not result:
             note = f"{atom.field} is {value!r}"
         return result, [], note
