@@ -272,8 +272,9 @@ def _inside(directory: Path, relative: PurePosixPath, name: str) -> Path:
     real_dir = directory.resolve()
     real = directory.joinpath(*relative.parts).resolve()
     if not real.is_relative_to(real_dir):
+        # Say where, relative to nothing on this machine: the client may be remote.
         raise UnsafeModePathError(
-            f"{name!r} resolves to {real}, outside {real_dir}"
+            f"mode name {name!r} resolves outside the roles directory (through a symlink)"
         )
     return real
 
@@ -327,7 +328,7 @@ def resolve_mode(roles_dir: str | os.PathLike[str], name: str) -> ResolvedMode:
     roles = Path(roles_dir)
     available = sorted({*mode_names(roles), *bundled_mode_names()})
     raise ModeFileNotFoundError(
-        f"no mode {name!r} in {roles} and no bundled mode of that name",
+        f"no mode {name!r} in .task_orchestrator/roles/ and no bundled mode of that name",
         suggestion="available modes: " + ", ".join(available)
         + " (run `modec init` to copy the bundled modes into the project)",
     )

@@ -191,6 +191,12 @@ def test_mode_names_never_leave_the_roles_directory(
             runtime.bind(sid, name)
         assert isinstance(refused.value, ModeFileNotFoundError)
         assert refused.value.suggestion
+        # a remote client learns nothing about this machine's directories
+        shown = refused.value.message.replace(str(outside / "team.yaml"), "<given>")
+        assert str(tmp_path) not in shown
+    with pytest.raises(ModeFileNotFoundError) as missing:
+        runtime.bind(sid, "no_such_mode.yaml")
+    assert str(tmp_path) not in missing.value.message
     assert runtime.context(sid, refresh=True).mode_file == "development_mode.yaml"
 
     # links that stay inside roles/ are fine, and so are subdirectories
