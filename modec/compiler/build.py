@@ -688,9 +688,21 @@ def _build_layer(ctx: _Ctx, loaded: LoadResult) -> _Layer:
 # --------------------------------------------------------------------------- extends
 
 
+class _OutsideDirectory(Exception):
+    """An extends name whose file is a symlink leading out of the extending file's folder."""
+
+
 def _resolve_extends(name: str, base_dir: Path) -> Path | None:
+    """The file ``name`` names next to the extending file, else the bundled mode, else None.
+
+    A name is not a path: a local symlink that resolves outside ``base_dir`` would let a mode
+    read any file on the machine (and echo it in diagnostics), so it raises
+    :class:`_OutsideDirectory` instead.
+    """
     local = base_dir / name
     if local.is_file():
+        if not local.resolve().is_relative_to(base_dir.resolve()):
+            raise _OutsideDirectory(name)
         return local
     return bundled_mode_path(name)
 
@@ -749,7 +761,14 @@ def _load_layer(
     refs.append(layer.source)
     base: _Layer | None = None
     for name, span in layer.extends:
-        target = _resolve_extends(name, base_dir)
+        try:
+            target = _resolve_extends(name, base_dir)
+        except _OutsideDirectory:
+            ctx.error("MC106", span,
+                      f"extended mode {name!r} is a link to a file outside this folder",
+                      hint="extends names a mode file next to this one or a bundled mode; "
+                      "copy the file here instead of linking to it")
+            continue
         if target is None:
             ctx.error("MC106", span, f"extended mode {name!r} not found",
                       hint="it is looked up next to this file, then among the bundled modes "

@@ -102,3 +102,21 @@ def test_schema_is_json_schema() -> None:
     doc = json.loads(result.output)
     assert doc["$schema"].endswith("2020-12/schema")
     assert doc["required"] == ["task_orchestrator"]
+
+
+def test_extends_cannot_follow_a_symlink_out_of_the_folder(tmp_path: Path) -> None:
+    secret = tmp_path / "elsewhere" / "secret.yaml"
+    secret.parent.mkdir()
+    secret.write_text("not_a_mode_but_private: [1, 2, 3]\n")
+    modes = tmp_path / "roles"
+    modes.mkdir()
+    (modes / "shared.yaml").symlink_to(secret)
+    (modes / "inside.yaml").write_text(CLEAN + "  specialist_roles: {}\n")
+    (modes / "alias.yaml").symlink_to(modes / "inside.yaml")
+    mode = modes / "m.yaml"
+    mode.write_text("mode_metadata:\n  extends: shared.yaml\n" + CLEAN)
+    code, out = lint(str(mode))
+    assert code == 1 and "error[MC106]" in out and "outside this folder" in out
+    assert "not_a_mode_but_private" not in out
+    mode.write_text("mode_metadata:\n  extends: alias.yaml\n" + CLEAN)
+    assert lint(str(mode))[0] == 0  # a link that stays in the folder is fine
