@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.table import Table as RichTable
 
-from modec import __version__
+from modec._version import __version__
 from modec.compiler.artifact import Artifact, CorruptArtifactError
 from modec.compiler.ir import TaskSpec, TestExample
 from modec.compiler.pipeline import Compilation, compile_path

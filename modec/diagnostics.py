@@ -25,9 +25,12 @@ __all__ = [
     "MAX_DIAGNOSTICS",
     "CodeInfo",
     "Diagnostic",
+    "Edit",
+    "Fix",
     "InvalidModeError",
     "ModeFileNotFoundError",
     "ModecError",
+    "Related",
     "SessionNotActiveError",
     "Severity",
     "Span",
@@ -146,8 +149,42 @@ del E, W
 MAX_DIAGNOSTICS: Final = 100
 
 
+class Edit(BaseModel):
+    """Replace the text of ``span`` (end exclusive; an empty span inserts) with ``new_text``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    span: Span
+    new_text: str
+
+
+class Fix(BaseModel):
+    """A machine-applicable change that resolves a diagnostic (``modec lint --fix``, quick fixes).
+
+    ``edits`` never overlap and all lie in one file.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    edits: tuple[Edit, ...]
+
+
+class Related(BaseModel):
+    """Another place that explains a diagnostic (the other row of an overlap, a shadowing row)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    span: Span
+    message: str
+
+
 class Diagnostic(BaseModel):
-    """One located problem. ``code`` is stable; ``message`` and ``hint`` are for people."""
+    """One located problem. ``code`` is stable; ``message`` and ``hint`` are for people.
+
+    ``fix`` is set when the problem has one machine-applicable correction; ``related`` points at
+    other places that explain it.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -156,11 +193,14 @@ class Diagnostic(BaseModel):
     span: Span | None
     message: str
     hint: str | None = None
+    fix: Fix | None = None
+    related: tuple[Related, ...] = ()
 
     @classmethod
     def make(
         cls, code: str, span: Span | None, message: str, hint: str | None = None,
-        severity: Severity | None = None,
+        severity: Severity | None = None, fix: Fix | None = None,
+        related: Sequence[Related] = (),
     ) -> Diagnostic:
         """Build a diagnostic whose severity defaults to the code's registered one."""
         return cls(
@@ -169,7 +209,17 @@ class Diagnostic(BaseModel):
             span=span,
             message=message,
             hint=hint,
+            fix=fix,
+            related=tuple(related),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The one JSON shape of a diagnostic (CLI ``--format json``, MCP, ``analyse``, LSP).
+
+        >>> Diagnostic.make("MC206", Span.point("m.yaml", 3, 5), "unknown").to_dict()["span"]
+        {'file': 'm.yaml', 'line': 3, 'column': 5, 'end_line': 3, 'end_column': 6}
+        """
+        return self.model_dump(mode="json")
 
     @property
     def is_error(self) -> bool:
@@ -306,15 +356,11 @@ def render_text(
     return "\n\n".join(blocks)
 
 
-def _as_dict(d: Diagnostic) -> dict[str, Any]:
-    return d.model_dump(mode="json")
-
-
 def render_json(diagnostics: Sequence[Diagnostic], limit: int | None = None) -> str:
     """A JSON object ``{"diagnostics": [...], "omitted": N, "errors": N, "warnings": N}``."""
     shown, hidden = _capped(diagnostics, limit)
     doc = {
-        "diagnostics": [_as_dict(d) for d in shown],
+        "diagnostics": [d.to_dict() for d in shown],
         "omitted": hidden,
         "errors": sum(d.is_error for d in diagnostics),
         "warnings": sum(d.severity is Severity.WARNING for d in diagnostics),

@@ -43,7 +43,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
-from modec import __version__
+from modec._version import __version__
 from modec.compiler.artifact import CorruptArtifactError
 from modec.diagnostics import (
     Diagnostic,

@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from modec._version import __version__
 from modec.compiler.ir import (
     ModeConfiguration,
     ModeFile,
@@ -209,11 +210,9 @@ class Artifact(BaseModel):
 
 def build_artifact(mode: ModeFile, table: DecisionTable) -> Artifact:
     """The artifact of a resolved mode and its table (the compiler's ``artifact`` stage)."""
-    import modec  # late: the package's __init__ imports the compiler
-
     return Artifact(
         format=ARTIFACT_FORMAT,
-        compiler_version=modec.__version__,
+        compiler_version=__version__,
         mode_hash=mode_hash(mode),
         name=mode.metadata.name,
         sources=mode.sources,

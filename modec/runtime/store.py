@@ -47,7 +47,7 @@ from typing import Any, Final
 
 import diskcache
 
-import modec
+from modec._version import __version__
 from modec.compiler.artifact import ARTIFACT_FORMAT, Artifact, CorruptArtifactError
 from modec.compiler.build import bundled_mode_path
 from modec.compiler.pipeline import compile_path
@@ -84,7 +84,7 @@ def disk_key(mode_hash: str) -> tuple[int, str]:
 
 
 def _source_key(real_path: str, digest: str) -> tuple[str, int, str, str, str]:
-    return (_SOURCE_INDEX, ARTIFACT_FORMAT, modec.__version__, real_path, digest)
+    return (_SOURCE_INDEX, ARTIFACT_FORMAT, __version__, real_path, digest)
 
 
 def _sha256(data: bytes) -> str:
