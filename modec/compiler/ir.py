@@ -11,11 +11,29 @@ before hashing.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from modec.diagnostics import Span
+
+# The expression nodes live in the grammar (the layer below); re-exported for the compiler.
+from modec.grammar.ast import (
+    COMPLEXITY_NAMES,
+    And,
+    Compare,
+    Const,
+    Expr,
+    FieldKind,
+    InList,
+    Node,
+    Not,
+    Or,
+    RegexMatch,
+    Scalar,
+    TextMatch,
+    field_kind,
+)
 
 __all__ = [
     "BUILTIN_KEYWORDS",
@@ -58,129 +76,8 @@ BUILTIN_KEYWORDS: Final[dict[str, tuple[str, ...]]] = {
 BUILTIN_ORDER: Final[tuple[str, ...]] = tuple(BUILTIN_KEYWORDS)
 FALLBACK_TYPE: Final = "general_tasks"
 
-#: Complexity level names accepted wherever an integer complexity 1–5 is.
-COMPLEXITY_NAMES: Final[dict[str, int]] = {
-    "trivial": 1,
-    "simple": 2,
-    "moderate": 3,
-    "complex": 4,
-    "very_complex": 5,
-}
-
-#: A literal value in a condition: text, number or bool.
-Scalar = bool | int | float | str
 HitPolicy = Literal["first", "unique", "collect"]
 MatchKind = Literal["substring", "word"]
-FieldKind = Literal["text", "tags", "number", "any"]
-
-_TEXT_FIELDS: Final = frozenset({"title", "description", "text"})
-
-
-def field_kind(field: str) -> FieldKind | None:
-    """The type of a task field: ``text``, ``tags``, ``number``, ``any`` (metadata), or None.
-
-    >>> [field_kind(f) for f in ("title", "tags", "complexity", "metadata.team")]
-    ['text', 'tags', 'number', 'any']
-    >>> field_kind("owner") is None
-    True
-    """
-    if field in _TEXT_FIELDS:
-        return "text"
-    if field == "tags":
-        return "tags"
-    if field == "complexity":
-        return "number"
-    if field.startswith("metadata.") and len(field) > len("metadata."):
-        return "any"
-    return None
-
-
-class Node(BaseModel):
-    """Base of every IR node: frozen, and located by ``span``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    span: Span
-
-
-# --------------------------------------------------------------------------- expressions
-
-
-class Const(Node):
-    """``true`` or ``false`` (also the result of constant folding)."""
-
-    kind: Literal["const"] = "const"
-    value: bool
-
-
-class Not(Node):
-    kind: Literal["not"] = "not"
-    operand: Expr
-
-
-class And(Node):
-    """Conjunction of two or more operands (flattened: no ``And`` directly inside)."""
-
-    kind: Literal["and"] = "and"
-    operands: tuple[Expr, ...]
-
-
-class Or(Node):
-    """Disjunction of two or more operands (flattened: no ``Or`` directly inside)."""
-
-    kind: Literal["or"] = "or"
-    operands: tuple[Expr, ...]
-
-
-class TextMatch(Node):
-    """``F contains|mentions|startswith|endswith`` one value, ``any(...)`` or ``all(...)``.
-
-    Case-insensitive through ``str.lower()`` on both sides. ``contains`` is substring search
-    (on ``tags``: equality with some element); ``mentions`` matches whole words (Unicode word
-    boundaries); ``startswith``/``endswith`` take one value (``quantifier == "one"``).
-    ``values`` keep the author's spelling; lower-casing happens when the table is built.
-    """
-
-    kind: Literal["text"] = "text"
-    field: str
-    op: Literal["contains", "mentions", "startswith", "endswith"]
-    quantifier: Literal["one", "any", "all"]
-    values: tuple[str, ...]
-
-
-class RegexMatch(Node):
-    """``F matches /pattern/flags``; RE2 semantics (linear time), flags a subset of ``ims``."""
-
-    kind: Literal["regex"] = "regex"
-    field: str
-    pattern: str
-    flags: str = ""
-
-
-class Compare(Node):
-    """``F op value`` for ``== != < <= > >=``; text compares after ``str.lower()``."""
-
-    kind: Literal["compare"] = "compare"
-    field: str
-    op: Literal["==", "!=", "<", "<=", ">", ">="]
-    value: Scalar
-
-
-class InList(Node):
-    """``F in [v, ...]``: equal to one of the values (text after ``str.lower()``)."""
-
-    kind: Literal["in"] = "in"
-    field: str
-    values: tuple[Scalar, ...]
-
-
-Expr = Annotated[
-    Const | Not | And | Or | TextMatch | RegexMatch | Compare | InList,
-    Field(discriminator="kind"),
-]
-
-for _model in (Not, And, Or):
-    _model.model_rebuild()
 
 
 # --------------------------------------------------------------------------- mode file

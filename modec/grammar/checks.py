@@ -2,7 +2,7 @@
 
 Each check takes located pieces of one condition and returns the diagnostics it finds (MC402
 type errors, MC403 unknown fields), so the transformer can report every problem in a
-condition, not just the first. Fields have four kinds (:func:`~modec.compiler.ir.field_kind`):
+condition, not just the first. Fields have four kinds (:func:`~modec.grammar.ast.field_kind`):
 
 ========  =======================================  ==========================================
 kind      fields                                   accepts
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
-from modec.compiler.ir import COMPLEXITY_NAMES, FieldKind, Scalar, field_kind
 from modec.diagnostics import Diagnostic, Span
+from modec.grammar.ast import COMPLEXITY_NAMES, FieldKind, Scalar, field_kind
 
 __all__ = [
     "FIELDS",

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from modec.compiler.ir import And, Const, Expr, Not, Or
 from modec.diagnostics import Diagnostic
+from modec.grammar.ast import And, Const, Expr, Not, Or
 
 __all__ = ["fold"]
 

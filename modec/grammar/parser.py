@@ -24,8 +24,8 @@ from typing import Final
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from modec.compiler.ir import Expr
 from modec.diagnostics import Diagnostic, Span, has_errors, sort_diagnostics
+from modec.grammar.ast import Expr
 from modec.grammar.fold import fold
 from modec.grammar.transform import ToIR
 

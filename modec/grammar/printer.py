@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from modec.compiler.ir import (
+from modec.grammar.ast import (
     And,
     Compare,
     Const,

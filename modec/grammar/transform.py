@@ -16,7 +16,8 @@ from typing import Any, Final, Literal
 from lark import Token, Transformer, v_args
 from lark.tree import Meta
 
-from modec.compiler.ir import (
+from modec.diagnostics import Diagnostic, Span
+from modec.grammar.ast import (
     And,
     Compare,
     Const,
@@ -27,8 +28,8 @@ from modec.compiler.ir import (
     Or,
     RegexMatch,
     TextMatch,
+    with_value_spans,
 )
-from modec.diagnostics import Diagnostic, Span
 from modec.grammar.checks import (
     Located,
     Value,
@@ -171,7 +172,7 @@ class _ValueList:
 
 @v_args(meta=True)
 class ToIR(Transformer[Token, Any]):
-    """Transforms a condition's parse tree into an :data:`~modec.compiler.ir.Expr`, or None.
+    """Transforms a condition's parse tree into an :data:`~modec.grammar.ast.Expr`, or None.
 
     Expressions are built unfolded; see :mod:`modec.grammar.fold`.
     """
@@ -301,13 +302,14 @@ class ToIR(Transformer[Token, Any]):
         )
         if not ok or len(decoded) < len(strings.values):
             return None
-        return TextMatch(
+        node = TextMatch(
             span=self._span(meta),
             field=str(name),
             op=op_word,
             quantifier=strings.quantifier,
             values=tuple(s.value for s in decoded),
         )
+        return with_value_spans(node, [s.span for s in decoded])
 
     def regex_match(self, meta: Meta, children: list[Token]) -> Expr | None:
         name, op, regex = children
@@ -339,7 +341,8 @@ class ToIR(Transformer[Token, Any]):
         ok = self._report(check_regex_field(str(name), kind, self._token_span(op))) and ok
         if not ok:
             return None
-        return RegexMatch(span=self._span(meta), field=str(name), pattern=pattern, flags=canonical)
+        node = RegexMatch(span=self._span(meta), field=str(name), pattern=pattern, flags=canonical)
+        return with_value_spans(node, [self._token_span(regex)])
 
     def compare(self, meta: Meta, children: list[Token]) -> Expr | None:
         name, op, token = children
@@ -353,7 +356,8 @@ class ToIR(Transformer[Token, Any]):
         )
         if not self._report(diags) or scalar is None:
             return None
-        return Compare(span=self._span(meta), field=str(name), op=op_word, value=scalar)
+        node = Compare(span=self._span(meta), field=str(name), op=op_word, value=scalar)
+        return with_value_spans(node, [value.span])
 
     def in_list(self, meta: Meta, children: list[Any]) -> Expr | None:
         name, op, value_list = children
@@ -370,4 +374,5 @@ class ToIR(Transformer[Token, Any]):
             return None
         if len(values) < len(value_list.values):
             return None
-        return InList(span=self._span(meta), field=str(name), values=scalars)
+        node = InList(span=self._span(meta), field=str(name), values=scalars)
+        return with_value_spans(node, [v.span for v in values])

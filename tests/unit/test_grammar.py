@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from modec.compiler.artifact import build_artifact, mode_hash
 from modec.compiler.ir import (
     And,
     Compare,
@@ -21,6 +22,7 @@ from modec.compiler.ir import (
     RegexMatch,
     TextMatch,
 )
+from modec.compiler.pipeline import compile_text
 from modec.diagnostics import Diagnostic, Severity, Span
 from modec.grammar import (
     MAX_CONDITION_LENGTH,
@@ -31,6 +33,7 @@ from modec.grammar import (
     parse_condition,
     regex_problem,
 )
+from modec.grammar.ast import with_value_spans
 from modec.grammar.parser import TERMINAL_WORDS, _lark
 from modec.grammar.printer import format_regex, format_string, format_value
 
@@ -230,6 +233,60 @@ def test_spans_cover_each_node() -> None:
     assert [offsets(o.span) for o in group.operands] == [(1, 19), (23, 40)]
     assert offsets(negation.span) == (46, len(text))
     assert offsets(negation.operand.span) == (50, len(text))
+
+
+def test_literal_values_carry_their_spans() -> None:
+    text = (
+        "title contains any(\"ab\", 'c') and complexity >= simple"
+        ' or metadata.n in [1, "x"] or title matches /a+/i'
+    )
+    expr = parse(text)
+    assert isinstance(expr, Or)
+    conj, in_list, regex = expr.operands
+    assert isinstance(conj, And) and isinstance(in_list, InList) and isinstance(regex, RegexMatch)
+    text_match, compare = conj.operands
+    assert isinstance(text_match, TextMatch) and isinstance(compare, Compare)
+
+    def written(node: TextMatch | Compare | InList | RegexMatch) -> list[str]:
+        return [text[s.column - 1 : s.end_column - 1] for s in node.value_spans]
+
+    assert written(text_match) == ['"ab"', "'c'"]
+    assert written(compare) == ["simple"] and compare.value == 2
+    assert written(in_list) == ["1", '"x"']
+    assert written(regex) == ["/a+/i"]
+
+
+def test_literal_spans_are_provenance_not_meaning() -> None:
+    def shifted(start: int, end: int) -> Span:
+        return Span(file="t", line=1, column=start + 1, end_line=1, end_column=end + 1)
+
+    near = parse('title contains "a"')
+    far, _ = parse_condition('title contains   "a"', shifted)
+    assert isinstance(near, TextMatch) and isinstance(far, TextMatch)
+    moved = far.model_copy(update={"span": near.span})
+    assert moved.value_spans != near.value_spans
+    assert moved == near and hash(moved) == hash(near)
+    assert moved.model_dump() == near.model_dump() and "value_spans" not in near.model_dump()
+    with pytest.raises(ValueError, match="2 spans for 1 literal values"):
+        with_value_spans(near, [S, S])
+
+
+def test_literal_spans_change_no_mode_hash_and_no_artifact_byte() -> None:
+    head = "task_orchestrator:\n  role_definition: x\ntask_routing_rules:\n  t:\n"
+    near = compile_text(head + "    when: 'title contains \"a\"'\n", "m.yaml")
+    far = compile_text(head + "    when:   'title   contains     \"a\"'\n", "m.yaml")
+    assert near.mode is not None and far.mode is not None and near.table is not None
+    assert near.artifact is not None and far.artifact is not None
+    assert near.artifact.mode_hash == far.artifact.mode_hash
+    near_rule, far_rule = (next(r for r in m.rules if r.name == "t") for m in (near.mode, far.mode))
+    assert isinstance(near_rule.condition, TextMatch) and isinstance(far_rule.condition, TextMatch)
+    spans = [near_rule.condition.value_spans[0], far_rule.condition.value_spans[0]]
+    assert [s.column for s in spans] == [27, 35]
+    before = near.artifact.to_bytes()
+    assert b"value_spans" not in before
+    with_value_spans(near_rule.condition, [spans[1]])  # re-record: only the literal span moves
+    assert build_artifact(near.mode, near.table).to_bytes() == before
+    assert mode_hash(near.mode) == near.artifact.mode_hash
 
 
 # --------------------------------------------------------------------------- escapes
