@@ -12,18 +12,42 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modec.compiler import source
+from modec.compiler import compose
 from modec.compiler.source import LoadResult, YNode, load_bytes
 from modec.diagnostics import Span
 
 LOADERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if hasattr(yaml, "CSafeLoader") else [])
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
     st.text(max_size=40),
     st.text(alphabet=" \t\n\\\"'#:-&*!|>{}[],é😀\u2028x", max_size=40),
-    st.sampled_from(["yes", "No", "on", "~", "null", "0x1F", "1_000", "1:30", ".inf", "2001-12-14",
-                     "<<", "=", "- a", "a: b", "#c", "  lead", "trail  ", "a\n\nb", "\r\n"]),
+    st.sampled_from(
+        [
+            "yes",
+            "No",
+            "on",
+            "~",
+            "null",
+            "0x1F",
+            "1_000",
+            "1:30",
+            ".inf",
+            "2001-12-14",
+            "<<",
+            "=",
+            "- a",
+            "a: b",
+            "#c",
+            "  lead",
+            "trail  ",
+            "a\n\nb",
+            "\r\n",
+        ]
+    ),
 )
 KEYS = st.one_of(st.text(max_size=12), st.sampled_from(["a", "on", "1", "null", "<<", "k: v"]))
 
@@ -31,32 +55,35 @@ KEYS = st.one_of(st.text(max_size=12), st.sampled_from(["a", "on", "1", "null", 
 def documents() -> st.SearchStrategy[dict[str, Any]]:
     values = st.recursive(
         SCALARS,
-        lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                st.dictionaries(KEYS, inner, max_size=4)),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=4)
+        ),
         max_leaves=25,
     )
     return st.dictionaries(KEYS, values, min_size=1, max_size=5)
 
 
-DUMP_OPTIONS = st.fixed_dictionaries({
-    "default_flow_style": st.sampled_from([None, False, True]),
-    "default_style": st.sampled_from([None, None, "'", '"', "|", ">"]),
-    "width": st.sampled_from([12, 40, 80]),
-    "indent": st.sampled_from([2, 4, 7]),
-    "line_break": st.sampled_from(["\n", "\r\n", "\r"]),
-    "allow_unicode": st.booleans(),
-    "explicit_start": st.booleans(),
-})
+DUMP_OPTIONS = st.fixed_dictionaries(
+    {
+        "default_flow_style": st.sampled_from([None, False, True]),
+        "default_style": st.sampled_from([None, None, "'", '"', "|", ">"]),
+        "width": st.sampled_from([12, 40, 80]),
+        "indent": st.sampled_from([2, 4, 7]),
+        "line_break": st.sampled_from(["\n", "\r\n", "\r"]),
+        "allow_unicode": st.booleans(),
+        "explicit_start": st.booleans(),
+    }
+)
 
 
 @contextmanager
 def parsing_with(loader: type[yaml.SafeLoader]) -> Iterator[None]:
-    saved = source._LOADER
-    source._LOADER = loader
+    saved = compose._LOADER
+    compose._LOADER = loader
     try:
         yield
     finally:
-        source._LOADER = saved
+        compose._LOADER = saved
 
 
 def walk(node: YNode) -> Iterator[YNode]:
@@ -148,16 +175,21 @@ def test_dumped_documents_load_like_safe_load_and_locate_exactly(
 
 
 @pytest.mark.parametrize("loader", LOADERS, ids=lambda c: c.__name__)
-@given(doc=documents(), options=DUMP_OPTIONS, cuts=st.lists(
-    st.tuples(st.integers(0, 10_000), st.text(max_size=3)), max_size=4))
+@given(
+    doc=documents(),
+    options=DUMP_OPTIONS,
+    cuts=st.lists(st.tuples(st.integers(0, 10_000), st.text(max_size=3)), max_size=4),
+)
 def test_mutated_documents_never_raise(
-    loader: type[yaml.SafeLoader], doc: dict[str, Any], options: dict[str, Any],
+    loader: type[yaml.SafeLoader],
+    doc: dict[str, Any],
+    options: dict[str, Any],
     cuts: list[tuple[int, str]],
 ) -> None:
     text = yaml.safe_dump(doc, **options)
     for at, insert in cuts:
         at %= len(text) + 1
-        text = text[:at] + insert + text[at + 1:]
+        text = text[:at] + insert + text[at + 1 :]
     with parsing_with(loader):
         result = load_bytes(text.encode("utf-8", "surrogatepass"), "m.yaml")
     assert_all_inside(result, "m.yaml")

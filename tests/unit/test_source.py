@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from modec.compiler import source
+from modec.compiler import compose, positions, source
 from modec.compiler.source import (
     MAX_ALIASES,
     MAX_DEPTH,
@@ -31,7 +31,7 @@ LOADERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if hasattr(yaml, "CSafeLoader"
 @pytest.fixture(params=LOADERS, ids=lambda c: c.__name__, autouse=True)
 def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Every test runs against libyaml and against the pure-Python parser."""
-    monkeypatch.setattr(source, "_LOADER", request.param)
+    monkeypatch.setattr(compose, "_LOADER", request.param)
     return request.param
 
 
@@ -101,11 +101,25 @@ def test_tree_has_kinds_tags_values_styles_and_spans() -> None:
     )
     assert r.kind == "map" and r.tag == "tag:yaml.org,2002:map"
     assert [k.raw for k, _ in r.items] == [
-        "name", "count", "ratio", "on", "none", "when", "quoted", "list", "block"]
+        "name",
+        "count",
+        "ratio",
+        "on",
+        "none",
+        "when",
+        "quoted",
+        "list",
+        "block",
+    ]
     name = r.get("name")
     assert name is not None
     assert (name.kind, name.tag, name.value, name.raw, name.style) == (
-        "scalar", "tag:yaml.org,2002:str", "modec", "modec", None)
+        "scalar",
+        "tag:yaml.org,2002:str",
+        "modec",
+        "modec",
+        None,
+    )
     assert name.span == Span(file="m.yaml", line=1, column=7, end_line=1, end_column=12)
     values = {k.raw: v for k, v in r.items}
     assert values["count"].value == 3 and values["count"].tag.endswith(":int")
@@ -120,7 +134,11 @@ def test_tree_has_kinds_tags_values_styles_and_spans() -> None:
     block = values["block"]
     assert block.kind == "seq"
     assert (block.span.line, block.span.column, block.span.end_line, block.span.end_column) == (
-        10, 3, 11, 9)
+        10,
+        3,
+        11,
+        9,
+    )
     key = r.items[0][0]
     assert key.span == Span(file="m.yaml", line=1, column=1, end_line=1, end_column=5)
 
@@ -134,11 +152,26 @@ def test_keys_are_looked_up_by_their_text_whatever_their_tag() -> None:
     assert r.items[0][0].value is True  # YAML 1.1, as PyYAML reads it
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("0x1F", 31), ("0b101", 5), ("017", 15), ("1_000", 1000), ("-42", -42), ("+7", 7),
-    ("1:30", 90), ("1.5e+3", 1500.0), ("-.inf", float("-inf")), ("1:30.5", 90.5),
-    ("~", None), ("Null", None), ("off", False), ("TRUE", True), ("0", 0),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0x1F", 31),
+        ("0b101", 5),
+        ("017", 15),
+        ("1_000", 1000),
+        ("-42", -42),
+        ("+7", 7),
+        ("1:30", 90),
+        ("1.5e+3", 1500.0),
+        ("-.inf", float("-inf")),
+        ("1:30.5", 90.5),
+        ("~", None),
+        ("Null", None),
+        ("off", False),
+        ("TRUE", True),
+        ("0", 0),
+    ],
+)
 def test_scalars_construct_like_safe_load(text: str, value: object) -> None:
     node = root(f"v: {text}\n").get("v")
     assert node is not None
@@ -152,8 +185,10 @@ def test_nan_is_a_float() -> None:
 
 
 def test_explicit_standard_tags_are_accepted() -> None:
-    r = root("a: !!str 12\nb: !!int '12'\nc: !!float 1\nd: !!bool 'yes'\ne: !!null x\n"
-             "f: ! 12\ng: !!map {x: 1}\nh: !!seq [1]\n")
+    r = root(
+        "a: !!str 12\nb: !!int '12'\nc: !!float 1\nd: !!bool 'yes'\ne: !!null x\n"
+        "f: ! 12\ng: !!map {x: 1}\nh: !!seq [1]\n"
+    )
     assert [v.value for _, v in r.items][:6] == ["12", 12, 1.0, True, None, 12]
     assert r.get("a").tag.endswith(":str")  # type: ignore[union-attr]
 
@@ -169,7 +204,11 @@ def test_block_collection_span_stops_at_its_last_entry() -> None:
 def test_block_scalar_span_stops_at_its_last_character() -> None:
     node, _ = scalar("a: |\n  one\n  two\n\n\nb: 1\n", "a")
     assert (node.span.line, node.span.column, node.span.end_line, node.span.end_column) == (
-        1, 4, 3, 6)
+        1,
+        4,
+        3,
+        6,
+    )
 
 
 def test_aliases_share_the_anchored_node() -> None:
@@ -211,8 +250,7 @@ def test_merge_keys_expand_with_explicit_keys_winning() -> None:
     )
     role = r.get("role")
     assert role is not None
-    assert [(k.raw, v.value) for k, v in role.items] == [
-        ("a", 0), ("x", 1), ("z", 30), ("y", 3)]
+    assert [(k.raw, v.value) for k, v in role.items] == [("a", 0), ("x", 1), ("z", 30), ("y", 3)]
     assert role.get("y").span.line == 8  # type: ignore[union-attr]
     assert role.get("x").span.line == 2  # type: ignore[union-attr]  # where it was written
 
@@ -297,8 +335,7 @@ def test_mc002_never_reads_past_the_limit(tmp_path: Path, monkeypatch: pytest.Mo
             reads.append(-1 if size is None else size)
             return super().read(size)
 
-    monkeypatch.setattr(source, "open", lambda *a, **k: Growing(b"#" * (3 << 20)),
-                        raising=False)
+    monkeypatch.setattr(source, "open", lambda *a, **k: Growing(b"#" * (3 << 20)), raising=False)
     assert found(load_path(target)) == [("MC002", 1, 1)]
     assert reads == [MAX_FILE_BYTES + 1]
 
@@ -320,9 +357,14 @@ def test_mc003_invalid_utf8_keeps_a_lossy_text_for_snippets() -> None:
     assert result.root is None
 
 
-@pytest.mark.parametrize(("encoding", "name"), [
-    ("utf-16", "UTF-16"), ("utf-16-be", None), ("utf-32", "UTF-32"),
-])
+@pytest.mark.parametrize(
+    ("encoding", "name"),
+    [
+        ("utf-16", "UTF-16"),
+        ("utf-16-be", None),
+        ("utf-32", "UTF-32"),
+    ],
+)
 def test_mc003_utf16_and_utf32(encoding: str, name: str | None) -> None:
     data = "a: 1\n".encode(encoding)
     if name is None:
@@ -340,13 +382,16 @@ def test_mc003_utf16_without_bom_and_nul_bytes() -> None:
     assert found(load(b"a: 1\nb: x\x00y\n")) == [("MC003", 2, 5)]
 
 
-@pytest.mark.parametrize(("data", "where"), [
-    (b"a: 1\nb: \x01\n", (2, 4)),
-    (b"a: '\x1b[0m'\n", (1, 5)),
-    (b"a: \xc2\x9b\n", (1, 4)),  # C1 control U+009B
-    (b"a: 1\n\xef\xbb\xbfb: 2\n", (2, 1)),  # a BOM that is not at the start
-    (b"a: \x7f\n", (1, 4)),
-])
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        (b"a: 1\nb: \x01\n", (2, 4)),
+        (b"a: '\x1b[0m'\n", (1, 5)),
+        (b"a: \xc2\x9b\n", (1, 4)),  # C1 control U+009B
+        (b"a: 1\n\xef\xbb\xbfb: 2\n", (2, 1)),  # a BOM that is not at the start
+        (b"a: \x7f\n", (1, 4)),
+    ],
+)
 def test_mc003_control_characters(data: bytes, where: tuple[int, int]) -> None:
     assert found(load(data)) == [("MC003", *where)]
 
@@ -359,12 +404,15 @@ def test_tabs_and_nel_are_allowed() -> None:
 # --------------------------------------------------------------------------- MC004
 
 
-@pytest.mark.parametrize(("text", "where"), [
-    ("a: b: c\n", (1, 5)),
-    ("a: [1, 2\nb: 3\n", (2, 2)),
-    ("a: 'unterminated\n", (2, 1)),
-    ("a:\n  - 1\n b: 2\n", (3, 2)),
-])
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("a: b: c\n", (1, 5)),
+        ("a: [1, 2\nb: 3\n", (2, 2)),
+        ("a: 'unterminated\n", (2, 1)),
+        ("a:\n  - 1\n b: 2\n", (3, 2)),
+    ],
+)
 def test_mc004_syntax_errors(text: str, where: tuple[int, int], loader: Any) -> None:
     result = load(text)
     assert [d.code for d in result.diagnostics] == ["MC004"]
@@ -398,13 +446,16 @@ def test_mc004_undefined_alias_and_duplicate_anchor() -> None:
     assert "line 1" in (result.diagnostics[0].hint or "")
 
 
-@pytest.mark.parametrize("text", [
-    "[" * 100_000,
-    "[" * 100_000 + "]" * 100_000,
-    "{a: " * 50_000,
-    "- " * 100_000 + "x\n",
-    "".join(" " * i + "k:\n" for i in range(1_200)),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        "[" * 100_000 + "]" * 100_000,
+        "{a: " * 50_000,
+        "- " * 100_000 + "x\n",
+        "".join(" " * i + "k:\n" for i in range(1_200)),
+    ],
+)
 def test_mc004_deep_nesting_is_a_diagnostic_not_a_crash(text: str) -> None:
     started = time.perf_counter()
     result = load(text)
@@ -445,15 +496,18 @@ def test_mc005_in_flow_mappings() -> None:
 # --------------------------------------------------------------------------- MC006
 
 
-@pytest.mark.parametrize(("text", "where"), [
-    ("", (1, 1)),
-    ("# only\n# comments\n", (1, 1)),
-    ("\n\n   \n", (1, 1)),
-    ("just text\n", (1, 1)),
-    ("- a\n- b\n", (1, 1)),
-    ("\n\n42\n", (3, 1)),
-    ("---\n", (2, 1)),
-])
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("", (1, 1)),
+        ("# only\n# comments\n", (1, 1)),
+        ("\n\n   \n", (1, 1)),
+        ("just text\n", (1, 1)),
+        ("- a\n- b\n", (1, 1)),
+        ("\n\n42\n", (3, 1)),
+        ("---\n", (2, 1)),
+    ],
+)
 def test_mc006_root_is_not_a_mapping(text: str, where: tuple[int, int]) -> None:
     result = load(text)
     assert result.root is None and not result.ok
@@ -488,7 +542,7 @@ def test_mc007_too_many_aliases() -> None:
 
 
 def test_mc007_node_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(source, "MAX_NODES", 50)
+    monkeypatch.setattr(compose, "MAX_NODES", 50)
     assert load("a: [" + ", ".join(["1"] * 40) + "]\n").ok
     assert found(load("a: [" + ", ".join(["1"] * 60) + "]\n"))[0][0] == "MC007"
     aliased = load("a: &a [" + ", ".join(["1"] * 20) + "]\nb: *a\nc: *a\n")
@@ -517,23 +571,26 @@ def test_explicit_single_document_markers_are_fine() -> None:
 # --------------------------------------------------------------------------- MC009
 
 
-@pytest.mark.parametrize(("text", "where"), [
-    ("a: !!python/object:os.system x\n", (1, 4)),
-    ("a: !!python/name:os.system\n", (1, 4)),
-    ("a: !custom 1\n", (1, 4)),
-    ("a: !!set {x}\n", (1, 4)),
-    ("a: !!omap [x: 1]\n", (1, 4)),
-    ("a: !!binary aGVsbG8=\n", (1, 4)),
-    ("a:\n  - !<tag:example.com,2024:x> 1\n", (2, 5)),
-    ("? [a, b]\n: 1\n", (1, 3)),
-    ("{a: 1}: 2\n", (1, 1)),
-    ("a: !!int abc\n", (1, 4)),
-    ("a: !!float x\n", (1, 4)),
-    ("a: !!bool maybe\n", (1, 4)),
-    ("a: !!int ''\n", (1, 4)),
-    ("a:\n  <<: 1\n", (2, 7)),
-    ("a:\n  <<: [{x: 1}, 2]\n", (2, 16)),
-])
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("a: !!python/object:os.system x\n", (1, 4)),
+        ("a: !!python/name:os.system\n", (1, 4)),
+        ("a: !custom 1\n", (1, 4)),
+        ("a: !!set {x}\n", (1, 4)),
+        ("a: !!omap [x: 1]\n", (1, 4)),
+        ("a: !!binary aGVsbG8=\n", (1, 4)),
+        ("a:\n  - !<tag:example.com,2024:x> 1\n", (2, 5)),
+        ("? [a, b]\n: 1\n", (1, 3)),
+        ("{a: 1}: 2\n", (1, 1)),
+        ("a: !!int abc\n", (1, 4)),
+        ("a: !!float x\n", (1, 4)),
+        ("a: !!bool maybe\n", (1, 4)),
+        ("a: !!int ''\n", (1, 4)),
+        ("a:\n  <<: 1\n", (2, 7)),
+        ("a:\n  <<: [{x: 1}, 2]\n", (2, 16)),
+    ],
+)
 def test_mc009_unsupported_tags_and_non_scalar_keys(text: str, where: tuple[int, int]) -> None:
     result = load(text)
     assert found(result) == [("MC009", *where)]
@@ -564,33 +621,36 @@ def test_locate_single_quoted() -> None:
     assert node.raw == "it's folded\ntwice 'q'"
     assert located(node, src) == "it's\nfolded\ntwice 'q'"
     q = node.raw.index("q")
-    assert node.locate(q, q + 1) == Span(file="m.yaml", line=4, column=11, end_line=4,
-                                         end_column=12)
+    assert node.locate(q, q + 1) == Span(
+        file="m.yaml", line=4, column=11, end_line=4, end_column=12
+    )
     apostrophe = node.locate(2, 3)  # '' is two source columns for one character
     assert (apostrophe.column, apostrophe.end_column) == (7, 9)
 
 
 def test_locate_double_quoted_with_every_kind_of_escape() -> None:
-    text = ('k: "a\\tb \\x41\\u00e9\\U0001F600 \\"q\\" \\\\ \\/ \\N\\_\\0 tab\there\n'
-            '     next line \\\n'
-            '     joined\\\n'
-            '\n'
-            '     end"\n')
+    text = (
+        'k: "a\\tb \\x41\\u00e9\\U0001F600 \\"q\\" \\\\ \\/ \\N\\_\\0 tab\there\n'
+        "     next line \\\n"
+        "     joined\\\n"
+        "\n"
+        '     end"\n'
+    )
     node, src = scalar(text, "k")
-    assert node.raw == ('a\tb A\u00e9\U0001F600 "q" \\ / \x85\xa0\x00 tab\there next line '
-                        'joined\nend')
-    assert located(node, src) == ('a\\b \\\\\\ \\q\\ \\ \\ \\\\\\ tab\there\nnext line '
-                                  'joined\nend')
+    assert node.raw == (
+        'a\tb A\u00e9\U0001f600 "q" \\ / \x85\xa0\x00 tab\there next line joined\nend'
+    )
+    assert located(node, src) == ("a\\b \\\\\\ \\q\\ \\ \\ \\\\\\ tab\there\nnext line joined\nend")
     # each escape spans its whole source text
     i = node.raw.index("A")
-    assert node.locate(i, i + 1) == Span(file="m.yaml", line=1, column=10, end_line=1,
-                                         end_column=14)
-    i = node.raw.index("\U0001F600")
+    assert node.locate(i, i + 1) == Span(
+        file="m.yaml", line=1, column=10, end_line=1, end_column=14
+    )
+    i = node.raw.index("\U0001f600")
     span = node.locate(i, i + 1)
     assert (span.column, span.end_column) == (20, 30)
     i = node.raw.index("joined")
-    assert node.locate(i, i + 6) == Span(file="m.yaml", line=3, column=6, end_line=3,
-                                         end_column=12)
+    assert node.locate(i, i + 6) == Span(file="m.yaml", line=3, column=6, end_line=3, end_column=12)
     i = node.raw.index("end")
     assert (node.locate(i, i + 1).line, node.locate(i, i + 1).column) == (5, 6)
 
@@ -654,8 +714,9 @@ def test_locate_with_crlf_line_endings(style: str) -> None:
             assert source_char in " \r"
     i = node.raw.index("four")
     line = 5 if style in ("literal", "folded", "double") else 4
-    assert node.locate(i, i + 4) == Span(file="m.yaml", line=line, column=3, end_line=line,
-                                         end_column=7)
+    assert node.locate(i, i + 4) == Span(
+        file="m.yaml", line=line, column=3, end_line=line, end_column=7
+    )
 
 
 def test_locate_counts_code_points_and_tabs_as_one_column() -> None:
@@ -691,14 +752,11 @@ def test_locate_offsets_past_the_end_and_empty_ranges() -> None:
     assert node.locate(5, 99) == node.locate(3, 3)  # the closing quote
     assert node.locate(1, 1) == Span(file="m.yaml", line=1, column=6, end_line=1, end_column=6)
     assert node.locate(-5, 1) == Span(file="m.yaml", line=1, column=5, end_line=1, end_column=6)
-    assert node.locate(0, 99) == Span(file="m.yaml", line=1, column=5, end_line=1,
-                                      end_column=8)
+    assert node.locate(0, 99) == Span(file="m.yaml", line=1, column=5, end_line=1, end_column=8)
     plain, _ = scalar("b: plain\n", "b")
-    assert plain.locate(5, 9) == Span(file="m.yaml", line=1, column=9, end_line=1,
-                                      end_column=9)
+    assert plain.locate(5, 9) == Span(file="m.yaml", line=1, column=9, end_line=1, end_column=9)
     empty, _ = scalar("c: ''\n", "c")
-    assert empty.locate(0, 1) == Span(file="m.yaml", line=1, column=5, end_line=1,
-                                      end_column=5)
+    assert empty.locate(0, 1) == Span(file="m.yaml", line=1, column=5, end_line=1, end_column=5)
 
 
 def test_locate_on_collections_and_hand_built_nodes_gives_their_span() -> None:
@@ -713,9 +771,8 @@ def test_locate_falls_back_to_the_whole_scalar_if_the_rescan_disagrees(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     node, _ = scalar("a:   value here\n", "a")
-    monkeypatch.setattr(source, "_decode_plain", lambda *args: source._OffsetMap())
-    assert node.locate(6, 7) == Span(file="m.yaml", line=1, column=6, end_line=1,
-                                     end_column=16)
+    monkeypatch.setattr(positions, "_decode_plain", lambda *args: positions.OffsetMap())
+    assert node.locate(6, 7) == Span(file="m.yaml", line=1, column=6, end_line=1, end_column=16)
 
 
 def test_locate_is_lazy_and_cached() -> None:
@@ -732,7 +789,7 @@ def test_locate_is_lazy_and_cached() -> None:
 def test_every_scalar_of_a_realistic_mode_file_locates_exactly() -> None:
     text = (
         "mode_metadata:\n"
-        "  name: \"Security first\"\n"
+        '  name: "Security first"\n'
         "  description: >\n"
         "    Routes security work to the auditor\n"
         "    before anything else.\n"
@@ -743,7 +800,7 @@ def test_every_scalar_of_a_realistic_mode_file_locates_exactly() -> None:
         "  specialist_roles: {architect: 'Designs', implementer: Builds things}\n"
         "task_routing_rules:\n"
         "  hotfix_tasks:\n"
-        "    when: 'tags contains \"hotfix\" or (title matches /^fix(\\(.+\\))?:/ and "
+        '    when: \'tags contains "hotfix" or (title matches /^fix(\\(.+\\))?:/ and '
         "complexity <= 2)'\n"
         "    required_specialist: implementer\n"
         "    keywords: [\"caf\\u00e9\", 'naïve', plain words]\n"
@@ -755,31 +812,36 @@ def test_every_scalar_of_a_realistic_mode_file_locates_exactly() -> None:
             continue
         for i, char in enumerate(node.raw):
             source_char = at(text, node.locate(i, i + 1))
-            assert source_char == char or (char in " \n" and source_char == "\n") or (
-                source_char == "\\"), (node.raw, i)
+            assert (
+                source_char == char
+                or (char in " \n" and source_char == "\n")
+                or (source_char == "\\")
+            ), (node.raw, i)
     when = result.root.get("task_routing_rules").get("hotfix_tasks").get("when")  # type: ignore[union-attr]
     assert when is not None and when.raw is not None
     i = when.raw.index("matches")
-    assert when.locate(i, i + 7) == Span(file="m.yaml", line=13, column=45, end_line=13,
-                                         end_column=52)
+    assert when.locate(i, i + 7) == Span(
+        file="m.yaml", line=13, column=45, end_line=13, end_column=52
+    )
 
 
 # --------------------------------------------------------------------------- hostile input
 
 
-@pytest.mark.parametrize(("name", "data", "code"), [
-    ("binary junk", bytes(range(256)) * 64, "MC003"),
-    ("random high bytes", bytes((i * 7919) % 128 + 128 for i in range(10_000)), "MC003"),
-    ("UTF-16 file", "task_orchestrator:\n  role_definition: x\n".encode("utf-16"), "MC003"),
-    ("NUL bytes", b"a: 1\n" + b"\x00" * 1000, "MC003"),
-    ("2 MiB", b"a: " + b"x" * (2 << 20), "MC002"),
-    ("huge single line", b"a: [" + b"[" * 500_000, "MC004"),
-    ("huge unterminated string", b"a: '" + b"x" * (MAX_FILE_BYTES - 10), "MC004"),
-    ("huge key", b"x" * (MAX_FILE_BYTES - 10) + b": 1\n---\n", None),
-])
-def test_hostile_inputs_give_a_diagnostic_quickly(
-    name: str, data: bytes, code: str | None
-) -> None:
+@pytest.mark.parametrize(
+    ("name", "data", "code"),
+    [
+        ("binary junk", bytes(range(256)) * 64, "MC003"),
+        ("random high bytes", bytes((i * 7919) % 128 + 128 for i in range(10_000)), "MC003"),
+        ("UTF-16 file", "task_orchestrator:\n  role_definition: x\n".encode("utf-16"), "MC003"),
+        ("NUL bytes", b"a: 1\n" + b"\x00" * 1000, "MC003"),
+        ("2 MiB", b"a: " + b"x" * (2 << 20), "MC002"),
+        ("huge single line", b"a: [" + b"[" * 500_000, "MC004"),
+        ("huge unterminated string", b"a: '" + b"x" * (MAX_FILE_BYTES - 10), "MC004"),
+        ("huge key", b"x" * (MAX_FILE_BYTES - 10) + b": 1\n---\n", None),
+    ],
+)
+def test_hostile_inputs_give_a_diagnostic_quickly(name: str, data: bytes, code: str | None) -> None:
     started = time.perf_counter()
     result = load(data)
     elapsed = time.perf_counter() - started
