@@ -14,7 +14,7 @@ import yaml
 from yaml import events
 
 from modec.compiler.positions import LineIndex, ScalarSource
-from modec.compiler.scalars import construct_scalar
+from modec.compiler.scalars import INT_LIMIT, ScalarRangeError, construct_scalar
 from modec.compiler.yamltree import (
     TAG_BOOL,
     TAG_FLOAT,
@@ -282,6 +282,15 @@ class _Composer:
         if tag in _SCALAR_TAGS:
             try:
                 value = construct_scalar(tag, raw)
+            except ScalarRangeError:
+                value = None
+                self.report(
+                    "MC104",
+                    span,
+                    f"the number {_quoted(raw)} is out of range",
+                    f"integers must fit in 64 bits ({-INT_LIMIT:,} to {INT_LIMIT - 1:,}) and "
+                    "decimals must be finite; quote the value to keep it as text",
+                )
             except ValueError:
                 self.report(
                     "MC009",

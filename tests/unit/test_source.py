@@ -597,9 +597,10 @@ def test_mc009_unsupported_tags_and_non_scalar_keys(text: str, where: tuple[int,
     assert not result.ok
 
 
-def test_mc009_an_int_too_long_for_python_is_a_diagnostic_with_a_short_message() -> None:
+def test_an_int_too_long_for_python_is_an_mc104_with_a_short_message() -> None:
+    # Was MC009 ("cannot be read as !!int"); since issue 15 every out-of-range number is MC104.
     result = load("a: " + "9" * 5000 + "\n")
-    assert found(result) == [("MC009", 1, 4)]
+    assert found(result) == [("MC104", 1, 4)]
     assert len(result.diagnostics[0].message) < 80
 
 
@@ -857,3 +858,73 @@ def test_a_huge_single_line_value_loads() -> None:
     assert result.ok
     node = result.root.get("a")  # type: ignore[union-attr]
     assert node is not None and node.locate(500_000, 500_001).column == 500_004
+
+
+# --------------------------------------------------------------------------- issue 15: numbers
+
+
+BIG_NUMBERS = {
+    "hex": "0x" + "f" * 3_600,
+    "decimal": "9" * 5_000,
+    "octal": "0" + "7" * 3_000,
+    "binary": "0b" + "1" * 20_000,
+    "sexagesimal": ":".join(["1"] * 100_000),
+    "float exponent": "1.0e+99999",
+    "float sexagesimal": ":".join(["59"] * 1_000) + ".5",
+    "just past 64 bits": str(2**63),
+    "just below -64 bits": str(-(2**63) - 1),
+}
+
+
+@pytest.mark.parametrize("literal", BIG_NUMBERS.values(), ids=list(BIG_NUMBERS))
+def test_regression_integer_beyond_the_str_int_limit_is_refused_at_load(literal: str) -> None:
+    text = f"task_orchestrator:\n  role_definition: x\nrule:\n  priority: {literal}\n"
+    result = load(text)
+    assert found(result) == [("MC104", 4, 13)]
+    assert "out of range" in result.diagnostics[0].message
+    assert result.root is not None  # the rest of the file still loads: one error, no cascade
+    node = result.root.get("rule").get("priority")  # type: ignore[union-attr]
+    assert node is not None and node.value is None and node.raw == literal.replace("\n", "")
+
+
+@pytest.mark.parametrize("literal", BIG_NUMBERS.values(), ids=list(BIG_NUMBERS))
+def test_regression_a_huge_number_never_reaches_json(literal: str) -> None:
+    from modec.compiler.pipeline import compile_text
+
+    head = "task_orchestrator:\n  role_definition: x\n"
+    for tail in (
+        f"mode_configuration:\n  max_subtask_depth: {literal}\n",
+        f"mode_configuration:\n  some_setting: {literal}\n",
+        f"tests:\n  - task: {{description: x, metadata: {{n: {literal}}}}}\n",
+    ):
+        c = compile_text(head + tail, "m.yaml")
+        assert [d.code for d in c.diagnostics if d.severity == "error"] == ["MC104"], tail
+
+
+def test_the_largest_64_bit_integers_still_load() -> None:
+    r = root(f"a: {2**63 - 1}\nb: {-(2**63)}\nc: 0x{'f' * 15}\nd: 0{'0' * 5000}1\n")
+    assert [r.get(k).value for k in "abcd"] == [  # type: ignore[union-attr]
+        2**63 - 1,
+        -(2**63),
+        16**15 - 1,
+        1,
+    ]
+
+
+def test_regression_sexagesimal_with_100k_groups_is_linear(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from modec.compiler import scalars
+
+    calls = 0
+    digits = scalars._digits
+
+    def counted(text: str, base: int) -> int:
+        nonlocal calls
+        calls += 1
+        return digits(text, base)
+
+    monkeypatch.setattr(scalars, "_digits", counted)
+    result = load("a: " + ":".join(["1"] * 100_000) + "\n")
+    assert found(result) == [("MC104", 1, 4)]
+    assert calls <= 12  # 60**11 > 2**63: refused after a dozen groups, not after 100,000
