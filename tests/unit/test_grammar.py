@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.resources
 import re
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,9 +33,11 @@ from modec.grammar import (
     parse_condition,
     regex_problem,
 )
+from modec.grammar import parser as grammar_parser
 from modec.grammar.ast import with_value_spans
 from modec.grammar.parser import TERMINAL_WORDS, _lark
 from modec.grammar.printer import format_regex, format_string, format_value
+from modec.grammar.transform import ToIR
 
 S = Span(file="t", line=1, column=1, end_line=1, end_column=1)
 
@@ -532,12 +534,14 @@ def test_compile_regex_applies_flags_and_caches() -> None:
         compile_regex("(a)\\1", "")
 
 
-def test_pathological_regexes_are_fast() -> None:
-    start = time.perf_counter()
+def test_pathological_regexes_run_on_the_linear_engine() -> None:
+    # Catastrophic backtracking cannot happen: the patterns are compiled by RE2 (automata, linear
+    # in the text), never by Python's backtracking `re`; speed itself is `make bench`'s job.
     for pattern in ["(a*)*b", "(a|a)*b" * 50, "(x+x+)+y", "[a-z]{1000}" * 10 + "!"]:
         assert regex_problem(pattern) is None
-        assert compile_regex(pattern, "").search("a" * 10_000) is None
-    assert time.perf_counter() - start < 2
+        compiled = compile_regex(pattern, "")
+        assert type(compiled).__module__ == "re2"
+        assert compiled.search("a" * 10_000) is None
 
 
 # --------------------------------------------------------------------------- folding, MC407
@@ -658,11 +662,13 @@ def test_length_is_capped_with_one_diagnostic() -> None:
     parse(fits)
 
 
-def test_hundred_thousand_parentheses() -> None:
-    start = time.perf_counter()
+def test_hundred_thousand_parentheses_are_refused_before_parsing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parses = count_parses(monkeypatch)
     text = "(" * 100_000 + 'title contains "a"' + ")" * 100_000
     assert [c for c, _, _ in problems(text)] == ["MC401"]
-    assert time.perf_counter() - start < 1
+    assert parses() == 0  # the length guard answers; lark never sees the text
 
 
 def test_deep_parentheses_within_the_length_limit_parse() -> None:
@@ -672,16 +678,46 @@ def test_deep_parentheses_within_the_length_limit_parse() -> None:
     assert [c for c, _, _ in problems("(" * depth + 'title contains "a"')] == ["MC401"]
 
 
-def test_nesting_is_bounded_before_transforming() -> None:
+def count_parses(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """Counts the texts handed to lark's parser from now on."""
+    parser = _lark()
+    calls = 0
+
+    class Counting:
+        def parse(self, text: str) -> object:
+            nonlocal calls
+            calls += 1
+            return parser.parse(text)
+
+    monkeypatch.setattr(grammar_parser, "_lark", Counting)
+    return lambda: calls
+
+
+def count_transforms() -> Callable[[], int]:
+    """Counts the parse trees handed to the transformer (restored by the caller's teardown)."""
+    calls = 0
+    original = ToIR.transform
+
+    def transform(self: ToIR, tree: object) -> object:
+        nonlocal calls
+        calls += 1
+        return original(self, tree)  # type: ignore[arg-type]
+
+    ToIR.transform = transform  # type: ignore[method-assign,assignment]
+    return lambda: calls
+
+
+def test_nesting_is_bounded_before_transforming(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ToIR, "transform", ToIR.transform)  # restored after the test
     ok = "not " * MAX_NESTING + 'title contains "a"'
     assert isinstance(parse(ok), TextMatch | Not)
     too_deep = "not " * (MAX_NESTING + 1) + 'title contains "a"'
     assert problems(too_deep) == [("MC401", 4 * MAX_NESTING, len(too_deep))]
-    start = time.perf_counter()
+    transforms = count_transforms()
     assert [c for c, _, _ in problems("not " * 4000 + "true")] == ["MC401"]
     junctions = "(".join(['t contains "a" and '] * 700) + "true" + ")" * 699
     assert [c for c, _, _ in problems(junctions)] == ["MC401"]
-    assert time.perf_counter() - start < 2
+    assert transforms() == 0  # refused by the depth guard: the recursive transformer never ran
 
 
 def test_nesting_guard_counts_operators_not_parentheses() -> None:
@@ -698,13 +734,21 @@ def test_nul_bytes_and_lone_surrogates_are_diagnostics() -> None:
     assert problems("\udfff") == [("MC401", 0, 1)]
 
 
-def test_many_errors_stay_fast() -> None:
-    start = time.perf_counter()
-    _, diagnostics = parse_condition(" or ".join(["x == 1"] * 1500), locate)
+def test_many_errors_cost_work_linear_in_their_number() -> None:
+    calls = 0
+
+    def counting(start: int, end: int) -> Span:
+        nonlocal calls
+        calls += 1
+        return locate(start, end)
+
+    _, diagnostics = parse_condition(" or ".join(["x == 1"] * 1500), counting)
     assert len(diagnostics) == 1500
-    _, diagnostics = parse_condition('title contains "' + "\\q" * 5000 + '"', locate)
-    assert {d.code for d in diagnostics} == {"MC406"}
-    assert time.perf_counter() - start < 3
+    assert calls <= 4 * 1500 + 10  # a few spans per comparison, none re-derived per error
+    calls = 0
+    _, diagnostics = parse_condition('title contains "' + "\\q" * 5000 + '"', counting)
+    assert {d.code for d in diagnostics} == {"MC406"} and len(diagnostics) == 5000
+    assert calls <= 5000 + 10
 
 
 # --------------------------------------------------------------------------- packaging
