@@ -15,6 +15,7 @@ from yaml import events
 
 from modec.compiler.positions import LineIndex, ScalarSource
 from modec.compiler.scalars import INT_LIMIT, ScalarRangeError, construct_scalar
+from modec.compiler.yaml_errors import describe_syntax_error
 from modec.compiler.yamltree import (
     TAG_BOOL,
     TAG_FLOAT,
@@ -139,7 +140,7 @@ class _Composer:
             self.diagnostics.append(stop.diagnostic)
             return None, self.diagnostics
         except yaml.MarkedYAMLError as error:
-            self.diagnostics.append(self.syntax_error(error))
+            self.diagnostics.append(describe_syntax_error(error, self.lines))
             root = None
         except yaml.YAMLError as error:
             self.report("MC004", self.point(0), f"YAML error: {error}")
@@ -189,18 +190,6 @@ class _Composer:
                 )
             )
         return event
-
-    def syntax_error(self, error: yaml.MarkedYAMLError) -> Diagnostic:
-        mark = error.problem_mark or error.context_mark
-        span = self.point(mark.index) if mark is not None else self.point(0)
-        message = error.problem or error.context or "invalid YAML"
-        hint = None
-        if error.context and error.problem:
-            hint = error.context
-            if error.context_mark is not None:
-                line, column = self.lines.position(error.context_mark.index)
-                hint += f" (at {line}:{column})"
-        return Diagnostic.make("MC004", span, f"YAML syntax error: {message}", hint)
 
     # ------------------------------------------------------------------ the event loop
 

@@ -22,15 +22,15 @@ __all__ = ["BREAKS", "LineIndex", "OffsetMap", "ScalarSource", "split_lines"]
 
 #: YAML line breaks, as one character each (``\\r\\n`` is ``\\r`` then ``\\n``).
 BREAKS: Final = "\r\n\x85\u2028\u2029"
-_LINE_BREAK: Final = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_LINE_BREAK: Final = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 
 
 def split_lines(text: str) -> list[str]:
     """``text`` split at YAML line breaks (breaks dropped): line ``n`` of a span is
     ``split_lines(text)[n - 1]``.
 
-    >>> split_lines("a: 1\\r\\nb\\rc")
-    ['a: 1', 'b', 'c']
+    >>> split_lines("a: 1\\r\\nb: '\\x0c'\\rc")
+    ['a: 1', "b: '\\x0c'", 'c']
     """
     return _LINE_BREAK.split(text)
 

@@ -6,8 +6,11 @@ alias bombs, several documents, unsupported tags) becomes a :class:`~modec.diagn
 with codes MC001–MC009, pointing at the exact place, or at ``1:1`` for whole-file problems.
 
 Positions are 1-based lines and columns; **columns count Unicode code points** (not bytes, not
-display cells; a tab is one column), and lines are split the way :meth:`str.splitlines` splits
-them (``\\r\\n`` is one break), so a span always indexes ``SourceFile.text.splitlines()``.
+display cells; a tab is one column), and lines break only at YAML line breaks: ``\\n``,
+``\\r\\n`` (one break), ``\\r``, and NEL, LS and PS, which YAML 1.1 counts as breaks (as
+PyYAML does); vertical tab and form feed are not breaks. A span indexes
+:func:`modec.compiler.positions.split_lines` of ``SourceFile.text``, not ``str.splitlines()``.
+YAML syntax errors are described in a person's words (:mod:`modec.compiler.yaml_errors`).
 
 >>> result = load_bytes(b"mode_metadata:\\n  name: 'it''s mine'\\n", "m.yaml")
 >>> result.ok

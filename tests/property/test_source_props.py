@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modec.compiler import compose
+from modec.compiler.positions import split_lines
 from modec.compiler.source import LoadResult, YNode, load_bytes
 from modec.diagnostics import Span
 
@@ -119,7 +120,7 @@ def assert_inside(span: Span, lines: list[str], path: str) -> None:
 
 def assert_all_inside(result: LoadResult, path: str) -> None:
     text = result.source.text if result.source else ""
-    lines = text.splitlines()
+    lines = split_lines(text)  # spans index YAML lines (not str.splitlines: \v, \f, \x1c…)
     for d in result.diagnostics:
         assert d.span is not None
         assert_inside(d.span, lines, path)
