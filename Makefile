@@ -11,7 +11,7 @@ DEMO := .modec-demo
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,bench]'
+	$(PY) -m pip install -q -e '.[test,bench,lsp]'
 	touch $(STAMP)
 
 demo: $(STAMP)
