@@ -30,10 +30,15 @@ atoms only over-approximate, "never fires" is *sound* everywhere (regex rows inc
 are merely reported less often). An overlap is reported only with a witness task that was
 built from the solver's model and checked against the semantics (:func:`holds`).
 
-**The bound.** :class:`AnalysisLimits`: each SAT query stops after a conflict budget, the
-whole analysis after a number of queries and a wall-clock deadline, the theory after a number
-of lemma clauses, the overlap search after a number of reported pairs. Whatever a bound cut
-is reported as the note MC603 and listed in :attr:`AnalysisReport.skipped`.
+**The bound.** :class:`AnalysisLimits`, in counts only, so that the same file gives the same
+diagnostics on every machine and under any load: each SAT query stops after a conflict and a
+propagation budget, the whole analysis after a number of queries, conflicts and
+propagations, the theory after a number of lemma clauses and substring occurrences, the
+overlap search after a number of reported pairs. Whatever a bound cut is reported as the note
+MC603 and listed in :attr:`AnalysisReport.skipped`. A generous wall-clock deadline stays only
+as a safety net against a pathological input on a stalled machine: it is checked between
+queries, its firing is reported as MC603 too (saying that the result then depends on the
+machine), and it can only leave rows undecided, never add a finding.
 
 **Builtin rows.** The classic keyword lists come with every version-1 file without the author
 writing them. Findings that are only about them (the implicit rows, or the keywords of a rule
@@ -135,17 +140,24 @@ _WORD_LIST: Final = "data/english-words.txt.gz"
 class AnalysisLimits:
     """How much work one analysis may do; whatever a limit cuts is reported (MC603).
 
-    The defaults keep a lint of an ordinary mode in milliseconds and bound a 1,000-rule mode
-    by ``deadline_seconds`` (checked between queries; one query is bounded by its conflict
-    budget).
+    Every limit but ``deadline_seconds`` is a count, so a verdict never depends on the
+    machine's speed or load. The defaults keep a lint of an ordinary mode in milliseconds and
+    let a 1,000-rule mode finish within the counts.
     """
 
-    #: Wall-clock bound for the solver phases of one analysis.
-    deadline_seconds: float = 10.0
+    #: Safety net only: wall-clock seconds after which the remaining queries are skipped
+    #: (checked between queries). Reported as MC603 when it fires; never adds a finding.
+    deadline_seconds: float = 60.0
     #: Conflicts one SAT query may spend before it is abandoned as undecided.
     conflicts_per_query: int = 20_000
+    #: Unit propagations one SAT query may spend before it is abandoned as undecided.
+    propagations_per_query: int = 10_000_000
     #: SAT queries in all (row verdicts, explanations, overlaps, witnesses).
     max_queries: int = 20_000
+    #: Conflicts spent by all queries of one analysis.
+    max_conflicts: int = 2_000_000
+    #: Unit propagations spent by all queries of one analysis.
+    max_propagations: int = 200_000_000
     #: Theory clauses (substring implications and prefix exclusions).
     max_lemmas: int = 1_000_000
     #: Rows named as the reason a row never fires get an unsat-core query each, up to this.
@@ -159,11 +171,16 @@ class AnalysisLimits:
 @dataclass(frozen=True)
 class AnalysisOptions:
     """``builtins``: also report findings about builtin keyword lists the author did not
-    write (implicit builtin rows, and the classic keywords of builtin rules)."""
+    write (implicit builtin rows, and the classic keywords of builtin rules).
+
+    ``clock`` (seconds, monotonic) is read only for the safety-net deadline and the
+    ``seconds`` statistic; tests inject one to show that verdicts do not depend on it.
+    """
 
     builtins: bool = False
     hazards: bool = True
     limits: AnalysisLimits = field(default_factory=AnalysisLimits)
+    clock: Callable[[], float] = time.monotonic
 
 
 @dataclass(frozen=True)
@@ -512,18 +529,45 @@ def _str_key(atom: TextMatch, value: str) -> StrKey | None:
 
 
 class _Budget:
-    def __init__(self, limits: AnalysisLimits) -> None:
+    """The counts one analysis has spent, and the safety-net deadline."""
+
+    def __init__(self, limits: AnalysisLimits, clock: Callable[[], float]) -> None:
         self.limits = limits
-        self.deadline = time.perf_counter() + limits.deadline_seconds
+        self.clock = clock
+        self.deadline = clock() + limits.deadline_seconds
         self.queries = 0
         self.undecided = 0
+        self.conflicts = 0
+        self.propagations = 0
+        self.deadline_passed = False
 
     def exhausted(self) -> str | None:
-        if self.queries >= self.limits.max_queries:
-            return f"the budget of {self.limits.max_queries} SAT queries is spent"
-        if time.perf_counter() > self.deadline:
-            return f"the {self.limits.deadline_seconds:g} s deadline passed"
+        limits = self.limits
+        if self.queries >= limits.max_queries:
+            return f"the budget of {limits.max_queries:,} SAT queries is spent"
+        if self.conflicts >= limits.max_conflicts:
+            return f"the budget of {limits.max_conflicts:,} SAT conflicts is spent"
+        if self.propagations >= limits.max_propagations:
+            return f"the budget of {limits.max_propagations:,} SAT propagations is spent"
+        if self.deadline_passed or self.clock() > self.deadline:
+            self.deadline_passed = True
+            return (f"the {limits.deadline_seconds:g} s safety-net deadline passed (this "
+                    "machine was too slow for the counted budgets: the result depends on it)")
         return None
+
+    def gave_up(self) -> str:
+        """Why the last query was abandoned."""
+        limits = self.limits
+        return self.exhausted() or (
+            f"the check gave up after {limits.conflicts_per_query:,} conflicts or "
+            f"{limits.propagations_per_query:,} propagations")
+
+    def query_budgets(self) -> tuple[int, int]:
+        """Conflicts and propagations the next query may spend."""
+        limits = self.limits
+        return (min(limits.conflicts_per_query, limits.max_conflicts - self.conflicts),
+                min(limits.propagations_per_query,
+                    limits.max_propagations - self.propagations))
 
 
 @dataclass
@@ -809,15 +853,24 @@ class _Solver:
         self.theory = theory
         self.budget = budget
         self.sat = Solver(name="m22", bootstrap_with=theory.clauses)
+        self.spent = (0, 0)
 
     def solve(self, assumptions: Sequence[int]) -> bool | None:
-        if self.budget.exhausted() is not None:
+        budget = self.budget
+        if budget.exhausted() is not None:
             return None
-        self.budget.queries += 1
-        self.sat.conf_budget(self.budget.limits.conflicts_per_query)
+        budget.queries += 1
+        conflicts, propagations = budget.query_budgets()
+        self.sat.conf_budget(conflicts)
+        self.sat.prop_budget(propagations)
         result: bool | None = self.sat.solve_limited(assumptions=list(assumptions))
+        stats = self.sat.accum_stats()
+        spent = (int(stats.get("conflicts", 0)), int(stats.get("propagations", 0)))
+        budget.conflicts += spent[0] - self.spent[0]
+        budget.propagations += spent[1] - self.spent[1]
+        self.spent = spent
         if result is None:
-            self.budget.undecided += 1
+            budget.undecided += 1
         return result
 
     def model(self) -> set[int]:
@@ -1183,7 +1236,7 @@ def _first_verdicts(ctx: _Context) -> tuple[list[RowVerdict], list[str]]:
                 break
             result = prefix.solve([lits[i]])
             if result is None:
-                why = f"the check gave up after {limits.conflicts_per_query:,} conflicts"
+                why = ctx.budget.gave_up()
                 skipped.append(f"row {rule.name!r}: {why}")
                 out.append(RowVerdict(i, rule.name, "unknown", reason=why))
             elif result:
@@ -1229,8 +1282,7 @@ def _self_verdicts(ctx: _Context) -> tuple[list[RowVerdict], list[str]]:
             break
         result = ctx.solver.solve([ctx.theory.rows[i]])
         if result is None:
-            why = (f"the check gave up after {ctx.options.limits.conflicts_per_query:,} "
-                   "conflicts")
+            why = ctx.budget.gave_up()
             skipped.append(f"row {rule.name!r}: {why}")
             out.append(RowVerdict(i, rule.name, "unknown", reason=why))
         else:
@@ -1267,8 +1319,8 @@ def _overlaps(ctx: _Context, verdicts: list[RowVerdict]
                 ctx.solver.add([-guard])
                 if ctx.budget.exhausted() is None:
                     skipped.append(f"whether row {ctx.rows[i].name!r} overlaps any of the "
-                                   f"{len(later)} row(s) after it was not decided within "
-                                   f"{ctx.options.limits.conflicts_per_query:,} conflicts")
+                                   f"{len(later)} row(s) after it was not decided: "
+                                   f"{ctx.budget.gave_up()}")
                     break
                 continue  # the loop's head reports the spent budget
             if not result:
@@ -1299,7 +1351,7 @@ def analyse(mode: ModeFile, sources: Mapping[str, str] | None = None,
     Never raises for a valid IR: what a bound cut is reported, not thrown.
     """
     options = options or AnalysisOptions()
-    started = time.perf_counter()
+    started = options.clock()
     ctx = _context(mode, options)
     rows, theory, solver, budget = ctx.rows, ctx.theory, ctx.solver, ctx.budget
     policy = mode.configuration.hit_policy
@@ -1337,7 +1389,9 @@ def analyse(mode: ModeFile, sources: Mapping[str, str] | None = None,
         "lemmas": float(theory.lemmas),
         "queries": float(budget.queries),
         "undecided": float(budget.undecided),
-        "seconds": time.perf_counter() - started,
+        "conflicts": float(budget.conflicts),
+        "propagations": float(budget.propagations),
+        "seconds": options.clock() - started,
     }
     return AnalysisReport(diagnostics, verdicts, fallback, overlaps, skipped, stats)
 
@@ -1445,6 +1499,8 @@ def _keyword_diagnostics(ctx: _Context, verdicts: list[RowVerdict], locator: _Lo
     show_all = ctx.options.builtins
     out: list[Diagnostic] = []
     dead = {v.name for v in verdicts if v.status == "never"}
+    # Rows a bound left undecided get no keyword findings either: a cut never adds one.
+    silent = dead | {v.name for v in verdicts if v.status == "unknown"}
     first = ctx.mode.configuration.hit_policy == "first"
     # Every keyword that alone makes its row fire, indexed by its lowered literal.
     index: dict[str, list[tuple[int, StrKey, TextMatch, str]]] = {}
@@ -1479,7 +1535,7 @@ def _keyword_diagnostics(ctx: _Context, verdicts: list[RowVerdict], locator: _Lo
                             if atom.op == "contains" else "")))
                     continue
                 earlier = next((s for s in shorter if s[0] < i), None)
-                if first and earlier is not None and rule.name not in dead:
+                if first and earlier is not None and rule.name not in silent:
                     reported.add((i, key))
                     other = ctx.rows[earlier[0]]
                     where = (f"line {other.name_span.line}" if not other.implicit
@@ -1493,7 +1549,7 @@ def _keyword_diagnostics(ctx: _Context, verdicts: list[RowVerdict], locator: _Lo
                         f"than {other.name!r}"))
     if ctx.options.hazards:
         quiet = {(ctx.rows[i].name, key[2]) for i, key in reported}
-        out += _hazard_diagnostics(ctx, locator, quiet, dead)
+        out += _hazard_diagnostics(ctx, locator, quiet, silent)
     return out
 
 
@@ -1812,7 +1868,7 @@ def decided_by(mode: ModeFile, name: str, options: AnalysisOptions | None = None
 
 def _context(mode: ModeFile, options: AnalysisOptions) -> _Context:
     rows = ordered_rules(mode.rules)
-    budget = _Budget(options.limits)
+    budget = _Budget(options.limits, options.clock)
     theory = _Theory(rows, options.limits)
     return _Context(mode, rows, theory, _Solver(theory, budget), budget, _Witnesses(theory),
                     options, mode.configuration.default_complexity)
@@ -1851,7 +1907,7 @@ def synthesize_tasks(old: ModeFile, new: ModeFile, options: AnalysisOptions | No
         return out
 
     dec_a, dec_b = decided(rows_a, lits_a), decided(rows_b, lits_b)
-    budget = _Budget(options.limits)
+    budget = _Budget(options.limits, options.clock)
     ctx = _Context(old, rows_a, theory, _Solver(theory, budget), budget, _Witnesses(theory),
                    options, old.configuration.default_complexity)
     fb_a, fb_b = fallback_rule(old), fallback_rule(new)
