@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from modec.compiler.analysis import WitnessTask, analyse, decided_by
+from modec.compiler.analysis import WitnessTask, analyse, decided_by, holds
 from modec.compiler.ir import (
     FALLBACK_TYPE,
     And,
@@ -360,3 +360,21 @@ def test_unique_without_reported_overlaps_routes_every_pool_task(
     router = Router(build_table(mode))
     for task in batch:
         router.route(task)  # must not raise AmbiguousRouteError
+
+
+@SETTINGS
+@given(conditions(exact=False), tasks(), st.integers(min_value=1, max_value=5))
+def test_the_shared_semantics_agree_with_the_reference_interpreter(
+    condition: Expr, task: Task, default_complexity: int
+) -> None:
+    """The analysis evaluates through ``compiler.semantics.holds``; the reference interpreter
+    is independent on purpose, so agreement over generated conditions and tasks checks it."""
+    witness = WitnessTask(
+        title=task.title,
+        description=task.description,
+        tags=task.tags,
+        complexity=task.complexity,
+        metadata=tuple(sorted(task.metadata.items())),
+    )
+    expected = evaluate(condition, task, task.complexity or default_complexity)
+    assert holds(condition, witness, default_complexity) == expected
