@@ -86,8 +86,10 @@ def test_missing_path_is_a_diagnostic_not_a_traceback(tmp_path: Path) -> None:
     assert "error[MC001]" in out
 
 
-@pytest.mark.parametrize("data", [b"\x00\xff\xfe" * 1000, b"\xef\xbb\xbf" + b"[" * 50_000,
-                                  b"a: &a [*a]\n", b"- - - -\n" * 1000])
+@pytest.mark.parametrize(
+    "data",
+    [b"\x00\xff\xfe" * 1000, b"\xef\xbb\xbf" + b"[" * 50_000, b"a: &a [*a]\n", b"- - - -\n" * 1000],
+)
 def test_hostile_bytes_give_diagnostics(tmp_path: Path, data: bytes) -> None:
     f = tmp_path / "hostile.yaml"
     f.write_bytes(data)
