@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modec.cli.inputs import collect_mode_files, print_compilation_errors
-from modec.cli.output import CliError, Output
+from modec.cli.output import CliError, Output, Reported
 
 if TYPE_CHECKING:
     from modec.compiler.pipeline import Compilation
@@ -165,7 +165,8 @@ def _compiled(out: Output, path: Path) -> Compilation:
     c = compile_path(path, display=str(path))
     if not c.ok or c.mode is None or c.artifact is None:
         print_compilation_errors(out, c)
-        raise CliError(f"{path}: does not compile", "run `modec lint` on it")
+        out.err(f"{path}: does not compile")
+        raise Reported(1)
     return c
 
 

@@ -222,6 +222,8 @@ def _route_batch(out: Output, router: Router, source: str, explain: bool) -> int
                 out.json_err({"line": item.number, "error": exc.message})
     except UnicodeDecodeError as exc:
         raise CliError(f"{source} is not UTF-8 text ({exc.reason})") from exc
+    except OSError as exc:
+        raise CliError(f"cannot read {source}: {exc.strerror or exc}") from exc
     finally:
         if handle is not sys.stdin:
             handle.close()

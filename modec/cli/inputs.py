@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from modec.cli.output import CliError, Output
+from modec.cli.output import CliError, Output, Reported
 
 if TYPE_CHECKING:
     from modec.compiler.pipeline import Compilation
@@ -88,7 +88,8 @@ def load_router_from(out: Output, mode: Path) -> Router:
     c = compile_path(mode, display=str(mode))
     if not c.ok or c.artifact is None:
         print_compilation_errors(out, c)
-        raise CliError(f"{mode} does not compile", "run `modec lint` on it")
+        out.err(f"{mode}: does not compile")
+        raise Reported(1)
     return load_router(c.artifact)
 
 

@@ -123,24 +123,37 @@ def _read(path: Path) -> str | None:
         return None
 
 
+def _lint_stdin(data: bytes, stdin_name: str | None, fix: bool) -> Linted:
+    from modec.compiler.pipeline import compile_text
+
+    name = stdin_name or "<stdin>"
+    folder = Path(name).parent if stdin_name else Path.cwd()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:  # the compiler says where (MC003); nothing to fix
+        return Linted(
+            name, None, None, None, compile_text(data, name, until="check", base_dir=folder)
+        )
+    item = Linted(name, None, text, text, _compile(name, text, folder))
+    if fix:
+        _fix_loop(item, folder)
+    return item
+
+
 def lint_files(
     paths: list[Path],
     *,
     fix: bool = False,
+    stdin: bytes | None = None,
     stdin_name: str | None = None,
-    stdin_text: str | None = None,
 ) -> list[Linted]:
-    """Lint (and with ``fix``, fix in memory) every mode file under ``paths``."""
+    """Lint (and with ``fix``, fix in memory) stdin's file and every mode file under
+    ``paths``."""
     from modec.compiler.pipeline import compile_path
 
     out: list[Linted] = []
-    if stdin_text is not None:
-        name = stdin_name or "<stdin>"
-        folder = Path(name).parent if stdin_name else Path.cwd()
-        item = Linted(name, None, stdin_text, stdin_text, _compile(name, stdin_text, folder))
-        if fix:
-            _fix_loop(item, folder)
-        out.append(item)
+    if stdin is not None:
+        out.append(_lint_stdin(stdin, stdin_name, fix))
     for f in collect_mode_files(paths).files:
         display = str(f)
         text = _read(f) if fix else None
@@ -205,23 +218,19 @@ def lint_command(args: argparse.Namespace, out: Output) -> int:
     if args.max_diagnostics < 1:
         raise CliError("--max-diagnostics must be at least 1", code=2)
     paths = [p for p in args.paths if str(p) != "-"]
-    stdin_text = None
+    stdin: bytes | None = None
     if len(paths) != len(args.paths):
-        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
-        raw = data if isinstance(data, bytes) else data.encode("utf-8")
-        try:
-            stdin_text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            stdin_text = raw.decode("utf-8", "surrogateescape")
+        stream = getattr(sys.stdin, "buffer", None)
+        stdin = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
     found = collect_mode_files(paths)
     empty = found.warn_empty(out)
     fixing = args.fix or args.diff
-    results = lint_files(paths, fix=fixing, stdin_name=args.stdin_filename, stdin_text=stdin_text)
+    results = lint_files(paths, fix=fixing, stdin=stdin, stdin_name=args.stdin_filename)
     if args.fix:
         for item in results:
             if item.changed and item.path is not None:
                 _write_fixed(item)
-        if stdin_text is not None and results and results[0].path is None:
+        if stdin is not None and results and results[0].path is None:
             out.out((results[0].text or "").rstrip("\n"))
     if fixing:
         _print_fixes(out, results, args.diff)
@@ -236,7 +245,7 @@ def lint_command(args: argparse.Namespace, out: Output) -> int:
     else:
         if diags:
             text = render_text(diags, sources, limit=args.max_diagnostics, color=out.color)
-            (out.err if args.fix and stdin_text is not None else out.out)(text)
+            (out.err if args.fix and stdin is not None else out.out)(text)
         clean = sum(1 for item in results if not item.compilation.diagnostics)
         summary = f"checked {len(results)} file(s): {clean} clean"
         (out.err if diags or args.fix else out.out)(summary)

@@ -23,6 +23,7 @@ __all__ = [
     "COLOR_CHOICES",
     "CliError",
     "Output",
+    "Reported",
     "output_target",
     "use_color",
 ]
@@ -43,6 +44,15 @@ class CliError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.code = code
+
+
+class Reported(Exception):
+    """The problem is already on stderr (diagnostics, then a plain summary line): exit with
+    ``code`` and print nothing more, so one mistake gives one error line."""
+
+    def __init__(self, code: int = 1) -> None:
+        super().__init__(code)
         self.code = code
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from modec._version import __version__
-from modec.cli.output import COLOR_CHOICES, CliError, Output
+from modec.cli.output import COLOR_CHOICES, CliError, Output, Reported
 
 __all__ = ["Handler", "Parser", "add_format", "build_parser", "main", "run"]
 
@@ -133,12 +133,18 @@ def run(argv: Sequence[str] | None = None) -> int:
     out = Output(getattr(args, "color", "auto"))
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
-        (args.parser if hasattr(args, "parser") else parser).print_help(out.stdout)
+        group = getattr(args, "parser", None)
+        if group is None:  # bare `modec`: what it can do
+            parser.print_help(out.stdout)
+            return 2
+        out.error(f"{group.prog}: a command is required", f"see `{group.prog} --help`")
         return 2
     try:
         return handler(args, out)
     except CliError as exc:
         out.error(exc.message, exc.hint)
+        return exc.code
+    except Reported as exc:
         return exc.code
     except KeyboardInterrupt:
         return 130

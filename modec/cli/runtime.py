@@ -203,11 +203,24 @@ def _runtime_errors() -> Iterator[None]:
         ) from exc
 
 
+def _folder(path: Path) -> Path:
+    """``path`` if it is an existing folder; else CliError (exit 2): nothing is created."""
+    if not path.is_dir():
+        what = "does not exist" if not path.exists() else "is not a folder"
+        raise CliError(
+            f"project {path} {what}",
+            "pass the project root (the folder that holds, or will hold, .task_orchestrator/)",
+            code=2,
+        )
+    return path
+
+
 @contextmanager
 def _open_runtime(project: Path, db: str | None) -> Iterator[ModeRuntime]:
     """A ModeRuntime for the command, closed on exit."""
     from modec.runtime.lifecycle import ModeRuntime
 
+    _folder(project)
     with _runtime_errors():
         runtime = ModeRuntime(project, db)
         try:
@@ -263,7 +276,7 @@ def modes_command(args: argparse.Namespace, out: Output) -> int:
     from modec.runtime.lifecycle import list_modes
     from modec.runtime.project import ProjectLayout, default_mode_name
 
-    layout = ProjectLayout.at(args.directory)
+    layout = ProjectLayout.at(_folder(args.directory))
     if not _has_database(args.directory, args.db):
         summaries = list_modes(layout)  # no database yet: nothing is bound, create nothing
     else:
@@ -444,7 +457,8 @@ def session_end(args: argparse.Namespace, out: Output) -> int:
 
 def session_list(args: argparse.Namespace, out: Output) -> int:
     infos = []
-    if _has_database(args.project, args.db):  # no database: no session, and none is created
+    # no database: no session, and none is created
+    if _has_database(_folder(args.project), args.db):
         with _open_runtime(args.project, args.db) as runtime:
             infos = runtime.status()
     if args.format == "json":
