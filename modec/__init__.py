@@ -74,4 +74,12 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'modec' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # resolved once; later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names (imported lazily, so a plain module ``dir`` would miss them) and the
+    module's own attributes."""
+    return sorted({*globals(), *__all__})

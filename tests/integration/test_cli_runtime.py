@@ -190,3 +190,22 @@ def test_the_installed_command_runs_a_session(project: Path, database_url: str) 
     assert routed.returncode == 0 and routed.stdout.startswith("documentation_tasks -> ")
     missing = modec("session", "resume", "nobody")
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def test_read_only_commands_create_nothing(project: Path) -> None:
+    code, out, _ = run("session", "list", "--project", str(project))
+    assert (code, out.strip()) == (0, "no active sessions")
+    code, out, _ = run("session", "list", "--project", str(project), "--json")
+    assert (code, json.loads(out)) == (0, [])
+    code, _, _ = run("modes", str(project), "--json")
+    assert code == 0
+    assert not (project / ".task_orchestrator").exists()
+
+
+def test_starting_an_existing_session_says_what_to_do(project: Path) -> None:
+    at = ("--project", str(project))
+    assert run("session", "start", "--id", "s1", *at)[0] == 0
+    code, _, err = run("session", "start", "--id", "s1", *at)
+    assert code == 1
+    assert "session 's1' already exists" in err
+    assert "modec session resume s1" in err and "modec session end s1" in err
