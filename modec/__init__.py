@@ -15,11 +15,13 @@ Names are imported lazily, so ``import modec`` stays cheap for the command line.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 from modec._version import __version__
 
+TYPE_CHECKING = False  # typing is not imported at run time: `modec --help` pays for it
 if TYPE_CHECKING:
+    from typing import Any
+
     from modec.compiler.artifact import Artifact, CorruptArtifactError
     from modec.compiler.pipeline import compile_mode
     from modec.diagnostics import (

@@ -12,9 +12,11 @@ program (loaded on first use; needs Typer, which the ``test`` extra installs).
 
 from __future__ import annotations
 
-from typing import Any
-
 from modec.cli.program import build_parser, main, run
+
+TYPE_CHECKING = False  # typing is not imported at run time: `modec --help` pays for it
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["app", "build_parser", "main", "run"]
 

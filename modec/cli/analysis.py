@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from modec.cli.inputs import collect_mode_files, print_compilation_errors
+from modec.cli.inputs import collect_mode_files, path_arg, print_compilation_errors
 from modec.cli.output import CliError, Output, Reported
 
+TYPE_CHECKING = False  # typing is not imported at run time: `modec --help` pays for it
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
     from modec.compiler.pipeline import Compilation
     from modec.runtime.router import Router, Task
 
@@ -30,7 +31,7 @@ def register(
         description="Row analysis: which rows can fire, dead rows, overlaps, "
         "keyword traps, and the bounds.",
     )
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="mode files or folders")
+    p.add_argument("paths", nargs="+", type=path_arg, metavar="PATH", help="mode files or folders")
     p.add_argument(
         "--builtins",
         action="store_true",
@@ -47,8 +48,8 @@ def register(
         help="impact of a mode change on routing",
         description="Impact of a mode change: every task whose task type or specialist changes.",
     )
-    p.add_argument("old", type=Path, metavar="OLD", help="the mode file as it was")
-    p.add_argument("new", type=Path, metavar="NEW", help="the mode file as it is now")
+    p.add_argument("old", type=path_arg, metavar="OLD", help="the mode file as it was")
+    p.add_argument("new", type=path_arg, metavar="NEW", help="the mode file as it is now")
     p.add_argument(
         "--tasks",
         metavar="FILE",
@@ -171,6 +172,8 @@ def _compiled(out: Output, path: Path) -> Compilation:
 
 
 def _print_diff(out: Output, args: argparse.Namespace, doc: dict[str, Any]) -> None:
+    import json
+
     out.out(f"old {args.old}  {doc['old']['mode_hash']}")
     out.out(f"new {args.new}  {doc['new']['mode_hash']}")
     out.out(

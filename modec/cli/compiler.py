@@ -7,21 +7,23 @@ start a routing hook pays on every call).
 from __future__ import annotations
 
 import argparse
-import html
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from modec.cli.inputs import (
     add_task_options,
     collect_mode_files,
     load_router_from,
+    path_arg,
     print_compilation_errors,
     task_from_options,
 )
 from modec.cli.output import CliError, Output, output_target
 
+TYPE_CHECKING = False  # typing is not imported at run time: `modec --help` pays for it
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
     from modec.compiler.table import DecisionTable
     from modec.runtime.examples import ExampleResult
     from modec.runtime.router import Router, Task
@@ -42,7 +44,7 @@ def register(
         help="compile mode files into artifacts",
         description="Compile mode files into artifacts: prints file, mode hash, rows and time.",
     )
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="mode files or folders")
+    p.add_argument("paths", nargs="+", type=path_arg, metavar="PATH", help="mode files or folders")
     p.add_argument(
         "--out",
         "-o",
@@ -63,7 +65,7 @@ def register(
     p.add_argument(
         "--mode",
         "-m",
-        type=Path,
+        type=path_arg,
         required=True,
         metavar="PATH",
         help="mode file or compiled artifact",
@@ -85,7 +87,7 @@ def register(
         help="show the compiled decision table",
         description="Show the compiled decision table: rows in final order, then the fallback.",
     )
-    p.add_argument("mode", type=Path, metavar="PATH", help="mode file or compiled artifact")
+    p.add_argument("mode", type=path_arg, metavar="PATH", help="mode file or compiled artifact")
     add_format(p, "text", "markdown", "html", "json")
     p.set_defaults(handler=table_command)
 
@@ -96,7 +98,7 @@ def register(
         description="Run the `tests:` examples of mode files; failures show "
         "expected, got and the trace.",
     )
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="mode files or folders")
+    p.add_argument("paths", nargs="+", type=path_arg, metavar="PATH", help="mode files or folders")
     p.add_argument(
         "--coverage", action="store_true", help="report which rows the examples exercise"
     )
@@ -120,7 +122,7 @@ def compile_command(args: argparse.Namespace, out: Output) -> int:
     found = collect_mode_files(args.paths)
     failed = found.warn_empty(out)
     files = found.files
-    into_folder = args.out is not None and (args.out.endswith("/") or Path(args.out).is_dir())
+    into_folder = args.out is not None and (args.out.endswith("/") or path_arg(args.out).is_dir())
     if args.out is not None and len(files) > 1 and not into_folder:
         raise CliError(
             "--out must be a folder when compiling several files",
@@ -333,6 +335,8 @@ def table_command(args: argparse.Namespace, out: Output) -> int:
         for r in rows:
             out.out("| " + " | ".join(cell.replace("|", "\\|") for cell in r) + " |")
     elif args.format == "html":
+        import html
+
         head = "".join(f"<th>{html.escape(h)}</th>" for h in _TABLE_HEADER)
         body = "".join(
             "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows

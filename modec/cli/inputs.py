@@ -5,13 +5,14 @@ so ``modec --help`` loads neither and ``modec route`` on an artifact loads only 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
 
 from modec.cli.output import CliError, Output, Reported
 
+TYPE_CHECKING = False  # typing is not imported at run time: `modec --help` pays for it
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Final
+
     from modec.compiler.pipeline import Compilation
     from modec.runtime.router import Router, Task
 
@@ -21,6 +22,7 @@ __all__ = [
     "add_task_options",
     "collect_mode_files",
     "load_router_from",
+    "path_arg",
     "print_compilation_errors",
     "task_from_options",
 ]
@@ -28,12 +30,21 @@ __all__ = [
 MODE_SUFFIXES: Final = (".yaml", ".yml")
 
 
-@dataclass(frozen=True)
+def path_arg(text: str) -> Path:
+    """An option's or argument's path (argparse ``type=``; pathlib loads when one is given)."""
+    from pathlib import Path
+
+    return Path(text)
+
+
 class ModeFiles:
     """The mode files under the given paths, and the folders that held none."""
 
-    files: list[Path]
-    empty: list[Path]
+    __slots__ = ("empty", "files")
+
+    def __init__(self, files: list[Path], empty: list[Path]) -> None:
+        self.files = files
+        self.empty = empty
 
     def warn_empty(self, out: Output) -> bool:
         """Warn once per folder without a mode file; True when there was one."""

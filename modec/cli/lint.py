@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import difflib
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
+import os
 
-from modec.cli.inputs import collect_mode_files
+from modec.cli.inputs import collect_mode_files, path_arg
 from modec.cli.output import CliError, Output
 
+TYPE_CHECKING = False  # typing is not imported at run time: `modec --help` pays for it
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from modec.compiler.pipeline import Compilation
     from modec.diagnostics import Diagnostic
 
@@ -35,7 +35,7 @@ def register(
     p.add_argument(
         "paths",
         nargs="+",
-        type=Path,
+        type=path_arg,
         metavar="PATH",
         help="mode files or folders ('-' reads stdin)",
     )
@@ -70,16 +70,25 @@ def register(
     p.set_defaults(handler=lint_command)
 
 
-@dataclass
 class Linted:
     """One file after linting (and fixing): what it was, what it is, what was applied."""
 
-    display: str
-    path: Path | None
-    original: str | None
-    text: str | None
-    compilation: Compilation
-    applied: list[Diagnostic] = field(default_factory=list)
+    __slots__ = ("applied", "compilation", "display", "original", "path", "text")
+
+    def __init__(
+        self,
+        display: str,
+        path: Path | None,
+        original: str | None,
+        text: str | None,
+        compilation: Compilation,
+    ) -> None:
+        self.display = display
+        self.path = path
+        self.original = original
+        self.text = text
+        self.compilation = compilation
+        self.applied: list[Diagnostic] = []
 
     @property
     def changed(self) -> bool:
@@ -127,7 +136,7 @@ def _lint_stdin(data: bytes, stdin_name: str | None, fix: bool) -> Linted:
     from modec.compiler.pipeline import compile_text
 
     name = stdin_name or "<stdin>"
-    folder = Path(name).parent if stdin_name else Path.cwd()
+    folder = path_arg(name).parent if stdin_name else path_arg(os.getcwd())
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:  # the compiler says where (MC003); nothing to fix
@@ -171,6 +180,8 @@ def lint_files(
 def _unified(item: Linted) -> str:
     before = (item.original or "").splitlines(keepends=True)
     after = (item.text or "").splitlines(keepends=True)
+    import difflib
+
     lines = difflib.unified_diff(before, after, f"a/{item.display}", f"b/{item.display}")
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines

@@ -13,11 +13,13 @@ This module imports nothing heavy: ``modec --help`` loads only it and :mod:`argp
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from pathlib import Path
-from typing import IO, Final
+
+TYPE_CHECKING = False  # typing is not imported at run time: `modec --help` pays for it
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import IO, Final
 
 __all__ = [
     "COLOR_CHOICES",
@@ -88,10 +90,14 @@ class Output:
 
     def json(self, doc: object, *, indent: int | None = 2) -> None:
         """One JSON document on stdout: strict (no NaN/Infinity), UTF-8 as is."""
+        import json
+
         self.out(json.dumps(doc, ensure_ascii=False, indent=indent, allow_nan=False, default=str))
 
     def json_err(self, doc: object) -> None:
         """One compact JSON document on stderr (the per-line errors of a batch)."""
+        import json
+
         self.err(json.dumps(doc, ensure_ascii=False, allow_nan=False, default=str))
 
     def error(self, message: str, hint: str | None = None) -> None:
@@ -108,6 +114,8 @@ class Output:
 def output_target(path: str, default_name: str) -> Path:
     """Where ``--out PATH`` writes: into the folder when PATH ends in ``/`` or is a folder
     (as ``default_name``), else the file PATH. The folder must exist (CliError, exit 2)."""
+    from pathlib import Path
+
     given = Path(path)
     if path.endswith(("/", os.sep)) or given.is_dir():
         if not given.is_dir():

@@ -16,19 +16,56 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import NoReturn
 
 from modec._version import __version__
 from modec.cli.output import COLOR_CHOICES, CliError, Output, Reported
 
-__all__ = ["Handler", "Parser", "add_format", "build_parser", "main", "run"]
+TYPE_CHECKING = False  # typing is not imported at run time: `modec --help` pays for it
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, NoReturn, TypeAlias
 
-Handler = Callable[[argparse.Namespace, Output], int]
+    Handler: TypeAlias = Callable[[argparse.Namespace, Output], int]
+
+__all__ = ["Parser", "add_format", "build_parser", "main", "run"]
+
+
+def _columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size`` gives it, without importing
+    shutil (and the compression modules it loads) on every start."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno() if sys.__stdout__ else 1).columns
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(
+            prog,
+            indent_increment,
+            max_help_position,
+            width if width is not None else max(_columns() - 2, 40),
+        )
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with modec's error line: one line, exit 2, no usage dump."""
+    """argparse with modec's error line (one line, exit 2, no usage dump), and positionals
+    taken anywhere among a command's options."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     _intermixing = False
 
@@ -67,7 +104,7 @@ def add_format(parser: argparse.ArgumentParser, *choices: str) -> None:
 
 
 def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument(
         "--color",
         choices=COLOR_CHOICES,

@@ -8,29 +8,31 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
 
-from modec.cli.inputs import add_task_options, task_from_options
+from modec.cli.inputs import add_task_options, path_arg, task_from_options
 from modec.cli.output import CliError, Output
 
+TYPE_CHECKING = False  # typing is not imported at run time: `modec --help` pays for it
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from typing import Any, TypeAlias
+
     from modec.runtime.context import ModeContext
     from modec.runtime.lifecycle import ModeRuntime
 
-__all__ = ["register"]
+    _Sub: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
-_Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+__all__ = ["register"]
 
 
 def _project(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--project",
         "-p",
-        type=Path,
-        default=Path("."),
+        type=path_arg,
+        default=".",
         metavar="DIR",
         help="project root, holding .task_orchestrator/ (default: .)",
     )
@@ -141,8 +143,8 @@ def register(sub: _Sub, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "directory",
         nargs="?",
-        type=Path,
-        default=Path("."),
+        type=path_arg,
+        default=".",
         metavar="DIR",
         help="project root (default: .)",
     )
@@ -160,8 +162,8 @@ def register(sub: _Sub, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "directory",
         nargs="?",
-        type=Path,
-        default=Path("."),
+        type=path_arg,
+        default=".",
         metavar="DIR",
         help="project root (default: .)",
     )

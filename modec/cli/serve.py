@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from modec.cli.inputs import path_arg
 from modec.cli.output import CliError, Output
 
 __all__ = ["register"]
@@ -23,8 +23,8 @@ def register(
     p.add_argument(
         "--project",
         "-p",
-        type=Path,
-        default=Path("."),
+        type=path_arg,
+        default=".",
         metavar="DIR",
         help="project root whose .task_orchestrator/ the tools manage",
     )
