@@ -205,12 +205,12 @@ def _runtime_errors() -> Iterator[None]:
         ) from exc
 
 
-def _folder(path: Path) -> Path:
+def _folder(path: Path, name: str = "--project") -> Path:
     """``path`` if it is an existing folder; else CliError (exit 2): nothing is created."""
     if not path.is_dir():
         what = "does not exist" if not path.exists() else "is not a folder"
         raise CliError(
-            f"project {path} {what}",
+            f"{name} {path} {what}",
             "pass the project root (the folder that holds, or will hold, .task_orchestrator/)",
             code=2,
         )
@@ -278,7 +278,7 @@ def modes_command(args: argparse.Namespace, out: Output) -> int:
     from modec.runtime.lifecycle import list_modes
     from modec.runtime.project import ProjectLayout, default_mode_name
 
-    layout = ProjectLayout.at(_folder(args.directory))
+    layout = ProjectLayout.at(_folder(args.directory, "project"))
     if not _has_database(args.directory, args.db):
         summaries = list_modes(layout)  # no database yet: nothing is bound, create nothing
     else:

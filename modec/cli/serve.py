@@ -39,7 +39,12 @@ def register(
 
 def serve_command(args: argparse.Namespace, out: Output) -> int:
     if not args.project.is_dir():
-        raise CliError(f"{args.project} is not a folder", "pass the project root", code=2)
+        what = "does not exist" if not args.project.exists() else "is not a folder"
+        raise CliError(
+            f"--project {args.project} {what}",
+            "pass the project root whose .task_orchestrator/ the tools manage",
+            code=2,
+        )
     from modec.mcp_server import serve  # the mcp SDK loads only for `serve`
 
     serve(args.project, args.db)  # a ModecError is reported by the caller: exit 1
