@@ -183,3 +183,23 @@ def test_fix_without_fixes_leaves_files_alone(mode: Path) -> None:
     code, _, err = lint(str(mode), "--fix")
     assert code == 0 and "fixed 0 problem(s) in 0 file(s)" in err
     assert (mode.stat().st_mtime_ns, mode.read_bytes()) == before
+
+
+def test_an_unwritable_file_is_one_line_exit_two(
+    typo_fixes: None, mode: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fault injection: the suite runs as root, for whom no permission bit refuses a write.
+    from modec.runtime import project
+
+    def refuse(path: object, data: bytes, *, exclusive: bool = False) -> Path:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(project, "write_atomic", refuse)
+    before = mode.read_bytes()
+    code, _, err = lint(str(mode), "--fix")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"error: cannot write {mode}: Permission denied",
+        "  = help: check that the file and its folder are writable",
+    ]
+    assert mode.read_bytes() == before
