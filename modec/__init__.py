@@ -15,11 +15,13 @@ Names are imported lazily, so ``import modec`` stays cheap for the command line.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 from modec._version import __version__
 
+TYPE_CHECKING = False  # typing is not imported at run time: `modec --help` pays for it
 if TYPE_CHECKING:
+    from typing import Any
+
     from modec.compiler.artifact import Artifact, CorruptArtifactError
     from modec.compiler.pipeline import compile_mode
     from modec.diagnostics import (
@@ -74,4 +76,12 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'modec' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # resolved once; later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names (imported lazily, so a plain module ``dir`` would miss them) and the
+    module's own attributes."""
+    return sorted({*globals(), *__all__})

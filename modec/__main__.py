@@ -1,5 +1,5 @@
 """``python -m modec`` runs the command line."""
 
-from modec.cli import main
+from modec.cli.program import main
 
 main()

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "CODES",
+    "FIX_AVAILABLE",
     "MAX_DIAGNOSTICS",
     "CodeInfo",
     "Diagnostic",
@@ -315,12 +316,30 @@ def _source_line(sources: Mapping[str, str], span: Span) -> str | None:
     return lines[span.line - 1]
 
 
-def _render_one(d: Diagnostic, sources: Mapping[str, str]) -> str:
-    out = [f"{d.severity.value}[{d.code}]: {d.message}"]
+_ANSI: Final = {
+    Severity.ERROR: "1;31",
+    Severity.WARNING: "1;33",
+    Severity.NOTE: "1;36",
+    "gutter": "1;34",
+    "help": "1;32",
+}
+
+#: What the text output says under a diagnostic that carries a fix.
+FIX_AVAILABLE: Final = "fix available: run `modec lint --fix`"
+
+
+def _paint(text: str, style: Severity | str, color: bool) -> str:
+    return f"\x1b[{_ANSI[style]}m{text}\x1b[0m" if color else text
+
+
+def _render_one(d: Diagnostic, sources: Mapping[str, str], color: bool = False) -> str:
+    head = _paint(f"{d.severity.value}[{d.code}]", d.severity, color)
+    out = [f"{head}: {d.message}"]
+    pad = ""
     if d.span is not None:
         s = d.span
-        gutter = " " * len(str(s.line))
-        out.append(f"{gutter}--> {s.file}:{s.line}:{s.column}")
+        pad = " " * len(str(s.line))
+        out.append(f"{pad}{_paint('-->', 'gutter', color)} {s.file}:{s.line}:{s.column}")
         line = _source_line(sources, s)
         if line is not None:
             shown = line.expandtabs(1)
@@ -330,12 +349,18 @@ def _render_one(d: Diagnostic, sources: Mapping[str, str]) -> str:
             else:
                 width = max(len(shown) - start, 1)
             width = min(width, max(len(shown) - start, 1))
-            out.append(f"{gutter} |")
-            out.append(f"{s.line} | {shown}")
-            out.append(f"{gutter} | {' ' * start}{'^' * width}")
+            bar = _paint("|", "gutter", color)
+            out.append(f"{pad} {bar}")
+            out.append(f"{_paint(str(s.line), 'gutter', color)} {bar} {shown}")
+            out.append(f"{pad} {bar} {' ' * start}{_paint('^' * width, d.severity, color)}")
+    for rel in d.related:
+        out.append(
+            f"{pad} = note: {rel.message} ({rel.span.file}:{rel.span.line}:{rel.span.column})"
+        )
     if d.hint:
-        pad = " " * (len(str(d.span.line)) if d.span else 0)
-        out.append(f"{pad} = help: {d.hint}")
+        out.append(f"{pad} = {_paint('help', 'help', color)}: {d.hint}")
+    if d.fix is not None:
+        out.append(f"{pad} = {_paint(FIX_AVAILABLE, 'help', color)} ({d.fix.description})")
     return "\n".join(out)
 
 
@@ -343,27 +368,35 @@ def render_text(
     diagnostics: Sequence[Diagnostic],
     sources: Mapping[str, str] | None = None,
     limit: int | None = MAX_DIAGNOSTICS,
+    color: bool = False,
 ) -> str:
-    """rustc-style text: header, ``--> file:line:col``, the source line and a caret run."""
+    """rustc-style text: header, ``--> file:line:col``, the source line and a caret run, the
+    hint, and whether a fix is available. ``color`` adds ANSI colours (for a terminal)."""
     shown, hidden = _capped(diagnostics, limit)
-    blocks = [_render_one(d, sources or {}) for d in shown]
+    blocks = [_render_one(d, sources or {}, color) for d in shown]
     if hidden:
         blocks.append(f"… and {hidden} more")
     errors = sum(d.is_error for d in diagnostics)
     warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
+    fixable = sum(d.fix is not None for d in diagnostics)
     if diagnostics:
-        blocks.append(f"{errors} error(s), {warnings} warning(s)")
+        summary = f"{errors} error(s), {warnings} warning(s)"
+        if fixable:
+            summary += f"; {fixable} fixable with `modec lint --fix`"
+        blocks.append(summary)
     return "\n\n".join(blocks)
 
 
 def render_json(diagnostics: Sequence[Diagnostic], limit: int | None = None) -> str:
-    """A JSON object ``{"diagnostics": [...], "omitted": N, "errors": N, "warnings": N}``."""
+    """A JSON object ``{"diagnostics": [...], "omitted": N, "errors": N, "warnings": N,
+    "fixable": N}``; each diagnostic is its :meth:`Diagnostic.to_dict`."""
     shown, hidden = _capped(diagnostics, limit)
     doc = {
         "diagnostics": [d.to_dict() for d in shown],
         "omitted": hidden,
         "errors": sum(d.is_error for d in diagnostics),
         "warnings": sum(d.severity is Severity.WARNING for d in diagnostics),
+        "fixable": sum(d.fix is not None for d in diagnostics),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
@@ -371,10 +404,73 @@ def render_json(diagnostics: Sequence[Diagnostic], limit: int | None = None) -> 
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
 
 
+def _sarif_region(span: Mapping[str, Any]) -> dict[str, int]:
+    return {
+        "startLine": span["line"],
+        "startColumn": span["column"],
+        "endLine": span["end_line"],
+        "endColumn": span["end_column"],
+    }
+
+
+def _sarif_location(span: Mapping[str, Any], message: str | None = None) -> dict[str, Any]:
+    loc: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": span["file"]},
+            "region": _sarif_region(span),
+        }
+    }
+    if message is not None:
+        loc["message"] = {"text": message}
+    return loc
+
+
+def _sarif_result(doc: Mapping[str, Any], rule_index: int) -> dict[str, Any]:
+    """One SARIF result from a diagnostic's :meth:`Diagnostic.to_dict` (the one shape)."""
+    hint = doc.get("hint")
+    result: dict[str, Any] = {
+        "ruleId": doc["code"],
+        "ruleIndex": rule_index,
+        "level": _SARIF_LEVEL[Severity(doc["severity"])],
+        "message": {"text": doc["message"] + (f" (help: {hint})" if hint else "")},
+    }
+    if doc.get("span") is not None:
+        result["locations"] = [_sarif_location(doc["span"])]
+    if doc.get("related"):
+        result["relatedLocations"] = [
+            {"id": i, **_sarif_location(r["span"], r["message"])}
+            for i, r in enumerate(doc["related"])
+        ]
+    fix = doc.get("fix")
+    if fix:
+        by_file: dict[str, list[dict[str, Any]]] = {}
+        for edit in fix["edits"]:
+            by_file.setdefault(edit["span"]["file"], []).append(
+                {
+                    "deletedRegion": _sarif_region(edit["span"]),
+                    "insertedContent": {"text": edit["new_text"]},
+                }
+            )
+        result["fixes"] = [
+            {
+                "description": {"text": fix["description"]},
+                "artifactChanges": [
+                    {"artifactLocation": {"uri": uri}, "replacements": reps}
+                    for uri, reps in by_file.items()
+                ],
+            }
+        ]
+    return result
+
+
 def render_sarif(diagnostics: Sequence[Diagnostic], tool_version: str = "0.1.0") -> str:
-    """SARIF 2.1.0, one run, every code a rule; accepted by GitHub code scanning."""
-    ordered = sort_diagnostics(diagnostics)
-    used = sorted({d.code for d in ordered})
+    """SARIF 2.1.0, one run, every code a rule; accepted by GitHub code scanning.
+
+    Built from :meth:`Diagnostic.to_dict`, so it carries what the JSON output carries: related
+    locations and fixes (as SARIF ``fixes``) included.
+    """
+    docs = [d.to_dict() for d in sort_diagnostics(diagnostics)]
+    used = sorted({doc["code"] for doc in docs})
     rules = [
         {
             "id": code,
@@ -387,29 +483,6 @@ def render_sarif(diagnostics: Sequence[Diagnostic], tool_version: str = "0.1.0")
         for code in used
     ]
     index = {code: i for i, code in enumerate(used)}
-    results = []
-    for d in ordered:
-        result: dict[str, Any] = {
-            "ruleId": d.code,
-            "ruleIndex": index[d.code],
-            "level": _SARIF_LEVEL[d.severity],
-            "message": {"text": d.message + (f" (help: {d.hint})" if d.hint else "")},
-        }
-        if d.span is not None:
-            result["locations"] = [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": d.span.file},
-                        "region": {
-                            "startLine": d.span.line,
-                            "startColumn": d.span.column,
-                            "endLine": d.span.end_line,
-                            "endColumn": d.span.end_column,
-                        },
-                    }
-                }
-            ]
-        results.append(result)
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -423,7 +496,7 @@ def render_sarif(diagnostics: Sequence[Diagnostic], tool_version: str = "0.1.0")
                         "rules": rules,
                     }
                 },
-                "results": results,
+                "results": [_sarif_result(d, index[d["code"]]) for d in docs],
             }
         ],
     }
@@ -435,12 +508,15 @@ def render(
     fmt: str = "text",
     sources: Mapping[str, str] | None = None,
     limit: int | None = MAX_DIAGNOSTICS,
+    color: bool = False,
 ) -> str:
     """Render in ``fmt`` (``text``, ``json`` or ``sarif``)."""
     if fmt == "text":
-        return render_text(diagnostics, sources, limit)
+        return render_text(diagnostics, sources, limit, color)
     if fmt == "json":
         return render_json(diagnostics, limit)
     if fmt == "sarif":
-        return render_sarif(diagnostics)
+        from modec._version import __version__
+
+        return render_sarif(diagnostics, tool_version=__version__)
     raise ValueError(f"unknown diagnostic format {fmt!r}; expected text, json or sarif")

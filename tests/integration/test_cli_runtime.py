@@ -61,8 +61,11 @@ def test_modes_lists_validity_specialists_and_current_sessions(project: Path) ->
     assert code == 0
     code, out, _ = run("modes", str(project))
     assert code == 1  # a mode in roles/ does not compile
-    lines = {line.split()[1] if line.startswith("*") else line.split()[0]: line
-             for line in out.splitlines() if line.strip() and not line.startswith("      ")}
+    lines = {
+        line.split()[1] if line.startswith("*") else line.split()[0]: line
+        for line in out.splitlines()
+        if line.strip() and not line.startswith("      ")
+    }
     assert lines["team.yaml"].startswith("*") and "sessions: s1" in lines["team.yaml"]
     assert "2 specialists" in lines["team.yaml"]
     assert "INVALID" in lines["broken.yaml"] and "MC004" in out
@@ -126,8 +129,9 @@ def test_backup_and_restore_from_the_command_line(project: Path) -> None:
     code, out, _ = run("session", "backup", "s1", "--name", "keep", *at)
     assert code == 0 and out.strip().endswith("keep.yaml")
     (_roles(project) / "team.yaml").unlink()
-    code, out, _ = run("session", "restore", "keep.yaml", "--as", "team_again.yaml",
-                       "--activate", *at)
+    code, out, _ = run(
+        "session", "restore", "keep.yaml", "--as", "team_again.yaml", "--activate", *at
+    )
     assert code == 0
     assert "switched session s1 to team_again.yaml" in out
     assert (_roles(project) / "team_again.yaml").read_text() == TEAM_MODE
@@ -144,11 +148,11 @@ def test_backup_and_restore_from_the_command_line(project: Path) -> None:
         (("session", "bind", "s1", "/etc/passwd"), 1, "absolute path"),
         (("session", "bind", "nobody", "default_roles.yaml"), 1, "does not exist"),
         (("session", "bind", "s1", "no_such_mode"), 1, "available modes"),
-        (("session", "start", "--id", "s1"), 2, "already exists"),
+        (("session", "start", "--id", "s1"), 1, "already exists"),
         (("session", "backup"), 2, "session id or --mode"),
         (("session", "restore", "nothing.yaml"), 1, "no backup"),
         (("session", "show", "s1", "--db", "mysql://db/x"), 1, "unsupported database"),
-        (("session", "route"), 2, "Missing argument"),
+        (("session", "route"), 2, "the following arguments are required: SESSION"),
     ],
 )
 def test_errors_exit_with_a_message_and_a_suggestion(
@@ -172,9 +176,13 @@ def test_broken_mode_errors_show_the_diagnostics(project: Path) -> None:
 
 def test_the_installed_command_runs_a_session(project: Path, database_url: str) -> None:
     def modec(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "modec", *args, "--project", str(project),
-                               "--db", database_url], capture_output=True, text=True,
-                              env=worker_env(), timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "modec", *args, "--project", str(project), "--db", database_url],
+            capture_output=True,
+            text=True,
+            env=worker_env(),
+            timeout=60,
+        )
 
     started = modec("session", "start", "default_roles.yaml", "--id", "cli")
     assert started.returncode == 0, started.stderr
@@ -182,3 +190,22 @@ def test_the_installed_command_runs_a_session(project: Path, database_url: str) 
     assert routed.returncode == 0 and routed.stdout.startswith("documentation_tasks -> ")
     missing = modec("session", "resume", "nobody")
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def test_read_only_commands_create_nothing(project: Path) -> None:
+    code, out, _ = run("session", "list", "--project", str(project))
+    assert (code, out.strip()) == (0, "no active sessions")
+    code, out, _ = run("session", "list", "--project", str(project), "--json")
+    assert (code, json.loads(out)) == (0, [])
+    code, _, _ = run("modes", str(project), "--json")
+    assert code == 0
+    assert not (project / ".task_orchestrator").exists()
+
+
+def test_starting_an_existing_session_says_what_to_do(project: Path) -> None:
+    at = ("--project", str(project))
+    assert run("session", "start", "--id", "s1", *at)[0] == 0
+    code, _, err = run("session", "start", "--id", "s1", *at)
+    assert code == 1
+    assert "session 's1' already exists" in err
+    assert "modec session resume s1" in err and "modec session end s1" in err

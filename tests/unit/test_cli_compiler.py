@@ -25,8 +25,9 @@ def test_compile_writes_an_artifact_the_router_loads(tmp_path: Path) -> None:
     code, stdout, _ = run("compile", str(DEV), "--out", str(out))
     assert code == 0
     assert "sha256:" in stdout and "rows" in stdout
-    code, stdout, _ = run("route", "--mode", str(out), "--title", "fix: boom", "--complexity",
-                          "2", "crash", "--json")
+    code, stdout, _ = run(
+        "route", "--mode", str(out), "--title", "fix: boom", "--complexity", "2", "crash", "--json"
+    )
     assert code == 0
     assert json.loads(stdout)["task_type"] == "hotfix_tasks"
 
@@ -67,8 +68,16 @@ def test_route_explain_lists_every_row() -> None:
 
 def test_route_metadata_and_tags() -> None:
     doc_mode = MODES / "documentation_mode.yaml"
-    code, stdout, _ = run("route", "-m", str(doc_mode), "--title", "refresh", "--metadata",
-                          "path=docs/README.md", "--json")
+    code, stdout, _ = run(
+        "route",
+        "-m",
+        str(doc_mode),
+        "--title",
+        "refresh",
+        "--metadata",
+        "path=docs/README.md",
+        "--json",
+    )
     assert code == 0 and json.loads(stdout)["task_type"] == "readme_tasks"
     code, stdout, _ = run("route", "-m", str(DEV), "--tags", "hotfix", "x", "--json")
     assert json.loads(stdout)["specialist"] == "debugger"
@@ -80,8 +89,13 @@ def test_route_rejects_bad_options() -> None:
 
 
 def test_route_batch_from_json_lines_keeps_going_past_bad_lines(tmp_path: Path) -> None:
-    lines = [json.dumps("Add a unit test"), "{not json", json.dumps({"title": 3}),
-             json.dumps({"title": "fix: x", "complexity": 1}), ""]
+    lines = [
+        json.dumps("Add a unit test"),
+        "{not json",
+        json.dumps({"title": 3}),
+        json.dumps({"title": "fix: x", "complexity": 1}),
+        "",
+    ]
     batch = tmp_path / "tasks.jsonl"
     batch.write_text("\n".join(lines), encoding="utf-8")
     code, stdout, stderr = run("route", "-m", str(DEV), "--input", str(batch))
@@ -92,8 +106,9 @@ def test_route_batch_from_json_lines_keeps_going_past_bad_lines(tmp_path: Path) 
 
 
 def test_route_batch_from_stdin() -> None:
-    code, stdout, _ = run("route", "-m", str(DEV), "--input", "-",
-                          stdin=json.dumps("write the user guide") + "\n")
+    code, stdout, _ = run(
+        "route", "-m", str(DEV), "--input", "-", stdin=json.dumps("write the user guide") + "\n"
+    )
     assert code == 0 and json.loads(stdout)["task_type"] == "documentation_tasks"
 
 

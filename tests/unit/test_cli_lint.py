@@ -86,8 +86,10 @@ def test_missing_path_is_a_diagnostic_not_a_traceback(tmp_path: Path) -> None:
     assert "error[MC001]" in out
 
 
-@pytest.mark.parametrize("data", [b"\x00\xff\xfe" * 1000, b"\xef\xbb\xbf" + b"[" * 50_000,
-                                  b"a: &a [*a]\n", b"- - - -\n" * 1000])
+@pytest.mark.parametrize(
+    "data",
+    [b"\x00\xff\xfe" * 1000, b"\xef\xbb\xbf" + b"[" * 50_000, b"a: &a [*a]\n", b"- - - -\n" * 1000],
+)
 def test_hostile_bytes_give_diagnostics(tmp_path: Path, data: bytes) -> None:
     f = tmp_path / "hostile.yaml"
     f.write_bytes(data)
@@ -120,3 +122,42 @@ def test_extends_cannot_follow_a_symlink_out_of_the_folder(tmp_path: Path) -> No
     assert "not_a_mode_but_private" not in out
     mode.write_text("mode_metadata:\n  extends: alias.yaml\n" + CLEAN)
     assert lint(str(mode))[0] == 0  # a link that stays in the folder is fine
+
+
+def test_every_renderer_works_from_the_one_shape() -> None:
+    from modec.diagnostics import Diagnostic, Edit, Fix, Related, Span, render_json, render_sarif
+
+    where = Span(file="m.yaml", line=2, column=3, end_line=2, end_column=8)
+    other = Span(file="m.yaml", line=5, column=3, end_line=5, end_column=9)
+    d = Diagnostic.make(
+        "MC602",
+        where,
+        "rows 'a' and 'b' both match",
+        hint="reorder them",
+        related=[Related(span=other, message="the other row")],
+        fix=Fix(description="use hit policy first", edits=(Edit(span=other, new_text="first"),)),
+    )
+    [shown] = json.loads(render_json([d]))["diagnostics"]
+    assert shown == d.to_dict()
+    [result] = json.loads(render_sarif([d]))["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 2,
+        "startColumn": 3,
+        "endLine": 2,
+        "endColumn": 8,
+    }
+    assert result["relatedLocations"][0]["message"]["text"] == "the other row"
+    assert result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] == 5
+    [change] = result["fixes"][0]["artifactChanges"]
+    assert change["replacements"] == [
+        {
+            "deletedRegion": {"startLine": 5, "startColumn": 3, "endLine": 5, "endColumn": 9},
+            "insertedContent": {"text": "first"},
+        }
+    ]
+    from modec.diagnostics import render_text
+
+    text = render_text([d], {"m.yaml": "a:\n  rows1: x\n"})
+    assert "= note: the other row (m.yaml:5:3)" in text
+    assert "= fix available: run `modec lint --fix` (use hit policy first)" in text
+    assert text.endswith("1 error(s), 0 warning(s); 1 fixable with `modec lint --fix`")

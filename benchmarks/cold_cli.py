@@ -1,0 +1,128 @@
+"""Cold start of the command line (issue 11): each command as a fresh process, against a bare
+``python -c pass`` measured in the same rounds.
+
+Targets, medians of 15 runs each, as a ratio to ``python -c pass``:
+
+- ``modec route --mode X.modec "…"`` (a compiled artifact) ≤ 5×
+- ``modec --help`` ≤ 4×
+- ``modec lint`` of a bundled mode ≤ 10×
+
+Rounds are interleaved (pass, route, help, lint, pass, …) so that a machine's load changes
+every command alike. ``python -m benchmarks.cold_cli`` prints the report alone.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+__all__ = ["RUNS", "TARGETS", "measure", "run"]
+
+RUNS: Final = 15
+
+#: Command name → the most it may cost, as a multiple of ``python -c pass``.
+TARGETS: Final = {"route": 5.0, "help": 4.0, "lint": 10.0}
+
+#: What a command cannot avoid importing, measured beside it (not a target).
+FLOORS: Final = {
+    "import router": "import modec.runtime.router",
+    "import compiler": "import modec.compiler.pipeline",
+}
+
+
+def _bundled(name: str) -> Path:
+    from modec.compiler.build import bundled_mode_path
+
+    path = bundled_mode_path(name)
+    if path is None:
+        raise RuntimeError(f"bundled mode {name} is missing")
+    return path
+
+
+def _modec() -> list[str]:
+    """The installed ``modec`` console script beside this interpreter (what a user runs),
+    else ``python -m modec``."""
+    script = Path(sys.executable).with_name("modec")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "modec"]
+
+
+def _commands(artifact: Path) -> dict[str, list[str]]:
+    modec = _modec()
+    return {
+        "pass": [sys.executable, "-c", "pass"],
+        "route": [*modec, "route", "--mode", str(artifact), "fix the crash on save"],
+        "help": [*modec, "--help"],
+        "lint": [*modec, "lint", str(_bundled("development_mode.yaml"))],
+        # floors: what the command must import whatever the shell does
+        **{name: [sys.executable, "-c", code] for name, code in FLOORS.items()},
+    }
+
+
+def _once(argv: Sequence[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=120,
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {done.stderr.decode(errors='replace')}")
+    return elapsed
+
+
+def measure(runs: int = RUNS) -> dict[str, float]:
+    """Median wall time (seconds) of each command over ``runs`` interleaved rounds."""
+    from modec.compiler.pipeline import compile_mode
+
+    with tempfile.TemporaryDirectory() as tmp:
+        artifact = compile_mode(_bundled("development_mode.yaml")).write(
+            Path(tmp) / "development_mode.modec"
+        )
+        commands = _commands(artifact)
+        for argv in commands.values():  # warm the file cache and the bytecode, untimed
+            _once(argv)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(runs):
+            for name, argv in commands.items():
+                times[name].append(_once(argv))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def run(runs: int = RUNS) -> list[str]:
+    """The report: each command's median, its ratio to ``python -c pass``, PASS or MISS."""
+    medians = measure(runs)
+    base = medians["pass"]
+    lines = [f"cold CLI, median of {runs} interleaved runs; python -c pass {base * 1000:.1f} ms"]
+    labels = {
+        "route": 'modec route --mode X.modec "…"',
+        "help": "modec --help",
+        "lint": "modec lint development_mode.yaml",
+    }
+    for name, limit in TARGETS.items():
+        ratio = medians[name] / base
+        verdict = "PASS" if ratio <= limit else "MISS"
+        lines.append(
+            f"  {labels[name]:<36} {medians[name] * 1000:7.1f} ms  "
+            f"{ratio:5.2f}x  (target <= {limit:g}x)  {verdict}"
+        )
+    for floor, command in (("import router", "route"), ("import compiler", "lint")):
+        extra = (medians[command] - medians[floor]) * 1000
+        lines.append(
+            f"  floor {FLOORS[floor]:<30} {medians[floor] * 1000:7.1f} ms  "
+            f"{medians[floor] / base:5.2f}x  (the shell adds {extra:.0f} ms to `{command}`)"
+        )
+    return lines
+
+
+if __name__ == "__main__":
+    print("\n".join(run(int(sys.argv[1]) if len(sys.argv) > 1 else RUNS)))
