@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from lsprotocol import types as lsp
 
-from modec.compiler.ir import Rule, TaskSpec, TestExample
+from modec.compiler.ir import Rule
 from modec.compiler.table import ordered_rules
 from modec.diagnostics import Span
 from modec.grammar import format_expr
 from modec.lsp.documents import DocumentAnalysis, RoleRef
 from modec.lsp.positions import LineIndex
+
+if TYPE_CHECKING:
+    from modec.runtime.examples import ExampleResult
 
 __all__ = ["Target", "code_lenses", "definition", "hover", "references", "target_at"]
 
@@ -247,26 +250,10 @@ def _test_refs(analysis: DocumentAnalysis, key: str, name: str) -> list[Span]:
 # --------------------------------------------------------------------------- code lenses
 
 
-def _task_of(spec: TaskSpec) -> dict[str, object]:
-    return {
-        "title": spec.title,
-        "description": spec.description,
-        "tags": list(spec.tags),
-        "complexity": spec.complexity,
-        "metadata": dict(spec.metadata),
-    }
-
-
-def _lens_title(analysis: DocumentAnalysis, example: TestExample) -> str:
-    router = analysis.router
-    if router is None:
-        return "modec: fix the errors to run this example"
-    from modec.runtime.router import AmbiguousRouteError, Task
-
-    try:
-        decision = router.route(Task.model_validate(_task_of(example.task)))
-    except AmbiguousRouteError as exc:
-        return f"✗ fails: {exc.message}"
+def _lens_title(analysis: DocumentAnalysis, result: ExampleResult) -> str:
+    example, decision = result.example, result.decision
+    if decision is None:
+        return f"✗ fails: {result.error}"
     got = f"{decision.task_type} → {decision.specialist}"
     wrong = []
     if example.expect_type is not None and decision.task_type != example.expect_type:
@@ -285,15 +272,22 @@ def code_lenses(analysis: DocumentAnalysis) -> list[lsp.CodeLens]:
     mode = analysis.mode
     if mode is None:
         return []
+    router = analysis.router
+    local = [e for e in mode.tests if analysis.is_local(e.span)]
+    if router is None:
+        titles = ["modec: fix the errors to run this example"] * len(local)
+    else:
+        from modec.runtime.examples import run_examples
+
+        results = {id(r.example): r for r in run_examples(mode, router)}
+        titles = [_lens_title(analysis, results[id(e)]) for e in local]
     lenses = []
-    for example in mode.tests:
-        if not analysis.is_local(example.span):
-            continue
+    for example, title in zip(local, titles, strict=True):
         start = analysis.index.lsp_position(example.span.line, example.span.column)
         lenses.append(
             lsp.CodeLens(
                 range=lsp.Range(start=start, end=start),
-                command=lsp.Command(title=_lens_title(analysis, example), command=""),
+                command=lsp.Command(title=title, command=""),
             )
         )
     return lenses

@@ -38,7 +38,7 @@ def _caps(pull: bool) -> lsp.ClientCapabilities:
 @pytest_lsp.fixture(
     loop_scope="module",
     scope="module",
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "modec.lsp"]),
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "modec", "lsp"]),
 )
 async def client(lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
     await lsp_client.initialize_session(

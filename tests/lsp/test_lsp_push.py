@@ -19,7 +19,7 @@ MODE = Path(__file__).parents[2] / "modec" / "modes" / "development_mode.yaml"
 @pytest_lsp.fixture(
     loop_scope="module",
     scope="module",
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "modec.lsp"]),
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "modec", "lsp"]),
 )
 async def client(lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
     # No `diagnostic` capability: the server pushes textDocument/publishDiagnostics.
