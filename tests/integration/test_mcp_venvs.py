@@ -138,11 +138,14 @@ def test_serve_without_the_extra_names_it(plain_python: Path, tmp_path: Path) ->
 
 HOST_SERVER = """
 import sys
-from mcp.server.fastmcp import FastMCP
+try:
+    from mcp.server.mcpserver import MCPServer as Host  # mcp 2.x
+except ImportError:
+    from mcp.server.fastmcp import FastMCP as Host  # mcp 1.x, as MCP Task Orchestrator
 from modec import ModeRuntime
 from modec.mcp_server import register
 
-server = FastMCP("host")
+server = Host("host")
 
 @server.tool()
 def orchestrator_get_status() -> str:
@@ -163,6 +166,9 @@ import mcp
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+def field(obj, name2, name1):  # mcp 2.x names fields in snake_case, 1.x in camelCase
+    return getattr(obj, name2) if hasattr(obj, name2) else getattr(obj, name1)
+
 async def main():
     params = StdioServerParameters(command=sys.executable,
                                    args=[sys.argv[1], sys.argv[2], sys.argv[3]])
@@ -171,18 +177,18 @@ async def main():
             await session.initialize()
             tools = {t.name: t for t in (await session.list_tools()).tools}
             out = {"tools": sorted(tools),
-                   "route_schema": tools["modec_route_task"].inputSchema}
+                   "route_schema": field(tools["modec_route_task"], "input_schema", "inputSchema")}
             selected = await session.call_tool("orchestrator_mode_select",
                                                {"mode_file": "development_mode.yaml"})
-            sid = selected.structuredContent["session_id"]
+            sid = field(selected, "structured_content", "structuredContent")["session_id"]
             routed = await session.call_tool("modec_route_task", {
                 "session_id": sid, "description": "profile the slow endpoint"})
-            out["routed"] = routed.structuredContent
-            out["routed_error"] = routed.isError
+            out["routed"] = field(routed, "structured_content", "structuredContent")
+            out["routed_error"] = field(routed, "is_error", "isError")
             missing = await session.call_tool("orchestrator_mode_validate",
                                               {"mode_file": "nope.yaml"})
-            out["missing"] = missing.structuredContent
-            out["missing_error"] = missing.isError
+            out["missing"] = field(missing, "structured_content", "structuredContent")
+            out["missing_error"] = field(missing, "is_error", "isError")
             status = await session.call_tool("orchestrator_get_status", {})
             out["status"] = status.content[0].text
             print(json.dumps(out))
@@ -196,15 +202,20 @@ def mcp1_python() -> Path:
     return _venv("mcp1", ["mcp>=1.10,<2"])
 
 
-def test_tools_register_on_a_fastmcp_host_under_mcp_1(mcp1_python: Path, tmp_path: Path) -> None:
-    version = run(mcp1_python, "import importlib.metadata as m; print(m.version('mcp'))", tmp_path)
-    assert version.stdout.startswith("1."), version
+@pytest.mark.parametrize("major", [1, 2])
+def test_tools_register_on_a_host_server(
+    major: int, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """mcp 1.x: FastMCP in its own venv; mcp 2.x: MCPServer in this test environment."""
+    python = request.getfixturevalue("mcp1_python") if major == 1 else Path(sys.executable)
+    version = run(python, "import importlib.metadata as m; print(m.version('mcp'))", tmp_path)
+    assert version.stdout.startswith(f"{major}."), version
     (tmp_path / "host.py").write_text(HOST_SERVER)
     project = tmp_path / "project"
     project.mkdir()
     database = f"sqlite:///{tmp_path / 'x.db'}"
     proc = subprocess.run(
-        [str(mcp1_python), "-c", HOST_CLIENT, str(tmp_path / "host.py"), str(project), database],
+        [str(python), "-c", HOST_CLIENT, str(tmp_path / "host.py"), str(project), database],
         capture_output=True,
         text=True,
         timeout=300,
