@@ -39,6 +39,8 @@ class RolesEntry:
 def _problem(exc: BaseException) -> str:
     if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
         return "a symlink loop: the entry points back at itself"
+    if isinstance(exc, FileNotFoundError):
+        return "a symlink to nothing: its target does not exist"
     if isinstance(exc, PermissionError):
         return "cannot be read: permission denied"
     if isinstance(exc, OSError):
@@ -49,6 +51,7 @@ def _problem(exc: BaseException) -> str:
 def _classify(path: Path, real_roles: Path, name: str) -> RolesEntry:
     is_mode = name.endswith(_MODE_SUFFIXES)
     try:
+        os.stat(path)  # follows the links: ELOOP for a loop, ENOENT for a dangling link
         real = path.resolve(strict=True)
         if not real.is_relative_to(real_roles):
             return RolesEntry(name, "outside")

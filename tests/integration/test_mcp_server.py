@@ -626,8 +626,9 @@ def test_malformed_arguments_get_the_error_shape(
 
 
 def test_protocol_level_garbage_does_not_stop_the_server(tmp_path: Path) -> None:
-    """Lines that are not a valid tools/call never reach a tool (the SDK answers or drops
-    them), and the server goes on answering."""
+    """Lines that are not a valid tools/call never reach a tool, each is answered (the
+    validating reader answers what the SDK would drop: issue 15 item 8), and the server goes
+    on answering. test_mcp_protocol.py covers every kind of such line."""
     command = [
         sys.executable,
         "-m",
@@ -697,7 +698,8 @@ def test_protocol_level_garbage_does_not_stop_the_server(tmp_path: Path) -> None
         send(call(3, '["not", "an", "object"]'))
         send('{"jsonrpc": "2.0", "id": 4, "method": "tools/call"}')
         send(call(5, "{}"))
-        found = responses({3, 4, 5})
+        found = responses({2, 3, 4, 5})
+        assert found[2]["error"]["code"] == -32700  # was dropped without an answer
         assert found[3]["error"]["code"] == found[4]["error"]["code"] == -32602
         assert found[5]["result"]["structuredContent"]["success"] is True
         assert proc.poll() is None

@@ -296,3 +296,25 @@ def test_unsafe_mode_names_are_refused(server: McpServer, name: str) -> None:
 def test_names_of_one_script_are_accepted(server: McpServer, name: str) -> None:
     created = server.call("orchestrator_mode_create", mode_name=name)
     assert created["mode_created"] == f"{name}.yaml"
+
+
+# --------------------------------------------------------------------------- hosts
+
+
+def test_add_mode_info_fills_a_hosts_own_status(tmp_path: Path) -> None:
+    from modec.mcp_server import ModeTools, add_mode_info
+    from modec.runtime.lifecycle import ModeRuntime
+
+    (tmp_path / "pyproject.toml").write_text("")
+    with ModeRuntime(tmp_path, f"sqlite:///{tmp_path / 'x.db'}") as runtime:
+        sid = ModeTools(runtime).orchestrator_mode_select("development_mode.yaml")["session_id"]
+        host_status = {
+            "server": "host",
+            "sessions": [{"session_id": sid, "tasks": 3}, {"session_id": "host-only"}],
+        }
+        assert add_mode_info(host_status, runtime) is host_status
+    mine, theirs = host_status["sessions"]
+    assert mine["tasks"] == 3 and theirs["mode_info"] is None
+    assert set(mine["mode_info"]) == SEED_MODE_INFO_KEYS | {"modec"}
+    assert mine["mode_info"]["mode_file"] == "development_mode.yaml"
+    assert mine["mode_info"]["routing_rules"] == len(mine["mode_info"]["modec"]["routing_rules"])
