@@ -384,7 +384,10 @@ class ModeTools:
         fixed = apply_fixes(text, diagnostics)
         if fixed.text != text:
             write_atomic(resolved.path, fixed.text.encode("utf-8"))
-        return [str(getattr(item, "code", item)) for item in fixed.applied]
+        return [
+            str(getattr(item, "code", None) or getattr(item, "description", None) or item)
+            for item in fixed.applied
+        ]
 
     def orchestrator_mode_create(
         self,

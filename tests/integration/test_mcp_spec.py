@@ -153,26 +153,31 @@ FIXABLE = importlib.util.find_spec("modec.compiler.fixes") is not None
 
 @pytest.mark.skipif(
     not FIXABLE,
-    reason="MERGE: enable when helper cli's "
-    "modec.compiler.fixes.apply_fixes is merged (it is not on this branch)",
+    reason="MERGE: runs once helper cli's modec.compiler.fixes.apply_fixes is merged "
+    "(it is not on this branch); the lead enables it by merging, nothing to edit",
 )
 def test_repair_if_possible_applies_the_fixes(server: McpServer) -> None:
-    from modec.compiler.fixes import apply_fixes  # noqa: F401
-
+    """A misspelt specialist (MC206, 'did you mean implementer?') is repaired in place."""
     path = roles(server) / "fixable.yaml"
     path.write_text(
         'mode_metadata:\n  extends: "default_roles.yaml"\n'
-        "task_routing_rules:\n  testing_tasks:\n    keywords: [test, test]\n"
-        "    required_specialist: tester\n",
+        "task_routing_rules:\n  testing_tasks:\n    keywords: [flaky]\n"
+        "    required_specialist: implementr\n",
         encoding="utf-8",
     )
     before = server.call("orchestrator_mode_validate", mode_file="fixable.yaml")
+    assert before["is_valid"] is False and "repairs_applied" not in before
+    assert path.read_text(encoding="utf-8").count("implementr") == 1  # validate alone: no write
     fixed = server.call(
         "orchestrator_mode_validate", mode_file="fixable.yaml", repair_if_possible=True
     )
-    assert "repairs_applied" in fixed and "repairs_applied" not in before
-    if before["warnings"] and fixed["repairs_applied"]:
-        assert path.read_text(encoding="utf-8").count("test") < 2 + 1
+    assert fixed["repairs_applied"], fixed
+    assert fixed["is_valid"] is True, fixed["errors"]
+    assert "required_specialist: implementer" in path.read_text(encoding="utf-8")
+    bundled = server.call(
+        "orchestrator_mode_validate", mode_file="research_mode.yaml", repair_if_possible=True
+    )
+    assert bundled["repairs_applied"] == []
 
 
 # --------------------------------------------------------------------------- bounds
