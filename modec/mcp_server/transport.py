@@ -305,7 +305,9 @@ def _claim_std_streams() -> _Wire:
     stdout = os.fdopen(wire_out, "wb")
 
     def restore() -> None:
-        stdout.close()
+        stdout.flush()
+        os.dup2(wire_out, 1)
+        stdout.close()  # and wire_out with it
         os.dup2(wire_in, 0)
         # wire_in stays open: an abandoned reader thread may still be blocked on it.
 
