@@ -19,7 +19,13 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from modec.mcp_server.errors import ERROR_TYPES, RECOVERY_HINTS, error_payload
+from modec.mcp_server.errors import (
+    ERROR_TYPES,
+    RECOVERY_HINTS,
+    error_payload,
+    error_type_of,
+    located,
+)
 from modec.mcp_server.sdk import EXTRA, MissingSdkError, require_sdk
 from modec.mcp_server.shapes import add_mode_info, seed_mode_info
 from modec.mcp_server.tools import TOOLS, ModeTools
@@ -40,6 +46,8 @@ __all__ = [
     "add_mode_info",
     "build_server",
     "error_payload",
+    "error_type_of",
+    "located",
     "register",
     "require_sdk",
     "seed_mode_info",
