@@ -4,13 +4,18 @@
 :func:`mcp.client.stdio.stdio_client`, opens a :class:`mcp.ClientSession` on it and runs the
 client's event loop in a background thread (an anyio blocking portal), so plain pytest tests
 can call tools one after another on one long-lived server. The server's stderr goes to
-``server.log`` next to the database, shown when a test fails.
+``server.log`` next to the database, shown when a test fails. ``RawServer`` drives the same
+subprocess over its bare pipes, line by line, for protocol tests.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import selectors
+import subprocess
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
@@ -24,8 +29,14 @@ from modec.runtime.sessions import sqlite_url
 
 #: Keys of the one failure shape every tool returns.
 ERROR_KEYS = frozenset(
-    {"success", "error_type", "error_message", "error_details", "recovery_suggestions",
-     "fallback_mode"}
+    {
+        "success",
+        "error_type",
+        "error_message",
+        "error_details",
+        "recovery_suggestions",
+        "fallback_mode",
+    }
 )
 #: Seconds one request may take before the test fails instead of hanging.
 REQUEST_TIMEOUT = 60.0
@@ -48,15 +59,24 @@ class McpServer:
             log = stack.enter_context(self.log_path.open("w", encoding="utf-8"))
             params = StdioServerParameters(
                 command=sys.executable,
-                args=["-m", "modec", "serve", "--project", str(self.project),
-                      "--db", self.database_url],
+                args=[
+                    "-m",
+                    "modec",
+                    "serve",
+                    "--project",
+                    str(self.project),
+                    "--db",
+                    self.database_url,
+                ],
             )
             read, write = stack.enter_context(
                 portal.wrap_async_context_manager(stdio_client(params, errlog=log))
             )
-            self._session = stack.enter_context(portal.wrap_async_context_manager(
-                ClientSession(read, write, read_timeout_seconds=REQUEST_TIMEOUT)
-            ))
+            self._session = stack.enter_context(
+                portal.wrap_async_context_manager(
+                    ClientSession(read, write, read_timeout_seconds=REQUEST_TIMEOUT)
+                )
+            )
             self._portal = portal
             portal.call(self._session.initialize)
         except BaseException:
@@ -131,3 +151,97 @@ def assert_error_shape(result: CallToolResult, payload: dict[str, Any]) -> None:
     suggestions = payload["recovery_suggestions"]
     assert suggestions and all(isinstance(s, str) and s for s in suggestions), suggestions
     assert isinstance(payload["fallback_mode"], str) and payload["fallback_mode"]
+
+
+class RawServer:
+    """`modec serve` driven line by line over its real stdin/stdout pipes, no SDK client:
+    for protocol tests that send what no well-behaved client would."""
+
+    def __init__(self, project: Path, state: Path) -> None:
+        self.project = project
+        self.log_path = state / "server.log"
+        self.command = [
+            sys.executable,
+            "-m",
+            "modec",
+            "serve",
+            "--project",
+            str(project),
+            "--db",
+            sqlite_url(state / "x.db"),
+        ]
+        self._pending = b""
+        self._next_id = 1_000_000
+
+    def __enter__(self) -> RawServer:
+        self._log = self.log_path.open("w", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log
+        )
+        assert self.proc.stdout is not None
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        reply = self.request(
+            "initialize",
+            {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        )
+        assert reply["result"]["serverInfo"]["name"] == "modec", reply
+        self.send_line(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}')
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=REQUEST_TIMEOUT)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def send_line(self, line: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + b"\n")
+        self.proc.stdin.flush()
+
+    def receive(self, count: int = 1) -> list[dict[str, Any]]:
+        """The next ``count`` messages from the server (fails the test after the timeout)."""
+        assert self.proc.stdout is not None
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + REQUEST_TIMEOUT
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            while len(found) < count:
+                *lines, self._pending = self._pending.split(b"\n")
+                found += [json.loads(line) for line in lines if line.strip()]
+                if len(found) >= count:
+                    break
+                assert time.monotonic() < deadline, f"no answer; got {found}"
+                assert self.proc.poll() is None, f"server exited:\n{self.log()}"
+                sel.select(timeout=1)
+                self._pending += self.proc.stdout.read() or b""
+        assert len(found) == count, found
+        return found
+
+    def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Send one valid request; its reply (nothing else may arrive first)."""
+        self._next_id += 1
+        self.send_line(
+            json.dumps(
+                {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}
+            ).encode()
+        )
+        [reply] = self.receive()
+        assert reply.get("id") == self._next_id, reply
+        return reply
+
+    def status_works(self) -> None:
+        """A valid tools/call after whatever came before: it must succeed."""
+        reply = self.request("tools/call", {"name": "orchestrator_get_status", "arguments": {}})
+        assert reply["result"]["structuredContent"]["success"] is True, reply
