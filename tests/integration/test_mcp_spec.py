@@ -7,7 +7,6 @@ sizes and answers, unreadable ``roles/`` entries, and unsafe mode names.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from collections.abc import Iterator
@@ -148,14 +147,6 @@ def test_scan_config_directory_lists_the_roles_folder(server: McpServer) -> None
     assert "config_directory" not in server.call("orchestrator_mode_list")
 
 
-FIXABLE = importlib.util.find_spec("modec.compiler.fixes") is not None
-
-
-@pytest.mark.skipif(
-    not FIXABLE,
-    reason="MERGE: runs once helper cli's modec.compiler.fixes.apply_fixes is merged "
-    "(it is not on this branch); the lead enables it by merging, nothing to edit",
-)
 def test_repair_if_possible_applies_the_fixes(server: McpServer) -> None:
     """A misspelt specialist (MC206, 'did you mean implementer?') is repaired in place."""
     path = roles(server) / "fixable.yaml"
