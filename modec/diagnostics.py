@@ -14,6 +14,7 @@ m.yaml:3:5
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Final
@@ -306,11 +307,15 @@ def _capped(diagnostics: Sequence[Diagnostic], limit: int | None) -> tuple[list[
     return ordered[:limit], len(ordered) - limit
 
 
+#: YAML's line breaks, as the loader counts them (modec.compiler.positions.split_lines).
+_YAML_LINE_BREAK: Final = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+
+
 def _source_line(sources: Mapping[str, str], span: Span) -> str | None:
     text = sources.get(span.file)
     if text is None:
         return None
-    lines = text.splitlines()
+    lines = _YAML_LINE_BREAK.split(text)  # not str.splitlines(): VT and FF are not breaks
     if not 1 <= span.line <= len(lines):
         return None
     return lines[span.line - 1]
