@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from modec.compiler.extends import bundled_mode_names, bundled_mode_path, resolve_extends
+from modec.compiler.extends import (
+    MAX_NAME_LENGTH,
+    bundled_mode_names,
+    bundled_mode_path,
+    resolve_extends,
+)
 from modec.compiler.ir import (
     BUILTIN_KEYWORDS,
     FALLBACK_TYPE,
@@ -616,7 +621,7 @@ def _extends_target(ctx: _Ctx, name: str, span: Span, base_dir: Path) -> Path | 
     if found.path is not None:
         return found.path
     if found.problem == "not_a_name":
-        if len(name.encode("utf-8", "surrogatepass")) > 255 and "/" not in name:
+        if len(name) > MAX_NAME_LENGTH and "/" not in name:
             message = f"extends name is longer than a file name may be ({len(name)} characters)"
         else:
             message = f"extends names a mode file, not a path: {name[:80]!r}"

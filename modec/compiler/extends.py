@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Final, Literal
 
 __all__ = [
+    "MAX_NAME_LENGTH",
+    "MODE_NAME_PATTERN",
     "ExtendsTarget",
     "bundled_mode_names",
     "bundled_mode_path",
@@ -29,9 +31,12 @@ __all__ = [
     "resolve_extends",
 ]
 
-_SAFE_NAME: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-#: Longer names cannot be file names on common file systems (255 bytes).
-_MAX_NAME_BYTES: Final = 255
+_NAME_BODY: Final = r"(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_.-]*"
+#: What a mode file name may be, as a JSON Schema (ECMA 262) pattern: no path, no ``..``.
+MODE_NAME_PATTERN: Final = f"^{_NAME_BODY}$"
+_SAFE_NAME: Final = re.compile(_NAME_BODY)
+#: Longer names cannot be file names on common file systems (255 bytes; names are ASCII).
+MAX_NAME_LENGTH: Final = 255
 
 
 def bundled_mode_names() -> list[str]:
@@ -50,11 +55,7 @@ def bundled_mode_path(name: str) -> Path | None:
 
 def is_mode_name(name: str) -> bool:
     """A plain file name (letters, digits, ``_ . -``; no path, no ``..``), short enough to open."""
-    return (
-        bool(_SAFE_NAME.match(name))
-        and ".." not in name
-        and len(name.encode("utf-8")) <= _MAX_NAME_BYTES
-    )
+    return _SAFE_NAME.fullmatch(name) is not None and len(name) <= MAX_NAME_LENGTH
 
 
 Problem = Literal["not_a_name", "outside_folder", "not_found", "unreadable"]

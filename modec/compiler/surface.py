@@ -40,10 +40,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from modec.compiler.extends import MAX_NAME_LENGTH, MODE_NAME_PATTERN
 from modec.compiler.ir import COMPLEXITY_NAMES
 from modec.diagnostics import Diagnostic, Edit, Fix
 
 if TYPE_CHECKING:
+    from modec.compiler.ir import ModeFile
     from modec.compiler.source import YNode
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "close_keys",
     "describe_node",
     "is_extension",
+    "mode_document",
     "near_misses",
     "rename_key_fix",
     "to_plain",
@@ -123,6 +126,18 @@ Names = Annotated[
     BeforeValidator(_one_or_many),
     WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
 ]
+#: A mode file name (``extends``): a plain file name, no path, no ``..``, short enough to open.
+_MODE_NAME_SCHEMA: Final = {
+    "type": "string",
+    "pattern": MODE_NAME_PATTERN,
+    "maxLength": MAX_NAME_LENGTH,
+}
+#: One mode file name or a list of them.
+ModeNames = Annotated[
+    list[str],
+    BeforeValidator(_one_or_many),
+    WithJsonSchema({"anyOf": [_MODE_NAME_SCHEMA, {"type": "array", "items": _MODE_NAME_SCHEMA}]}),
+]
 #: Text or a list of text.
 TextOrTexts = Annotated[
     Texts,
@@ -169,7 +184,7 @@ class MetadataSurface(_Surface):
     created_by: Text | None = None
     created_at: Text | None = None
     compatible_versions: TextOrTexts | None = None
-    extends: Names | None = Field(
+    extends: ModeNames | None = Field(
         default=None,
         description="A mode file name or a list of them; looked up next to this file, then "
         "among the bundled modes. A file that extends need not define task_orchestrator.",
@@ -517,7 +532,13 @@ def validate_section(
     if model is TestSurface:
         data = _strip_nested_extensions(data)
     if isinstance(data, dict):
-        data = {k: v for k, v in data.items() if v is not None or k in _NULL_IS_WRONG}
+        # A null value means "not given", except where text must be present; an unknown key
+        # of a closed section is reported whatever its value.
+        data = {
+            k: v
+            for k, v in data.items()
+            if v is not None or k in _NULL_IS_WRONG or not (model.open or k in model.model_fields)
+        }
     try:
         return model.model_validate(data), extras, []
     except ValidationError as error:
@@ -591,3 +612,59 @@ def _diagnostics(
         if diag.span is not None:
             out.setdefault((diag.code, diag.span.sort_key()), diag)
     return list(out.values())
+
+
+# --------------------------------------------------------------------------- IR -> surface
+
+
+def mode_document(mode: ModeFile) -> dict[str, Any]:
+    """The surface document of a resolved mode: what an author would write to get it.
+
+    ``extends`` is already merged; implicit classic rows become ``builtin_task_types: true``;
+    conditions are written as ``when:`` in the condition language's canonical text.
+    """
+    from modec.grammar.printer import format_expr
+
+    config = mode.configuration
+    doc: dict[str, Any] = {}
+    configuration: dict[str, Any] = {
+        "hit_policy": config.hit_policy,
+        "default_complexity": config.default_complexity,
+        **config.settings,
+    }
+    if config.default_specialist is not None:
+        configuration["default_specialist"] = config.default_specialist
+    if any(r.implicit for r in mode.rules):
+        configuration["builtin_task_types"] = True
+    doc["mode_configuration"] = configuration
+    for role in mode.roles.values():
+        body: dict[str, Any] = {"role_definition": role.role_definition, **role.extras}
+        if role.expertise:
+            body["expertise"] = list(role.expertise)
+        if role.approach:
+            body["approach"] = list(role.approach)
+        if role.output_format is not None:
+            body["output_format"] = role.output_format
+        if role.specialist_roles:
+            body["specialist_roles"] = dict(role.specialist_roles)
+        doc[role.name] = body
+    rules: dict[str, Any] = {}
+    for rule in mode.rules:
+        if rule.implicit:
+            continue
+        entry: dict[str, Any] = dict(rule.extras)
+        if rule.condition is not None and rule.source != "builtin":
+            entry["when"] = format_expr(rule.condition)
+        for key in ("required_specialist", "parallel_execution"):
+            if getattr(rule, key) is not None:
+                entry[key] = getattr(rule, key)
+        if rule.secondary_review:
+            entry["secondary_review"] = list(rule.secondary_review)
+        if rule.complexity_boost:
+            entry["complexity_boost"] = rule.complexity_boost
+        if rule.priority:
+            entry["priority"] = rule.priority
+        rules[rule.name] = entry
+    if rules:
+        doc["task_routing_rules"] = rules
+    return doc
