@@ -42,7 +42,7 @@ from pydantic_core import PydanticCustomError
 
 from modec.compiler.extends import MAX_NAME_LENGTH, MODE_NAME_PATTERN
 from modec.compiler.ir import COMPLEXITY_NAMES
-from modec.diagnostics import Diagnostic, Edit, Fix
+from modec.diagnostics import Diagnostic, Edit, Fix, Span
 
 if TYPE_CHECKING:
     from modec.compiler.ir import ModeFile
@@ -62,6 +62,7 @@ __all__ = [
     "ValidationSurface",
     "close_keys",
     "describe_node",
+    "extends_fix",
     "is_extension",
     "mode_document",
     "near_misses",
@@ -668,3 +669,45 @@ def mode_document(mode: ModeFile) -> dict[str, Any]:
     if rules:
         doc["task_routing_rules"] = rules
     return doc
+
+
+# --------------------------------------------------------------------------- fixes
+
+#: What a role pack extends to become a mode (MC105's fix).
+DEFAULT_BASE: Final = "default_roles.yaml"
+
+
+def extends_fix(root: YNode, text: str) -> Fix | None:
+    """Make a role pack a mode: add ``extends: default_roles.yaml`` to its ``mode_metadata``.
+
+    Inserts a ``mode_metadata`` section before the first top-level key, or an ``extends``
+    entry as the first key of an existing block or flow ``mode_metadata`` mapping. None when
+    the file already extends something or its shape leaves no obvious place.
+    """
+    if root.kind != "map" or not root.items:
+        return None
+    file = root.span.file
+    lines = text.splitlines()
+    entry = f"extends: {DEFAULT_BASE}"
+    meta = next(((k, v) for k, v in root.items if k.raw == "mode_metadata"), None)
+    if meta is None:
+        first = root.items[0][0].span
+        if first.column != 1:
+            return None  # a flow mapping at the top
+        at = Span.point(file, first.line, 1).model_copy(update={"end_column": 1})
+        return Fix(
+            description=f"extend {DEFAULT_BASE}",
+            edits=(Edit(span=at, new_text=f"mode_metadata:\n  {entry}\n"),),
+        )
+    _, node = meta
+    if node.kind != "map" or node.get("extends") is not None:
+        return None
+    start = node.span
+    line = lines[start.line - 1] if 0 < start.line <= len(lines) else ""
+    at = start.model_copy(update={"end_line": start.line, "end_column": start.column})
+    if line[start.column - 1 : start.column] == "{":
+        at = at.model_copy(update={"column": start.column + 1, "end_column": start.column + 1})
+        new = entry + (", " if node.items else "")
+    else:
+        new = f"{entry}\n{' ' * (start.column - 1)}"
+    return Fix(description=f"extend {DEFAULT_BASE}", edits=(Edit(span=at, new_text=new),))

@@ -24,6 +24,7 @@ from modec.runtime.router import load_router
 from tests.conftest import CASES, CORPUS
 
 VALIDATOR = jsonschema.Draft202012Validator(mode_file_schema())
+DEFAULT_ROLES = "EchoingVesper__mcp-task-orchestrator@d939f96__config__default_roles.yaml"
 EXPECTED: dict[str, list[str]] = yaml.safe_load((CASES / "expected.yaml").read_text())
 
 
@@ -278,3 +279,129 @@ def test_unopenable_extends_names_are_located_diagnostics(name: str, tmp_path: P
     c = compile_text(text, "m.yaml", until="check", base_dir=tmp_path)
     errors = [d for d in c.diagnostics if d.is_error]
     assert [(d.code, d.span.line, d.span.column) for d in errors if d.span] == [("MC104", 2, 12)]
+
+
+# --------------------------------------------------------------------------- role names
+
+
+ROLES = HEAD + "debugger:\n  role_definition: d\n"
+
+
+@pytest.mark.parametrize(
+    ("tail", "code"),
+    [
+        (
+            "task_routing_rules:\n  hotfix_tasks:\n    keywords: [hotfix]\n"
+            "    required_specialist: debuger\n",
+            "MC206",
+        ),
+        (
+            "task_routing_rules:\n  hotfix_tasks:\n    keywords: [hotfix]\n"
+            "    secondary_review: [sre, debuger]\n",
+            "MC207",
+        ),
+        ("mode_configuration:\n  default_specialist: implementr\n", "MC208"),
+        ("validation_rules:\n  required_roles: [implementer, debuger]\n", "MC202"),
+    ],
+)
+def test_misspelt_role_names_get_a_fix(tail: str, code: str, tmp_path: Path) -> None:
+    text = ROLES + tail
+    c = compile_text(text, "m.yaml", until="check")
+    (d,) = [d for d in c.diagnostics if d.is_error]
+    assert d.code == code and d.fix is not None and d.hint is not None and "--fix" in d.hint
+    fixed = apply_edits(text, [d])
+    after = compile_text(fixed, "m.yaml", until="check")
+    assert after.ok, after.diagnostics
+    assert not [x for x in after.diagnostics if x.code == code]
+
+
+def test_mc207_never_suggests_the_name_that_was_written() -> None:
+    text = HEAD.replace(
+        '    sre: "Keeps production running"\n',
+        '    sre: "Keeps production running"\n    reviewer: "Reviews"\n',
+    ) + (
+        "task_routing_rules:\n  hotfix_tasks:\n    keywords: [hotfix]\n"
+        "    secondary_review: reviewer\n"
+    )
+    c = compile_text(text, "m.yaml", until="check")
+    (d,) = [d for d in c.diagnostics if d.code == "MC207"]
+    assert d.hint is not None and "did you mean 'reviewer'" not in d.hint
+    assert "no role definition" in d.hint and d.fix is None
+
+
+def test_keywords_written_as_a_string_get_a_fix() -> None:
+    text = ROLES + "task_routing_rules:\n  hotfix_tasks:\n    keywords: hotfix, urgent fix\n"
+    c = compile_text(text, "m.yaml", until="check")
+    (d,) = [d for d in c.diagnostics if d.is_error]
+    assert d.code == "MC101" and d.fix is not None
+    fixed = apply_edits(text, [d])
+    assert "keywords: [hotfix, urgent fix]" in fixed
+    after = compile_text(fixed, "m.yaml", until="check")
+    assert after.ok and after.mode is not None
+    assert after.mode.rules[0].condition.values == ("hotfix", "urgent fix")  # type: ignore[union-attr]
+
+
+PACK = 'architect:\n  role_definition: "Designs"\nimplementer:\n  role_definition: "Builds"\n'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PACK,
+        "# a pack\n\n" + PACK,
+        "mode_metadata:\n  name: pack\n" + PACK,
+        "mode_metadata: {name: pack}\n" + PACK,
+        "mode_metadata: {}\n" + PACK,
+    ],
+)
+def test_a_role_pack_gets_a_fix_that_makes_it_a_mode(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "pack.yaml"
+    path.write_text(text)
+    c = compile_path(path, until="check")
+    (d,) = [d for d in c.diagnostics if d.is_error]
+    assert d.code == "MC105" and d.fix is not None
+    path.write_text(apply_edits(text, [d]))
+    after = compile_path(path, until="check")
+    assert after.ok, (path.read_text(), after.diagnostics)
+    assert after.mode is not None and after.mode.metadata.extends == ("default_roles.yaml",)
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        p.name
+        for p in CORPUS.glob("*.yaml")
+        if "example-roles" in p.name or p.name.endswith("specialists.yaml")
+    ),
+)
+def test_every_corpus_pack_is_fixed_by_its_fix(name: str, tmp_path: Path) -> None:
+    text = (CORPUS / name).read_bytes().decode("utf-8")
+    path = tmp_path / "pack.yaml"
+    path.write_bytes((CORPUS / name).read_bytes())
+    (d,) = [d for d in compile_path(path, until="check").diagnostics if d.is_error]
+    assert d.fix is not None
+    path.write_text(apply_edits(text, [d]), newline="")
+    assert compile_path(path, until="check").ok
+
+
+def test_warnings_of_a_successful_compile_are_public() -> None:
+    from modec import compile_mode
+
+    path = CORPUS / DEFAULT_ROLES  # lists `tester` without defining it
+    found: list[Diagnostic] = []
+    compile_mode(path, warnings=found)
+    assert [d.code for d in found] == ["MC201"]
+    assert compile_path(path).warnings == found
+    assert found[0].severity is Severity.WARNING
+
+
+def test_a_bad_test_complexity_says_which_values_are_valid() -> None:
+    text = (
+        ROLES + "tests:\n  - task: {title: t, complexity: huge}\n    expect_type: general_tasks\n"
+    )
+    c = compile_text(text, "m.yaml", until="check")
+    (d,) = [d for d in c.diagnostics if d.is_error]
+    assert d.code == "MC104" and d.span is not None and (d.span.line, d.span.column) == (13, 34)
+    assert d.hint is not None
+    for value in ("1–5", "trivial", "simple", "moderate", "complex", "very_complex"):
+        assert value in d.hint
