@@ -405,3 +405,42 @@ def test_a_bad_test_complexity_says_which_values_are_valid() -> None:
     assert d.hint is not None
     for value in ("1–5", "trivial", "simple", "moderate", "complex", "very_complex"):
         assert value in d.hint
+
+
+# --------------------------------------------------------------------------- README
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+#: The codes whose diagnostics carry a fix (when the correction is unambiguous).
+FIX_CODES = {"MC101", "MC103", "MC105", "MC202", "MC206", "MC207", "MC208"}
+
+
+def test_readme_code_table_lists_every_code_with_its_fix_marker() -> None:
+    import re
+
+    rows = re.findall(r"^\| `(MC\d{3})` \| (\w+) \| (fix)? \| (.+) \|$", README, flags=re.M)
+    assert [code for code, *_ in rows] == list(CODES)
+    assert {code for code, _, fix, _ in rows if fix} == FIX_CODES
+    for code, severity, _, title in rows:
+        assert (severity, title) == (CODES[code].severity.value, CODES[code].title)
+
+
+def test_every_fix_marked_code_really_gets_fixes() -> None:
+    seen: set[str] = set()
+    for path in sorted(CASES.glob("*.yaml")):
+        if _loadable(path):
+            seen |= {d.code for d in compile_path(path, until="check").diagnostics if d.fix}
+    seen |= {"MC202", "MC207", "MC208"}  # test_misspelt_role_names_get_a_fix
+    assert seen == FIX_CODES
+
+
+def test_readme_documents_the_key_rules_and_builtin_task_types() -> None:
+    section = README.split("## Mode files")[1].split("\n## ")[0]
+    for words in (
+        "builtin_task_types: true",
+        "x_",
+        "did you mean",
+        "MC308",
+        "one edit away",
+        "`modec lint --fix`",
+    ):
+        assert words in section
