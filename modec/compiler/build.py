@@ -528,6 +528,34 @@ def _top_level_unknown(ctx: _Ctx, key: str, knode: YNode) -> None:
     )
 
 
+def _build_rules(ctx: _Ctx, layer: _Layer, value: YNode) -> None:
+    if value.kind != "map":
+        ctx.type_error(value, "task_routing_rules", "a mapping of task type to rule")
+        return
+    for name, rknode, rvalue in _entries(value):
+        rule = _build_rule(ctx, name, rknode, rvalue)
+        if rule is not None:
+            layer.rules[name] = rule
+
+
+def _set_validation(ctx: _Ctx, layer: _Layer, value: YNode) -> None:
+    layer.validation = _build_validation(ctx, value)
+
+
+def _set_tests(ctx: _Ctx, layer: _Layer, value: YNode) -> None:
+    layer.tests = _build_tests(ctx, value)
+
+
+#: What each section contributes to a layer (a null section is "not given").
+_SECTION_BUILDERS: Final[dict[str, Callable[[_Ctx, _Layer, YNode], None]]] = {
+    "mode_metadata": _build_metadata,
+    "mode_configuration": _build_configuration,
+    "task_routing_rules": _build_rules,
+    "validation_rules": _set_validation,
+    "tests": _set_tests,
+}
+
+
 def _build_layer(ctx: _Ctx, loaded: LoadResult) -> _Layer:
     assert loaded.root is not None and loaded.source is not None
     root = loaded.root
@@ -537,29 +565,12 @@ def _build_layer(ctx: _Ctx, loaded: LoadResult) -> _Layer:
         span=root.span,
     )
     for key, knode, value in _entries(root):
-        if key == "mode_metadata":
-            if not _is_null(value):
-                _build_metadata(ctx, layer, value)
-        elif key == "mode_configuration":
-            if not _is_null(value):
-                _build_configuration(ctx, layer, value)
-        elif key == "task_routing_rules":
+        section = _SECTION_BUILDERS.get(key)
+        if key == "task_routing_rules":
             layer.rules_span = knode.span
-            if _is_null(value):
-                continue
-            if value.kind != "map":
-                ctx.type_error(value, "task_routing_rules", "a mapping of task type to rule")
-                continue
-            for name, rknode, rvalue in _entries(value):
-                rule = _build_rule(ctx, name, rknode, rvalue)
-                if rule is not None:
-                    layer.rules[name] = rule
-        elif key == "validation_rules":
+        if section is not None:
             if not _is_null(value):
-                layer.validation = _build_validation(ctx, value)
-        elif key == "tests":
-            if not _is_null(value):
-                layer.tests = _build_tests(ctx, value)
+                section(ctx, layer, value)
         elif is_extension(key):
             continue  # free: another tool's data
         elif _looks_like_role(key, value):

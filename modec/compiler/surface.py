@@ -45,7 +45,7 @@ from modec.compiler.ir import COMPLEXITY_NAMES
 from modec.diagnostics import Diagnostic, Edit, Fix, Span
 
 if TYPE_CHECKING:
-    from modec.compiler.ir import ModeFile
+    from modec.compiler.ir import ModeFile, Role, Rule
     from modec.compiler.source import YNode
 
 __all__ = [
@@ -618,16 +618,43 @@ def _diagnostics(
 # --------------------------------------------------------------------------- IR -> surface
 
 
+def _role_document(role: Role) -> dict[str, Any]:
+    body: dict[str, Any] = {"role_definition": role.role_definition, **role.extras}
+    if role.expertise:
+        body["expertise"] = list(role.expertise)
+    if role.approach:
+        body["approach"] = list(role.approach)
+    if role.output_format is not None:
+        body["output_format"] = role.output_format
+    if role.specialist_roles:
+        body["specialist_roles"] = dict(role.specialist_roles)
+    return body
+
+
+def _rule_document(rule: Rule) -> dict[str, Any]:
+    from modec.grammar.printer import format_expr
+
+    entry: dict[str, Any] = dict(rule.extras)
+    if rule.condition is not None and rule.source != "builtin":
+        entry["when"] = format_expr(rule.condition)
+    for key in ("required_specialist", "parallel_execution"):
+        if getattr(rule, key) is not None:
+            entry[key] = getattr(rule, key)
+    if rule.secondary_review:
+        entry["secondary_review"] = list(rule.secondary_review)
+    for key in ("complexity_boost", "priority"):
+        if getattr(rule, key):
+            entry[key] = getattr(rule, key)
+    return entry
+
+
 def mode_document(mode: ModeFile) -> dict[str, Any]:
     """The surface document of a resolved mode: what an author would write to get it.
 
     ``extends`` is already merged; implicit classic rows become ``builtin_task_types: true``;
     conditions are written as ``when:`` in the condition language's canonical text.
     """
-    from modec.grammar.printer import format_expr
-
     config = mode.configuration
-    doc: dict[str, Any] = {}
     configuration: dict[str, Any] = {
         "hit_policy": config.hit_policy,
         "default_complexity": config.default_complexity,
@@ -637,35 +664,9 @@ def mode_document(mode: ModeFile) -> dict[str, Any]:
         configuration["default_specialist"] = config.default_specialist
     if any(r.implicit for r in mode.rules):
         configuration["builtin_task_types"] = True
-    doc["mode_configuration"] = configuration
-    for role in mode.roles.values():
-        body: dict[str, Any] = {"role_definition": role.role_definition, **role.extras}
-        if role.expertise:
-            body["expertise"] = list(role.expertise)
-        if role.approach:
-            body["approach"] = list(role.approach)
-        if role.output_format is not None:
-            body["output_format"] = role.output_format
-        if role.specialist_roles:
-            body["specialist_roles"] = dict(role.specialist_roles)
-        doc[role.name] = body
-    rules: dict[str, Any] = {}
-    for rule in mode.rules:
-        if rule.implicit:
-            continue
-        entry: dict[str, Any] = dict(rule.extras)
-        if rule.condition is not None and rule.source != "builtin":
-            entry["when"] = format_expr(rule.condition)
-        for key in ("required_specialist", "parallel_execution"):
-            if getattr(rule, key) is not None:
-                entry[key] = getattr(rule, key)
-        if rule.secondary_review:
-            entry["secondary_review"] = list(rule.secondary_review)
-        if rule.complexity_boost:
-            entry["complexity_boost"] = rule.complexity_boost
-        if rule.priority:
-            entry["priority"] = rule.priority
-        rules[rule.name] = entry
+    doc: dict[str, Any] = {"mode_configuration": configuration}
+    doc.update({role.name: _role_document(role) for role in mode.roles.values()})
+    rules = {rule.name: _rule_document(rule) for rule in mode.rules if not rule.implicit}
     if rules:
         doc["task_routing_rules"] = rules
     return doc
