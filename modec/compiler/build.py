@@ -16,6 +16,7 @@ are added as implicit rules so that they still classify.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,9 +52,9 @@ from modec.compiler.surface import (
     RoleSurface,
     RuleSurface,
     Section,
+    SurfaceModel,
     TestSurface,
     ValidationSurface,
-    _Surface,
     describe_node,
     is_extension,
     near_misses,
@@ -70,7 +71,7 @@ _NULL = "tag:yaml.org,2002:null"
 
 _ROLE_KEYS: Final = frozenset(OrchestratorSurface.known_keys())
 _MAX_EXTENDS_DEPTH: Final = 16
-S = TypeVar("S", bound=_Surface)
+S = TypeVar("S", bound=SurfaceModel)
 
 
 # --------------------------------------------------------------------------- context
@@ -257,7 +258,6 @@ def _keywords_string_fix(node: YNode) -> Fix | None:
     words = [w.strip() for w in raw.split(",") if w.strip()]
     if not words:
         return None
-    import json
 
     def item(word: str) -> str:
         plain = all(ch.isalnum() or ch in " _-." for ch in word) and not word[0].isdigit()

@@ -23,7 +23,7 @@ import copy
 from functools import cache
 from typing import Any, Final
 
-from modec.compiler.surface import EXTENSION_PREFIX, ModeFileSurface, RoleSurface, _Surface
+from modec.compiler.surface import EXTENSION_PREFIX, ModeFileSurface, RoleSurface, SurfaceModel
 
 __all__ = ["SCHEMA_ID", "mode_file_schema", "near_miss_pattern"]
 
@@ -78,7 +78,7 @@ def _strip_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
 
 
-def _shape(defs: dict[str, Any], models: dict[str, type[_Surface]]) -> None:
+def _shape(defs: dict[str, Any], models: dict[str, type[SurfaceModel]]) -> None:
     for name, definition in defs.items():
         model = models.get(name)
         if model is None:
@@ -91,10 +91,10 @@ def _shape(defs: dict[str, Any], models: dict[str, type[_Surface]]) -> None:
             definition["patternProperties"] = {_EXTENSION: {}}
 
 
-def _surface_models() -> dict[str, type[_Surface]]:
+def _surface_models() -> dict[str, type[SurfaceModel]]:
     """Every section model, by the name pydantic gives its ``$defs`` entry."""
-    found: dict[str, type[_Surface]] = {}
-    todo = list(_Surface.__subclasses__())
+    found: dict[str, type[SurfaceModel]] = {}
+    todo = list(SurfaceModel.__subclasses__())
     while todo:
         model = todo.pop()
         found[model.__name__] = model

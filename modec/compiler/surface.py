@@ -57,6 +57,7 @@ __all__ = [
     "RoleSurface",
     "RuleSurface",
     "Section",
+    "SurfaceModel",
     "TaskSurface",
     "TestSurface",
     "ValidationSurface",
@@ -163,8 +164,9 @@ Whole = int
 Scalar = str | int | float | bool
 
 
-class _Surface(BaseModel):
-    """Base of the section models: strict types, frozen."""
+class SurfaceModel(BaseModel):
+    """Base of the section models: strict types, frozen; ``open`` says whether keys the model
+    does not define are free settings (``mode_configuration``, roles) or errors."""
 
     model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
 
@@ -176,7 +178,7 @@ class _Surface(BaseModel):
         return tuple(cls.model_fields)
 
 
-class MetadataSurface(_Surface):
+class MetadataSurface(SurfaceModel):
     """``mode_metadata``: who wrote the mode, and what it ``extends``."""
 
     name: Text | None = None
@@ -192,7 +194,7 @@ class MetadataSurface(_Surface):
     )
 
 
-class ConfigurationSurface(_Surface):
+class ConfigurationSurface(SurfaceModel):
     """``mode_configuration``; other keys are kept as free settings (except near misses)."""
 
     model_config = ConfigDict(extra="allow")
@@ -213,7 +215,7 @@ class ConfigurationSurface(_Surface):
     )
 
 
-class RoleSurface(_Surface):
+class RoleSurface(SurfaceModel):
     """A role; other keys are kept (except near misses of these)."""
 
     model_config = ConfigDict(extra="allow")
@@ -233,7 +235,7 @@ class OrchestratorSurface(RoleSurface):
     )
 
 
-class RuleSurface(_Surface):
+class RuleSurface(SurfaceModel):
     """A routing rule (``task_routing_rules.<task type>``)."""
 
     required_specialist: str | None = None
@@ -254,7 +256,7 @@ class RuleSurface(_Surface):
     )
 
 
-class ValidationSurface(_Surface):
+class ValidationSurface(SurfaceModel):
     """``validation_rules``."""
 
     required_roles: Names | None = None
@@ -263,7 +265,7 @@ class ValidationSurface(_Surface):
     maximum_specialist_count: Whole | None = Field(default=None, ge=0)
 
 
-class TaskSurface(_Surface):
+class TaskSurface(SurfaceModel):
     """The task of a ``tests:`` example (text is the description)."""
 
     title: Text = ""
@@ -273,7 +275,7 @@ class TaskSurface(_Surface):
     metadata: dict[str, Scalar] | None = None
 
 
-class TestSurface(_Surface):
+class TestSurface(SurfaceModel):
     """One ``tests:`` example."""
 
     __test__ = False  # not a pytest test class
@@ -283,7 +285,7 @@ class TestSurface(_Surface):
     expect_specialist: str = ""
 
 
-class ModeFileSurface(_Surface):
+class ModeFileSurface(SurfaceModel):
     """A whole mode file; every other top-level key is a role (or an ``x_`` key)."""
 
     model_config = ConfigDict(extra="allow")
@@ -444,7 +446,7 @@ _CHOICE: Final = frozenset(
     }
 )
 
-M = TypeVar("M", bound=_Surface)
+M = TypeVar("M", bound=SurfaceModel)
 
 
 @dataclass(frozen=True)
@@ -483,8 +485,8 @@ def _walk(node: YNode, loc: tuple[int | str, ...]) -> tuple[YNode | None, YNode,
     return key_node, node, path
 
 
-def _surface_of(annotation: Any) -> type[_Surface] | None:
-    if isinstance(annotation, type) and issubclass(annotation, _Surface):
+def _surface_of(annotation: Any) -> type[SurfaceModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, SurfaceModel):
         return annotation
     for arg in get_args(annotation):
         found = _surface_of(arg)
@@ -493,7 +495,7 @@ def _surface_of(annotation: Any) -> type[_Surface] | None:
     return None
 
 
-def _owner_at(model: type[_Surface], path: Sequence[str]) -> type[_Surface]:
+def _owner_at(model: type[SurfaceModel], path: Sequence[str]) -> type[SurfaceModel]:
     """The model that owns the mapping at ``path`` below ``model`` (for unknown-key hints)."""
     current = model
     for part in path:
@@ -504,7 +506,7 @@ def _owner_at(model: type[_Surface], path: Sequence[str]) -> type[_Surface]:
     return current
 
 
-def _split_extensions(data: Any, model: type[_Surface]) -> tuple[Any, dict[str, Any]]:
+def _split_extensions(data: Any, model: type[SurfaceModel]) -> tuple[Any, dict[str, Any]]:
     """Take ``x_`` keys out of a closed section's mapping (they are free, kept as extras)."""
     if model.open or not isinstance(data, dict):
         return data, {}
@@ -553,7 +555,7 @@ _NULL_IS_WRONG: Final = frozenset(
 
 
 def _diagnostics(
-    model: type[_Surface],
+    model: type[SurfaceModel],
     node: YNode,
     section: Section,
     key_node: YNode | None,
