@@ -1,7 +1,9 @@
 """Build the resolved IR (:class:`~modec.compiler.ir.ModeFile`) from located YAML nodes.
 
-Schema problems become diagnostics at the exact key or value; nothing is silently defaulted.
-``extends`` is resolved here: a named file next to the extending file, then a bundled mode.
+Every section is validated against its model in :mod:`modec.compiler.surface` (the one
+description of the format), which turns schema problems into diagnostics at the exact key or
+value; the IR is built from the validated models, with the nodes' spans. Nothing is silently
+defaulted. ``extends`` is resolved here, by :func:`modec.compiler.extends.resolve_extends`.
 Each file contributes a *layer*; layers merge parent first, child over parent:
 
 * roles merge by name (a child's definition replaces the parent's, in the parent's place),
@@ -10,8 +12,9 @@ Each file contributes a *layer*; layers merge parent first, child over parent:
 * ``mode_configuration`` and ``mode_metadata`` merge key by key; ``validation_rules`` and
   ``tests`` are taken whole from the nearest file that gives them.
 
-Finally, unless ``builtin_task_types: false``, builtin task types the mode does not mention
-are added as implicit rules so that they still classify.
+Finally, the builtin task types the resolved mode does not mention are added as implicit rows
+where DESIGN §2 says they exist: under ``builtin_task_types: true``, or when the setting is
+absent and no rule has a condition of its own (no hidden rows beside an author's rules).
 """
 
 from __future__ import annotations
@@ -130,6 +133,27 @@ def _item_spans(node: YNode) -> tuple[Span, ...]:
     return (node.span,) if node.kind == "scalar" else tuple(c.span for c in node.children)
 
 
+def _as_written(value: Any, node: YNode | None) -> Any:
+    """Text as the file spells it: a number or boolean given where text is expected keeps its
+    spelling (``version: 1.10`` is ``"1.10"``), lists item by item."""
+    if node is None:
+        return value
+    if isinstance(value, str) and node.kind == "scalar" and node.tag != _STR and node.raw:
+        return node.raw
+    if isinstance(value, list | tuple):
+        items = node.children if node.kind == "seq" else (node,) * len(value)
+        if len(items) == len(value):
+            return tuple(_as_written(v, c) for v, c in zip(value, items, strict=True))
+        return tuple(value)
+    return value
+
+
+def _written(model: SurfaceModel, node: YNode, key: str) -> Any:
+    """The field ``key`` of a validated model, as written at ``node``'s entry ``key``."""
+    entry = _given(node).get(key)
+    return _as_written(getattr(model, key), entry[1] if entry else None)
+
+
 def _check_near_misses(ctx: _Ctx, node: YNode, known: tuple[str, ...], where: str) -> set[str]:
     """Errors for free keys of an open section that are one edit from a known key.
 
@@ -178,8 +202,7 @@ def _build_metadata(ctx: _Ctx, layer: _Layer, node: YNode) -> None:
             for name, span in zip(value, _item_spans(given[key][1]), strict=True):
                 layer.extends.append((name, span))
         elif value is not None:
-            value = tuple(value) if isinstance(value, list) else value
-            layer.metadata[key] = (value, given[key][1].span)
+            layer.metadata[key] = (_as_written(value, given[key][1]), given[key][1].span)
     for key, value in extras.items():
         layer.metadata[key] = (value, given[key][1].span if key in given else node.span)
 
@@ -233,17 +256,17 @@ def _build_role(ctx: _Ctx, name: str, knode: YNode, node: YNode) -> Role | None:
     specialist_spans: dict[str, Span] = {}
     if isinstance(role, OrchestratorSurface) and role.specialist_roles:
         listed = _given(node)["specialist_roles"][1]
-        for sname, sknode, _ in _entries(listed):
-            specialists[sname] = role.specialist_roles.get(sname) or ""
+        for sname, sknode, svalue in _entries(listed):
+            specialists[sname] = _as_written(role.specialist_roles.get(sname), svalue) or ""
             specialist_spans[sname] = sknode.span
     return Role(
         span=node.span,
         name=name,
         name_span=knode.span,
-        role_definition=role.role_definition,
-        expertise=tuple(role.expertise or ()),
-        approach=tuple(role.approach or ()),
-        output_format=role.output_format,
+        role_definition=_written(role, node, "role_definition"),
+        expertise=_written(role, node, "expertise") or (),
+        approach=_written(role, node, "approach") or (),
+        output_format=_written(role, node, "output_format"),
         specialist_roles=specialists,
         specialist_spans=specialist_spans,
         extras={k: v for k, v in (role.model_extra or {}).items()},
@@ -492,11 +515,12 @@ def _build_example(ctx: _Ctx, index: int, item: YNode) -> TestExample | None:
         return None
     task_node = _given(item)["task"][1]
     t = example.task
+    fields = task_node if task_node.kind == "map" else None
     task = TaskSpec(
         span=task_node.span,
-        title=t.title,
-        description=t.description,
-        tags=tuple(t.tags or ()),
+        title=_written(t, fields, "title") if fields else t.title,
+        description=_written(t, fields, "description") if fields else t.description,
+        tags=(_written(t, fields, "tags") if fields else None) or (),
         complexity=t.complexity,
         metadata=t.metadata or {},
     )

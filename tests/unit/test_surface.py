@@ -444,3 +444,21 @@ def test_readme_documents_the_key_rules_and_builtin_task_types() -> None:
         "`modec lint --fix`",
     ):
         assert words in section
+
+
+def test_text_given_as_a_number_keeps_its_spelling() -> None:
+    text = (
+        "mode_metadata:\n  version: 1.10\n  compatible_versions: [1.0, 2]\n"
+        "task_orchestrator:\n  role_definition: 0x1F\n  expertise: [1.50, yes]\n"
+        "  specialist_roles: {implementer: 007}\nimplementer: {role_definition: i}\n"
+        "tests:\n  - task: {title: 1.20, tags: [3.0]}\n    expect_type: general_tasks\n"
+    )
+    c = compile_text(text, "m.yaml", until="check")
+    assert c.ok, c.diagnostics
+    assert c.mode is not None
+    assert c.mode.metadata.version == "1.10"
+    assert c.mode.metadata.compatible_versions == ("1.0", "2")
+    orch = c.mode.roles["task_orchestrator"]
+    assert (orch.role_definition, orch.expertise) == ("0x1F", ("1.50", "yes"))
+    assert orch.specialist_roles == {"implementer": "007"}
+    assert (c.mode.tests[0].task.title, c.mode.tests[0].task.tags) == ("1.20", ("3.0",))
