@@ -74,6 +74,8 @@ _NULL = "tag:yaml.org,2002:null"
 
 _ROLE_KEYS: Final = frozenset(OrchestratorSurface.known_keys())
 _MAX_EXTENDS_DEPTH: Final = 16
+#: The top-level keys with a meaning of their own; a key one edit away is a misspelling.
+_TOP_LEVEL: Final = (*SECTIONS, "task_orchestrator")
 S = TypeVar("S", bound=SurfaceModel)
 
 
@@ -541,9 +543,8 @@ def _build_tests(ctx: _Ctx, node: YNode) -> tuple[TestExample, ...] | None:
 
 
 def _top_level_unknown(ctx: _Ctx, key: str, knode: YNode) -> None:
-    known = (*SECTIONS, "task_orchestrator")
     ctx.diags.append(
-        unknown_key(key, knode, known, "the file").model_copy(
+        unknown_key(key, knode, _TOP_LEVEL, "the file").model_copy(
             update={
                 "message": f"unknown top-level key {key!r}: it is neither a section nor a role "
                 "(a role needs role_definition)"
@@ -597,6 +598,8 @@ def _build_layer(ctx: _Ctx, loaded: LoadResult) -> _Layer:
                 section(ctx, layer, value)
         elif is_extension(key):
             continue  # free: another tool's data
+        elif near_misses(key, _TOP_LEVEL):
+            ctx.diags.append(unknown_key(key, knode, _TOP_LEVEL, "the file", near_miss=True))
         elif _looks_like_role(key, value):
             role = _build_role(ctx, key, knode, value)
             if role is not None:

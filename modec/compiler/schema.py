@@ -23,7 +23,13 @@ import copy
 from functools import cache
 from typing import Any, Final
 
-from modec.compiler.surface import EXTENSION_PREFIX, ModeFileSurface, RoleSurface, SurfaceModel
+from modec.compiler.surface import (
+    EXTENSION_PREFIX,
+    SECTIONS,
+    ModeFileSurface,
+    RoleSurface,
+    SurfaceModel,
+)
 
 __all__ = ["SCHEMA_ID", "mode_file_schema", "near_miss_pattern"]
 
@@ -126,6 +132,8 @@ def _generated() -> dict[str, Any]:
         "properties": props,
         "patternProperties": {_EXTENSION: {}},
         "additionalProperties": {"$ref": "#/$defs/RoleSurface"},
+        # A role may have any name but one edit away from a section or task_orchestrator.
+        "propertyNames": _open_keys((*SECTIONS, "task_orchestrator")),
         # A file that extends another gets task_orchestrator from it.
         "if": {
             "required": ["mode_metadata"],

@@ -381,7 +381,8 @@ def unknown_key(
         if fix is not None:
             hint += " (a fix is available: `modec lint --fix`)"
         if near_miss:
-            hint += "; a free setting of your own must not look like one: prefix it with x_"
+            hint += "; a key of your own must not be one edit from a known one: rename it, or "
+            hint += "prefix it with x_"
     else:
         hint = f"known keys: {', '.join(known)}; prefix keys of your own with x_"
     return Diagnostic.make("MC103", key_node.span, message, hint=hint, fix=fix)

@@ -141,6 +141,8 @@ def test_schema_is_extends_aware() -> None:
         ({"tests": [{"task": {"title": "t", "owner": "me"}, "expect_type": "a"}]}, False),
         ({"tests": [{"task": {"title": "t", "complexity": "huge"}, "expect_type": "a"}]}, False),
         ({"reviewer": {"role_defintion": "r"}}, False),
+        ({"task_orchestrater": {"role_definition": "r"}}, False),
+        ({"tester": {"role_definition": "r"}}, True),
         ({"reviewer": {"role_definition": "r", "temperature": 0.2}}, True),
     ],
 )
@@ -207,6 +209,7 @@ def test_a_misspelt_key_case_at_every_level() -> None:
         "metadata",
         "role",
         "orchestrator",
+        "orchestrator_name",
         "top_level_section",
     }
     assert {
