@@ -101,7 +101,7 @@ CODES: Final[dict[str, CodeInfo]] = _codes(
     # MC1xx: schema of the mode file
     ("MC101", E, "value has the wrong type"),
     ("MC102", E, "required key is missing"),
-    ("MC103", W, "unknown key is ignored"),
+    ("MC103", E, "unknown key, or a free key one edit away from a known one"),
     ("MC104", E, "value is not one of the allowed choices or out of range"),
     ("MC105", E, "no task_orchestrator role"),
     ("MC106", E, "extended mode file not found"),
@@ -124,6 +124,7 @@ CODES: Final[dict[str, CodeInfo]] = _codes(
     ("MC305", E, "`keywords` list is empty"),
     ("MC306", E, "`field` or `match` used without `keywords`"),
     ("MC307", E, "task type name does not follow ^[a-z][a-z0-9_]*$"),
+    ("MC308", Severity.NOTE, "implicit classic rows are active beside the mode's own rules"),
     # MC4xx: the condition language
     ("MC401", E, "condition syntax error"),
     ("MC402", E, "condition type error"),

@@ -1,7 +1,9 @@
 """Build the resolved IR (:class:`~modec.compiler.ir.ModeFile`) from located YAML nodes.
 
-Schema problems become diagnostics at the exact key or value; nothing is silently defaulted.
-``extends`` is resolved here: a named file next to the extending file, then a bundled mode.
+Every section is validated against its model in :mod:`modec.compiler.surface` (the one
+description of the format), which turns schema problems into diagnostics at the exact key or
+value; the IR is built from the validated models, with the nodes' spans. Nothing is silently
+defaulted. ``extends`` is resolved here, by :func:`modec.compiler.extends.resolve_extends`.
 Each file contributes a *layer*; layers merge parent first, child over parent:
 
 * roles merge by name (a child's definition replaces the parent's, in the parent's place),
@@ -10,22 +12,27 @@ Each file contributes a *layer*; layers merge parent first, child over parent:
 * ``mode_configuration`` and ``mode_metadata`` merge key by key; ``validation_rules`` and
   ``tests`` are taken whole from the nearest file that gives them.
 
-Finally, unless ``builtin_task_types: false``, builtin task types the mode does not mention
-are added as implicit rules so that they still classify.
+Finally, the builtin task types the resolved mode does not mention are added as implicit rows
+where DESIGN §2 says they exist: under ``builtin_task_types: true``, or when the setting is
+absent and no rule has a condition of its own (no hidden rows beside an author's rules).
 """
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
+from modec.compiler.extends import (
+    MAX_NAME_LENGTH,
+    bundled_mode_names,
+    bundled_mode_path,
+    resolve_extends,
+)
 from modec.compiler.ir import (
     BUILTIN_KEYWORDS,
-    COMPLEXITY_NAMES,
     FALLBACK_TYPE,
     Expr,
     ModeConfiguration,
@@ -33,7 +40,6 @@ from modec.compiler.ir import (
     ModeMetadata,
     Role,
     Rule,
-    Scalar,
     SourceRef,
     TaskSpec,
     TestExample,
@@ -41,47 +47,36 @@ from modec.compiler.ir import (
     ValidationRules,
 )
 from modec.compiler.source import LoadResult, YNode, load_path
-from modec.diagnostics import Diagnostic, Span
+from modec.compiler.surface import (
+    SECTIONS,
+    ConfigurationSurface,
+    MetadataSurface,
+    OrchestratorSurface,
+    RoleSurface,
+    RuleSurface,
+    Section,
+    SurfaceModel,
+    TestSurface,
+    ValidationSurface,
+    describe_node,
+    is_extension,
+    near_misses,
+    unknown_key,
+    validate_section,
+)
+from modec.diagnostics import Diagnostic, Edit, Fix, Span
 from modec.grammar import parse_condition
 
 __all__ = ["BuildResult", "build_mode", "bundled_mode_names", "bundled_mode_path"]
 
 _STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
-_FLOAT = "tag:yaml.org,2002:float"
 
-_TOP_SECTIONS: Final = frozenset(
-    {"mode_metadata", "mode_configuration", "task_routing_rules", "validation_rules", "tests"}
-)
-_ROLE_KEYS: Final = frozenset(
-    {"role_definition", "expertise", "approach", "output_format", "specialist_roles"}
-)
-_RULE_KEYS: Final = frozenset(
-    {
-        "required_specialist", "secondary_review", "complexity_boost", "parallel_execution",
-        "priority", "keywords", "match", "field", "when",
-    }
-)
-_KEYWORD_FIELDS: Final = ("title", "description", "text", "tags")
-_HIT_POLICIES: Final = ("first", "unique", "collect")
+_ROLE_KEYS: Final = frozenset(OrchestratorSurface.known_keys())
 _MAX_EXTENDS_DEPTH: Final = 16
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-
-
-def bundled_mode_names() -> list[str]:
-    """File names of the modes shipped inside the package, sorted."""
-    root = resources.files("modec") / "modes"
-    return sorted(p.name for p in root.iterdir() if p.name.endswith((".yaml", ".yml")))
-
-
-def bundled_mode_path(name: str) -> Path | None:
-    """The on-disk path of a bundled mode, or None when no bundled mode has that name."""
-    if name not in bundled_mode_names():
-        return None
-    with resources.as_file(resources.files("modec") / "modes" / name) as p:
-        return Path(p)
+#: The top-level keys with a meaning of their own; a key one edit away is a misspelling.
+_TOP_LEVEL: Final = (*SECTIONS, "task_orchestrator")
+S = TypeVar("S", bound=SurfaceModel)
 
 
 # --------------------------------------------------------------------------- context
@@ -91,132 +86,88 @@ def bundled_mode_path(name: str) -> Path | None:
 class _Ctx:
     diags: list[Diagnostic] = field(default_factory=list)
 
-    def error(self, code: str, span: Span | None, message: str, hint: str | None = None) -> None:
-        self.diags.append(Diagnostic.make(code, span, message, hint))
+    def error(
+        self,
+        code: str,
+        span: Span | None,
+        message: str,
+        hint: str | None = None,
+        fix: Fix | None = None,
+    ) -> None:
+        self.diags.append(Diagnostic.make(code, span, message, hint, fix=fix))
 
     def type_error(self, node: YNode, what: str, expected: str) -> None:
-        self.error("MC101", node.span, f"{what} must be {expected}, found {_describe(node)}")
+        self.error("MC101", node.span, f"{what} must be {expected}, found {describe_node(node)}")
 
-
-def _describe(node: YNode) -> str:
-    if node.kind == "map":
-        return "a mapping"
-    if node.kind == "seq":
-        return "a list"
-    if node.tag == _NULL:
-        return "nothing (null)"
-    if node.tag == _BOOL:
-        return f"the boolean {node.raw}"
-    if node.tag in (_INT, _FLOAT):
-        return f"the number {node.raw}"
-    return f"the text {node.raw!r}" if node.raw is not None and len(node.raw) < 40 else "text"
+    def validate(
+        self, model: type[S], node: YNode, section: Section, key_node: YNode | None = None
+    ) -> tuple[S | None, dict[str, Any]]:
+        parsed, extras, diags = validate_section(model, node, section, key_node)
+        self.diags.extend(diags)
+        return parsed, extras
 
 
 def _is_null(node: YNode) -> bool:
     return node.kind == "scalar" and node.tag == _NULL
 
 
+def _key(k: YNode) -> str:
+    return str(k.raw if k.raw is not None else k.value)
+
+
 def _entries(node: YNode) -> Iterator[tuple[str, YNode, YNode]]:
     """Mapping entries with string keys (the loader rejects non-scalar keys)."""
     for k, v in node.items:
-        yield (str(k.raw if k.raw is not None else k.value), k, v)
+        yield (_key(k), k, v)
 
 
-def _text(ctx: _Ctx, node: YNode, what: str) -> str | None:
-    """A descriptive text value: any scalar is taken as written; mappings and lists are not."""
-    if node.kind != "scalar" or _is_null(node):
-        ctx.type_error(node, what, "text")
-        return None
-    return node.raw if node.tag == _STR else str(node.raw)
-
-
-def _name(ctx: _Ctx, node: YNode, what: str) -> str | None:
-    """A role or type name: must be a string scalar."""
-    if node.kind != "scalar" or node.tag != _STR:
-        ctx.type_error(node, what, "a name (text)")
-        return None
-    return str(node.value)
-
-
-def _texts(ctx: _Ctx, node: YNode, what: str) -> tuple[str, ...] | None:
-    if _is_null(node):
-        return ()
-    if node.kind != "seq":
-        ctx.type_error(node, what, "a list of text")
-        return None
-    out: list[str] = []
-    for child in node.children:
-        value = _text(ctx, child, f"each item of {what}")
-        if value is not None:
-            out.append(value)
-    return tuple(out)
-
-
-def _names(ctx: _Ctx, node: YNode, what: str) -> list[tuple[str, Span]] | None:
-    """A name or a list of names, each with its span."""
-    if node.kind == "scalar" and node.tag == _STR:
-        return [(str(node.value), node.span)]
-    if node.kind != "seq":
-        ctx.type_error(node, what, "a role name or a list of role names")
-        return None
-    out: list[tuple[str, Span]] = []
-    for child in node.children:
-        value = _name(ctx, child, f"each item of {what}")
-        if value is not None:
-            out.append((value, child.span))
+def _given(node: YNode) -> dict[str, tuple[YNode, YNode]]:
+    """Key text -> (key node, value node) of the entries whose value is not null."""
+    out: dict[str, tuple[YNode, YNode]] = {}
+    for key, k, v in _entries(node):
+        if not _is_null(v):
+            out.setdefault(key, (k, v))
     return out
 
 
-def _int(ctx: _Ctx, node: YNode, what: str) -> int | None:
-    if node.kind != "scalar" or node.tag != _INT or isinstance(node.value, bool):
-        ctx.type_error(node, what, "a whole number")
-        return None
-    assert isinstance(node.value, int)
-    return node.value
+def _item_spans(node: YNode) -> tuple[Span, ...]:
+    """The span of each name of a one-name-or-list value."""
+    return (node.span,) if node.kind == "scalar" else tuple(c.span for c in node.children)
 
 
-def _bool(ctx: _Ctx, node: YNode, what: str) -> bool | None:
-    if node.kind != "scalar" or node.tag != _BOOL:
-        ctx.type_error(node, what, "true or false")
-        return None
-    return bool(node.value)
-
-
-def _complexity(ctx: _Ctx, node: YNode, what: str) -> int | None:
-    if node.kind == "scalar" and node.tag == _INT and not isinstance(node.value, bool):
-        assert isinstance(node.value, int)
-        if 1 <= node.value <= 5:
-            return node.value
-    elif node.kind == "scalar" and node.tag == _STR and str(node.value) in COMPLEXITY_NAMES:
-        return COMPLEXITY_NAMES[str(node.value)]
-    ctx.error(
-        "MC104",
-        node.span,
-        f"{what} must be a complexity level, found {_describe(node)}",
-        hint="use 1–5 or one of " + ", ".join(COMPLEXITY_NAMES),
-    )
-    return None
-
-
-def _plain(node: YNode) -> Any:
-    """Free settings: a JSON-compatible copy of the node's value."""
-    if node.kind == "map":
-        return {k: _plain(v) for k, _, v in _entries(node)}
-    if node.kind == "seq":
-        return [_plain(c) for c in node.children]
-    value = node.value
-    if value is None or isinstance(value, bool | int | float | str):
+def _as_written(value: Any, node: YNode | None) -> Any:
+    """Text as the file spells it: a number or boolean given where text is expected keeps its
+    spelling (``version: 1.10`` is ``"1.10"``), lists item by item."""
+    if node is None:
         return value
-    return node.raw
+    if isinstance(value, str) and node.kind == "scalar" and node.tag != _STR and node.raw:
+        return node.raw
+    if isinstance(value, list | tuple):
+        items = node.children if node.kind == "seq" else (node,) * len(value)
+        if len(items) == len(value):
+            return tuple(_as_written(v, c) for v, c in zip(value, items, strict=True))
+        return tuple(value)
+    return value
 
 
-def _choice(ctx: _Ctx, node: YNode, what: str, choices: tuple[str, ...]) -> str | None:
-    if node.kind == "scalar" and node.tag == _STR and str(node.value) in choices:
-        return str(node.value)
-    ctx.error(
-        "MC104", node.span, f"{what} must be one of {', '.join(choices)}, found {_describe(node)}"
-    )
-    return None
+def _written(model: SurfaceModel, node: YNode, key: str) -> Any:
+    """The field ``key`` of a validated model, as written at ``node``'s entry ``key``."""
+    entry = _given(node).get(key)
+    return _as_written(getattr(model, key), entry[1] if entry else None)
+
+
+def _check_near_misses(ctx: _Ctx, node: YNode, known: tuple[str, ...], where: str) -> set[str]:
+    """Errors for free keys of an open section that are one edit from a known key.
+
+    Returns the known keys that were (probably) meant.
+    """
+    meant: set[str] = set()
+    for key, knode, _ in _entries(node):
+        close = near_misses(key, known)
+        if close:
+            ctx.diags.append(unknown_key(key, knode, known, where, near_miss=True))
+            meant.update(close)
+    return meant
 
 
 # --------------------------------------------------------------------------- layers
@@ -243,157 +194,139 @@ def _build_metadata(ctx: _Ctx, layer: _Layer, node: YNode) -> None:
     if node.kind != "map":
         ctx.type_error(node, "mode_metadata", "a mapping")
         return
-    for key, _, value in _entries(node):
-        if _is_null(value):
-            continue
-        if key == "extends":
-            names = _names(ctx, value, "mode_metadata.extends")
-            for name, span in names or []:
-                if not _SAFE_NAME.match(name) or ".." in name:
-                    ctx.error(
-                        "MC104",
-                        span,
-                        f"extends names a mode file, not a path: {name!r}",
-                        hint="name a file next to this one or a bundled mode, "
-                        "e.g. extends: default_roles.yaml",
-                    )
-                else:
-                    layer.extends.append((name, span))
-        elif key == "compatible_versions":
-            if value.kind == "seq":
-                items = tuple(t for c in value.children if (t := _text(ctx, c, key)) is not None)
-            else:
-                items = (t,) if (t := _text(ctx, value, key)) is not None else ()
-            layer.metadata[key] = (items, value.span)
-        elif key in ("name", "description", "version", "created_by", "created_at"):
-            text = _text(ctx, value, f"mode_metadata.{key}")
-            if text is not None:
-                layer.metadata[key] = (text, value.span)
-        else:
-            layer.metadata[key] = (_plain(value), value.span)
+    meta, extras = ctx.validate(MetadataSurface, node, Section("mode_metadata"))
+    if meta is None:
+        return
+    given = _given(node)
+    for key in meta.model_fields_set:
+        value = getattr(meta, key)
+        if key == "extends" and value is not None:
+            for name, span in zip(value, _item_spans(given[key][1]), strict=True):
+                layer.extends.append((name, span))
+        elif value is not None:
+            layer.metadata[key] = (_as_written(value, given[key][1]), given[key][1].span)
+    for key, value in extras.items():
+        layer.metadata[key] = (value, given[key][1].span if key in given else node.span)
 
 
 def _build_configuration(ctx: _Ctx, layer: _Layer, node: YNode) -> None:
     if node.kind != "map":
         ctx.type_error(node, "mode_configuration", "a mapping")
         return
-    for key, _, value in _entries(node):
-        what = f"mode_configuration.{key}"
-        parsed: Any
-        if _is_null(value):
-            continue
-        if key == "default_complexity":
-            parsed = _complexity(ctx, value, what)
-        elif key in ("auto_task_routing", "builtin_task_types"):
-            parsed = _bool(ctx, value, what)
-        elif key == "max_subtask_depth":
-            parsed = _int(ctx, value, what)
-            if parsed is not None and parsed < 0:
-                ctx.error("MC104", value.span, f"{what} must not be negative")
-                parsed = None
-        elif key == "progress_aggregation":
-            parsed = _text(ctx, value, what)
-        elif key == "hit_policy":
-            parsed = _choice(ctx, value, what, _HIT_POLICIES)
-        elif key == "default_specialist":
-            parsed = _name(ctx, value, what)
-        else:
-            layer.configuration[key] = (_plain(value), value.span)
-            continue
-        if parsed is not None:
-            layer.configuration[key] = (parsed, value.span)
+    _check_near_misses(ctx, node, ConfigurationSurface.known_keys(), "mode_configuration")
+    config, _ = ctx.validate(ConfigurationSurface, node, Section("mode_configuration"))
+    if config is None:
+        return
+    given = _given(node)
+    for key in config.model_fields_set:
+        if getattr(config, key) is not None:
+            layer.configuration[key] = (getattr(config, key), given[key][1].span)
+    for key, value in (config.model_extra or {}).items():
+        layer.configuration[key] = (value, given[key][1].span)
+
+
+def _looks_like_role(key: str, node: YNode) -> bool:
+    if node.kind != "map":
+        return False
+    keys = [k for k, _, _ in _entries(node)]
+    return key == "task_orchestrator" or any(
+        k in _ROLE_KEYS or near_misses(k, _ROLE_KEYS) for k in keys
+    )
 
 
 def _build_role(ctx: _Ctx, name: str, knode: YNode, node: YNode) -> Role | None:
     if node.kind != "map":
         ctx.type_error(node, f"role {name!r}", "a mapping with role_definition")
         return None
-    fields: dict[str, Any] = {}
-    extras: dict[str, Any] = {}
+    model: type[RoleSurface] = OrchestratorSurface if name == "task_orchestrator" else RoleSurface
+    meant = _check_near_misses(ctx, node, model.known_keys(), f"role {name!r}")
+    before = len(ctx.diags)
+    role, _ = ctx.validate(model, node, Section(f"role {name!r}"), knode)
+    if "role_definition" in meant:  # the misspelt key is the one error, not "no role_definition"
+        ctx.diags[before:] = [d for d in ctx.diags[before:] if d.code != "MC102"]
+    for d in ctx.diags[before:]:
+        if d.code == "MC102":
+            ctx.diags[ctx.diags.index(d)] = d.model_copy(
+                update={
+                    "message": f"role {name!r} has no role_definition",
+                    "hint": 'every role needs `role_definition: "You are ..."`',
+                }
+            )
+    if role is None:
+        return None
     specialists: dict[str, str] = {}
     specialist_spans: dict[str, Span] = {}
-    for key, _, value in _entries(node):
-        what = f"{name}.{key}"
-        if key == "role_definition":
-            fields[key] = _text(ctx, value, what)
-        elif key == "output_format":
-            if not _is_null(value):
-                fields[key] = _text(ctx, value, what)
-        elif key in ("expertise", "approach"):
-            items = _texts(ctx, value, what)
-            if items is not None:
-                fields[key] = items
-        elif key == "specialist_roles" and name == "task_orchestrator":
-            if _is_null(value):
-                continue
-            if value.kind != "map":
-                ctx.type_error(value, what, "a mapping of role name to description")
-                continue
-            for sname, sknode, svalue in _entries(value):
-                desc = "" if _is_null(svalue) else _text(ctx, svalue, f"{what}.{sname}")
-                specialists[sname] = desc or ""
-                specialist_spans[sname] = sknode.span
-        else:
-            extras[key] = _plain(value)
-    if "role_definition" not in fields:
-        ctx.error(
-            "MC102",
-            knode.span,
-            f"role {name!r} has no role_definition",
-            hint="every role needs `role_definition: \"You are ...\"`",
-        )
-        return None
-    if fields["role_definition"] is None:
-        return None
+    if isinstance(role, OrchestratorSurface) and role.specialist_roles:
+        listed = _given(node)["specialist_roles"][1]
+        for sname, sknode, svalue in _entries(listed):
+            specialists[sname] = _as_written(role.specialist_roles.get(sname), svalue) or ""
+            specialist_spans[sname] = sknode.span
     return Role(
         span=node.span,
         name=name,
         name_span=knode.span,
-        role_definition=fields["role_definition"],
-        expertise=fields.get("expertise", ()),
-        approach=fields.get("approach", ()),
-        output_format=fields.get("output_format"),
+        role_definition=_written(role, node, "role_definition"),
+        expertise=_written(role, node, "expertise") or (),
+        approach=_written(role, node, "approach") or (),
+        output_format=_written(role, node, "output_format"),
         specialist_roles=specialists,
         specialist_spans=specialist_spans,
-        extras=extras,
+        extras={k: v for k, v in (role.model_extra or {}).items()},
+    )
+
+
+def _keywords_string_fix(node: YNode) -> Fix | None:
+    """``keywords: a, b`` → ``keywords: [a, b]`` (the items as written, quoted when needed)."""
+    raw = node.raw or ""
+    if node.style is not None or "\n" in raw:
+        return None
+    words = [w.strip() for w in raw.split(",") if w.strip()]
+    if not words:
+        return None
+
+    def item(word: str) -> str:
+        plain = all(ch.isalnum() or ch in " _-." for ch in word) and not word[0].isdigit()
+        return word if plain else json.dumps(word, ensure_ascii=False)
+
+    return Fix(
+        description="write the keywords as a list",
+        edits=(Edit(span=node.span, new_text="[" + ", ".join(map(item, words)) + "]"),),
     )
 
 
 def _keywords_condition(
     ctx: _Ctx, node: YNode, field_name: str, match: str, span: Span
 ) -> Expr | None:
-    if node.kind != "seq":
-        if node.kind == "scalar" and node.tag == _STR:
-            ctx.error(
-                "MC101",
-                node.span,
-                "keywords must be a list of text, found a single text",
-                hint=f"write keywords: [{node.raw}]",
-            )
-        else:
-            ctx.type_error(node, "keywords", "a list of text")
-        return None
     if not node.children:
-        ctx.error("MC305", node.span, "keywords is empty: this rule could never match",
-                  hint="list at least one keyword, or remove the rule")
+        ctx.error(
+            "MC305",
+            node.span,
+            "keywords is empty: this rule could never match",
+            hint="list at least one keyword, or remove the rule",
+        )
         return None
     values: list[str] = []
     seen: dict[str, Span] = {}
     for child in node.children:
-        if child.kind != "scalar" or _is_null(child):
-            ctx.type_error(child, "each keyword", "text")
-            continue
         word = child.raw if child.tag == _STR else str(child.raw)
         assert word is not None
         if not word.strip():
-            ctx.error("MC303", child.span, "empty keyword: it would match every task",
-                      hint="remove it, or use `when: 'true'` to match everything on purpose")
+            ctx.error(
+                "MC303",
+                child.span,
+                "empty keyword: it would match every task",
+                hint="remove it, or use `when: 'true'` to match everything on purpose",
+            )
             continue
         lowered = word.lower()
         if lowered in seen:
             first = seen[lowered]
-            ctx.error("MC304", child.span, f"duplicate keyword {word!r}",
-                      hint=f"already listed at line {first.line}, column {first.column}")
+            ctx.error(
+                "MC304",
+                child.span,
+                f"duplicate keyword {word!r}",
+                hint=f"already listed at line {first.line}, column {first.column}",
+            )
             continue
         seen[lowered] = child.span
         values.append(word)
@@ -405,118 +338,128 @@ def _keywords_condition(
 
 def _builtin_condition(name: str, span: Span) -> TextMatch:
     return TextMatch(
-        span=span, field="description", op="contains", quantifier="any",
+        span=span,
+        field="description",
+        op="contains",
+        quantifier="any",
         values=BUILTIN_KEYWORDS[name],
     )
 
 
-def _build_rule(ctx: _Ctx, name: str, knode: YNode, node: YNode) -> Rule | None:
+def _validate_rule(
+    ctx: _Ctx, name: str, knode: YNode, node: YNode
+) -> tuple[RuleSurface | None, dict[str, Any]]:
     if _is_null(node):
-        node_entries: list[tuple[str, YNode, YNode]] = []
-    elif node.kind != "map":
+        return RuleSurface(), {}
+    if node.kind != "map":
         ctx.type_error(node, f"routing rule {name!r}", "a mapping")
-        return None
-    else:
-        node_entries = list(_entries(node))
-    given = {key: (k, v) for key, k, v in node_entries}
-    kw: dict[str, Any] = {}
-    extras: dict[str, Any] = {}
-    for key, _, value in node_entries:
-        what = f"{name}.{key}"
-        if key not in _RULE_KEYS:
-            extras[key] = _plain(value)
-        elif _is_null(value):
-            continue
-        elif key == "required_specialist":
-            if (spec := _name(ctx, value, what)) is not None:
-                kw["required_specialist"] = spec
-                kw["required_specialist_span"] = value.span
-        elif key == "secondary_review":
-            names = _names(ctx, value, what)
-            if names is not None:
-                kw["secondary_review"] = tuple(n for n, _ in names)
-                kw["secondary_review_spans"] = tuple(s for _, s in names)
-        elif key in ("complexity_boost", "priority"):
-            if (number := _int(ctx, value, what)) is not None:
-                if key == "complexity_boost" and not -4 <= number <= 4:
-                    ctx.error("MC104", value.span, f"{what} must be between -4 and 4")
-                else:
-                    kw[key] = number
-        elif key == "parallel_execution" and (flag := _bool(ctx, value, what)) is not None:
-            kw[key] = flag
+        return None, {}
+    before = len(ctx.diags)
+    rule, extras = ctx.validate(RuleSurface, node, Section(f"task_routing_rules.{name}"), knode)
+    keywords = node.get("keywords")
+    if keywords is not None and keywords.kind == "scalar" and keywords.tag == _STR:
+        for i, d in enumerate(ctx.diags[before:], start=before):
+            if d.code == "MC101" and d.span == keywords.span:
+                fix = _keywords_string_fix(keywords)
+                ctx.diags[i] = d.model_copy(
+                    update={
+                        "message": "keywords must be a list of text, found a single text",
+                        "hint": f"write keywords: [{keywords.raw}]"
+                        + (" (a fix is available: `modec lint --fix`)" if fix else ""),
+                        "fix": fix,
+                    }
+                )
+    return rule, extras
 
+
+def _rule_condition(
+    ctx: _Ctx, name: str, knode: YNode, node: YNode, rule: RuleSurface
+) -> tuple[Expr | None, str] | None:
+    """The rule's condition and where it came from, or None after an error."""
+    given = _given(node) if node.kind == "map" else {}
     span = node.span if node.kind == "map" else knode.span
-    condition: Expr | None = None
-    source: str
-    match = "substring"
-    has_when = "when" in given and not _is_null(given["when"][1])
-    has_keywords = "keywords" in given and not _is_null(given["keywords"][1])
-    broken = False
-    if "match" in given and not _is_null(given["match"][1]):
-        m = _choice(ctx, given["match"][1], f"{name}.match", ("substring", "word"))
-        match = m or "substring"
-        broken |= m is None
-    field_name = "description"
-    if "field" in given and not _is_null(given["field"][1]):
-        f = _choice(ctx, given["field"][1], f"{name}.field", _KEYWORD_FIELDS)
-        field_name = f or "description"
-        broken |= f is None
+    match = rule.match or "substring"
+    field_name = rule.field or "description"
     if field_name == "tags" and match == "word":
-        ctx.error("MC104", given["match"][1].span, "match: word does not apply to tags",
-                  hint="tags are compared whole; drop `match: word`")
-        broken = True
-    if has_when and has_keywords:
+        ctx.error(
+            "MC104",
+            given["match"][1].span,
+            "match: word does not apply to tags",
+            hint="tags are compared whole; drop `match: word`",
+        )
+        return None
+    if rule.when is not None and rule.keywords is not None:
         ctx.error(
             "MC301",
             given["when"][0].span,
             f"rule {name!r} gives both `when` and `keywords`",
             hint="put the keywords into the condition: "
-            "`when: 'description contains any(\"a\", \"b\") and ...'`",
+            '`when: \'description contains any("a", "b") and ...\'`',
         )
         return None
-    if not has_keywords:
-        for key in ("field", "match"):
-            if key in given:
-                ctx.error("MC306", given[key][0].span,
-                          f"`{key}` only applies to `keywords`, which rule {name!r} does not give")
-                broken = True
-    if has_when:
+    if rule.keywords is None:
+        present = [
+            key
+            for key in ("field", "match")
+            if node.kind == "map" and any(k == key for k, _, _ in _entries(node))
+        ]
+        for key in present:
+            knode_of = next(k for kk, k, _ in _entries(node) if kk == key)
+            ctx.error(
+                "MC306",
+                knode_of.span,
+                f"`{key}` only applies to `keywords`, which rule {name!r} does not give",
+            )
+        if present:
+            return None
+    if rule.when is not None:
         wnode = given["when"][1]
-        if wnode.kind != "scalar" or wnode.tag != _STR:
-            ctx.type_error(wnode, f"{name}.when", "a condition (text)")
-            return None
-        expr, diags = parse_condition(str(wnode.raw), wnode.locate)
+        expr, diags = parse_condition(rule.when, wnode.locate)
         ctx.diags.extend(diags)
-        if expr is None:
-            return None
-        condition, source = expr, "when"
-    elif has_keywords:
+        return None if expr is None else (expr, "when")
+    if rule.keywords is not None:
         condition = _keywords_condition(ctx, given["keywords"][1], field_name, match, span)
-        if condition is None:
-            return None
-        source = "keywords"
-    elif name in BUILTIN_KEYWORDS:
-        condition, source = _builtin_condition(name, knode.span), "builtin"
-    elif name == FALLBACK_TYPE:
-        source = "fallback"
-    else:
-        ctx.error(
-            "MC302",
-            knode.span,
-            f"rule {name!r} has no condition: only builtin task types "
-            f"({', '.join(BUILTIN_KEYWORDS)}) and {FALLBACK_TYPE} may omit one",
-            hint="add `keywords: [...]` or `when: '...'`",
-        )
+        return None if condition is None else (condition, "keywords")
+    if name in BUILTIN_KEYWORDS:
+        return _builtin_condition(name, knode.span), "builtin"
+    if name == FALLBACK_TYPE:
+        return None, "fallback"
+    ctx.error(
+        "MC302",
+        knode.span,
+        f"rule {name!r} has no condition: only builtin task types "
+        f"({', '.join(BUILTIN_KEYWORDS)}) and {FALLBACK_TYPE} may omit one",
+        hint="add `keywords: [...]` or `when: '...'`",
+    )
+    return None
+
+
+def _build_rule(ctx: _Ctx, name: str, knode: YNode, node: YNode) -> Rule | None:
+    rule, extras = _validate_rule(ctx, name, knode, node)
+    if rule is None:
         return None
-    if broken:
+    found = _rule_condition(ctx, name, knode, node, rule)
+    if found is None:
         return None
+    condition, source = found
+    given = _given(node) if node.kind == "map" else {}
+    kw: dict[str, Any] = {}
+    if rule.required_specialist is not None:
+        kw["required_specialist"] = rule.required_specialist
+        kw["required_specialist_span"] = given["required_specialist"][1].span
+    if rule.secondary_review is not None:
+        kw["secondary_review"] = tuple(rule.secondary_review)
+        kw["secondary_review_spans"] = _item_spans(given["secondary_review"][1])
+    for key in ("complexity_boost", "priority", "parallel_execution"):
+        if getattr(rule, key) is not None:
+            kw[key] = getattr(rule, key)
     return Rule(
-        span=span,
+        span=node.span if node.kind == "map" else knode.span,
         name=name,
         name_span=knode.span,
         condition=condition,
         source=source,
-        match=match,
+        match=rule.match or "substring",
         extras=extras,
         **kw,
     )
@@ -526,113 +469,116 @@ def _build_validation(ctx: _Ctx, node: YNode) -> ValidationRules | None:
     if node.kind != "map":
         ctx.type_error(node, "validation_rules", "a mapping")
         return None
-    kw: dict[str, Any] = {}
-    for key, knode, value in _entries(node):
-        what = f"validation_rules.{key}"
-        if _is_null(value):
-            continue
-        if key in ("required_roles", "optional_roles"):
-            names = _names(ctx, value, what)
-            if names is not None:
-                kw[key] = tuple(n for n, _ in names)
-                if key == "required_roles":
-                    kw["required_role_spans"] = tuple(s for _, s in names)
-        elif key in ("minimum_specialist_count", "maximum_specialist_count"):
-            number = _int(ctx, value, what)
-            if number is not None and number < 0:
-                ctx.error("MC104", value.span, f"{what} must not be negative")
-            elif number is not None:
-                kw[key] = number
-                kw.setdefault("bound_spans", {})[key] = value.span
-        else:
-            ctx.error("MC103", knode.span, f"unknown key {key!r} in validation_rules is ignored",
-                      hint="known keys: required_roles, optional_roles, "
-                      "minimum_specialist_count, maximum_specialist_count")
-    lo, hi = kw.get("minimum_specialist_count"), kw.get("maximum_specialist_count")
-    if lo is not None and hi is not None and lo > hi:
-        ctx.error("MC104", node.span,
-                  f"minimum_specialist_count ({lo}) exceeds maximum_specialist_count ({hi})")
-    return ValidationRules(span=node.span, **kw)
-
-
-def _build_task(ctx: _Ctx, node: YNode) -> TaskSpec | None:
-    if node.kind == "scalar" and node.tag == _STR:
-        return TaskSpec(span=node.span, description=str(node.value))
-    if node.kind != "map":
-        ctx.error("MC501", node.span, f"a test task must be text or a mapping, found "
-                  f"{_describe(node)}")
+    rules, _ = ctx.validate(ValidationSurface, node, Section("validation_rules"))
+    if rules is None:
         return None
+    given = _given(node)
     kw: dict[str, Any] = {}
-    ok = True
-    for key, knode, value in _entries(node):
-        if key in ("title", "description"):
-            text = _text(ctx, value, f"task.{key}")
-            ok &= text is not None
-            kw[key] = text
-        elif key == "tags":
-            tags = _texts(ctx, value, "task.tags")
-            ok &= tags is not None
-            kw[key] = tags
-        elif key == "complexity":
-            level = _complexity(ctx, value, "task.complexity")
-            ok &= level is not None
-            kw[key] = level
-        elif key == "metadata":
-            if value.kind != "map":
-                ctx.type_error(value, "task.metadata", "a mapping")
-                ok = False
-                continue
-            meta: dict[str, Scalar] = {}
-            for mkey, _, mvalue in _entries(value):
-                if mvalue.kind != "scalar" or _is_null(mvalue):
-                    ctx.type_error(mvalue, f"task.metadata.{mkey}", "text, a number or a bool")
-                    ok = False
-                    continue
-                scalar = mvalue.value
-                meta[mkey] = scalar if isinstance(scalar, bool | int | float | str) else str(
-                    mvalue.raw
-                )
-            kw[key] = meta
-        else:
-            ctx.error("MC501", knode.span, f"unknown task field {key!r}",
-                      hint="a task has title, description, tags, complexity and metadata")
-            ok = False
-    return TaskSpec(span=node.span, **kw) if ok else None
+    for key in ("required_roles", "optional_roles"):
+        if getattr(rules, key) is not None:
+            kw[key] = tuple(getattr(rules, key))
+    if rules.required_roles is not None:
+        kw["required_role_spans"] = _item_spans(given["required_roles"][1])
+    bounds = {}
+    for key in ("minimum_specialist_count", "maximum_specialist_count"):
+        if getattr(rules, key) is not None:
+            kw[key] = getattr(rules, key)
+            bounds[key] = given[key][1].span
+    lo, hi = rules.minimum_specialist_count, rules.maximum_specialist_count
+    if lo is not None and hi is not None and lo > hi:
+        ctx.error(
+            "MC104",
+            node.span,
+            f"minimum_specialist_count ({lo}) exceeds maximum_specialist_count ({hi})",
+        )
+        return None
+    return ValidationRules(span=node.span, bound_spans=bounds, **kw)
+
+
+def _build_example(ctx: _Ctx, index: int, item: YNode) -> TestExample | None:
+    if item.kind != "map":
+        ctx.error(
+            "MC501",
+            item.span,
+            "a test example must be a mapping with `task` and "
+            "`expect_type` and/or `expect_specialist`",
+        )
+        return None
+    example, _ = ctx.validate(TestSurface, item, Section(f"tests[{index}]", "MC501"))
+    if example is None:
+        return None
+    expects = {"expect_type", "expect_specialist"} & example.model_fields_set
+    if not expects:
+        ctx.error(
+            "MC501",
+            item.span,
+            "test example expects nothing: give expect_type and/or expect_specialist",
+        )
+        return None
+    task_node = _given(item)["task"][1]
+    t = example.task
+    fields = task_node if task_node.kind == "map" else None
+    task = TaskSpec(
+        span=task_node.span,
+        title=_written(t, fields, "title") if fields else t.title,
+        description=_written(t, fields, "description") if fields else t.description,
+        tags=(_written(t, fields, "tags") if fields else None) or (),
+        complexity=t.complexity,
+        metadata=t.metadata or {},
+    )
+    return TestExample(
+        span=item.span,
+        task=task,
+        expect_type=example.expect_type if "expect_type" in expects else None,
+        expect_specialist=(example.expect_specialist if "expect_specialist" in expects else None),
+    )
 
 
 def _build_tests(ctx: _Ctx, node: YNode) -> tuple[TestExample, ...] | None:
     if node.kind != "seq":
         ctx.type_error(node, "tests", "a list of examples")
         return None
-    out: list[TestExample] = []
-    for item in node.children:
-        if item.kind != "map":
-            ctx.error("MC501", item.span, "a test example must be a mapping with `task` and "
-                      "`expect_type` and/or `expect_specialist`")
-            continue
-        given = {key: v for key, _, v in _entries(item)}
-        unknown = [(k, kn) for k, kn, _ in _entries(item)
-                   if k not in ("task", "expect_type", "expect_specialist")]
-        for key, knode in unknown:
-            ctx.error("MC501", knode.span, f"unknown key {key!r} in a test example",
-                      hint="a test example has task, expect_type and expect_specialist")
-        if "task" not in given:
-            ctx.error("MC501", item.span, "test example has no `task`")
-            continue
-        if "expect_type" not in given and "expect_specialist" not in given:
-            ctx.error("MC501", item.span,
-                      "test example expects nothing: give expect_type and/or expect_specialist")
-            continue
-        task = _build_task(ctx, given["task"])
-        expect_type = _name(ctx, given["expect_type"], "expect_type") if (
-            "expect_type" in given) else None
-        expect_spec = _name(ctx, given["expect_specialist"], "expect_specialist") if (
-            "expect_specialist" in given) else None
-        if task is None or unknown:
-            continue
-        out.append(TestExample(span=item.span, task=task, expect_type=expect_type,
-                               expect_specialist=expect_spec))
-    return tuple(out)
+    out = [_build_example(ctx, i, item) for i, item in enumerate(node.children)]
+    return tuple(e for e in out if e is not None)
+
+
+def _top_level_unknown(ctx: _Ctx, key: str, knode: YNode) -> None:
+    ctx.diags.append(
+        unknown_key(key, knode, _TOP_LEVEL, "the file").model_copy(
+            update={
+                "message": f"unknown top-level key {key!r}: it is neither a section nor a role "
+                "(a role needs role_definition)"
+            }
+        )
+    )
+
+
+def _build_rules(ctx: _Ctx, layer: _Layer, value: YNode) -> None:
+    if value.kind != "map":
+        ctx.type_error(value, "task_routing_rules", "a mapping of task type to rule")
+        return
+    for name, rknode, rvalue in _entries(value):
+        rule = _build_rule(ctx, name, rknode, rvalue)
+        if rule is not None:
+            layer.rules[name] = rule
+
+
+def _set_validation(ctx: _Ctx, layer: _Layer, value: YNode) -> None:
+    layer.validation = _build_validation(ctx, value)
+
+
+def _set_tests(ctx: _Ctx, layer: _Layer, value: YNode) -> None:
+    layer.tests = _build_tests(ctx, value)
+
+
+#: What each section contributes to a layer (a null section is "not given").
+_SECTION_BUILDERS: Final[dict[str, Callable[[_Ctx, _Layer, YNode], None]]] = {
+    "mode_metadata": _build_metadata,
+    "mode_configuration": _build_configuration,
+    "task_routing_rules": _build_rules,
+    "validation_rules": _set_validation,
+    "tests": _set_tests,
+}
 
 
 def _build_layer(ctx: _Ctx, loaded: LoadResult) -> _Layer:
@@ -644,67 +590,28 @@ def _build_layer(ctx: _Ctx, loaded: LoadResult) -> _Layer:
         span=root.span,
     )
     for key, knode, value in _entries(root):
-        if key == "mode_metadata":
-            _build_metadata(ctx, layer, value)
-        elif key == "mode_configuration":
-            _build_configuration(ctx, layer, value)
-        elif key == "task_routing_rules":
+        section = _SECTION_BUILDERS.get(key)
+        if key == "task_routing_rules":
             layer.rules_span = knode.span
-            if _is_null(value):
-                continue
-            if value.kind != "map":
-                ctx.type_error(value, "task_routing_rules", "a mapping of task type to rule")
-                continue
-            for name, rknode, rvalue in _entries(value):
-                rule = _build_rule(ctx, name, rknode, rvalue)
-                if rule is not None:
-                    layer.rules[name] = rule
-        elif key == "validation_rules":
+        if section is not None:
             if not _is_null(value):
-                layer.validation = _build_validation(ctx, value)
-        elif key == "tests":
-            if not _is_null(value):
-                layer.tests = _build_tests(ctx, value)
-        elif value.kind == "map" and (
-            key == "task_orchestrator" or value.get("role_definition") is not None
-            or any(k in _ROLE_KEYS for k, _, _ in _entries(value))
-        ):
+                section(ctx, layer, value)
+        elif is_extension(key):
+            continue  # free: another tool's data
+        elif near_misses(key, _TOP_LEVEL):
+            ctx.diags.append(unknown_key(key, knode, _TOP_LEVEL, "the file", near_miss=True))
+        elif _looks_like_role(key, value):
             role = _build_role(ctx, key, knode, value)
             if role is not None:
                 layer.roles[key] = role
         elif key == "task_orchestrator":
             ctx.type_error(value, "task_orchestrator", "a role (a mapping with role_definition)")
         else:
-            ctx.error(
-                "MC103",
-                knode.span,
-                f"unknown top-level key {key!r} is ignored: it is neither a section nor a role",
-                hint="a role needs `role_definition`; sections are "
-                + ", ".join(sorted(_TOP_SECTIONS)),
-            )
+            _top_level_unknown(ctx, key, knode)
     return layer
 
 
 # --------------------------------------------------------------------------- extends
-
-
-class _OutsideDirectory(Exception):
-    """An extends name whose file is a symlink leading out of the extending file's folder."""
-
-
-def _resolve_extends(name: str, base_dir: Path) -> Path | None:
-    """The file ``name`` names next to the extending file, else the bundled mode, else None.
-
-    A name is not a path: a local symlink that resolves outside ``base_dir`` would let a mode
-    read any file on the machine (and echo it in diagnostics), so it raises
-    :class:`_OutsideDirectory` instead.
-    """
-    local = base_dir / name
-    if local.is_file():
-        if not local.resolve().is_relative_to(base_dir.resolve()):
-            raise _OutsideDirectory(name)
-        return local
-    return bundled_mode_path(name)
 
 
 def _merge(parent: _Layer, child: _Layer) -> _Layer:
@@ -746,6 +653,48 @@ def _default_loader(path: Path, display: str) -> LoadResult:
     return load_path(path, display=display)
 
 
+def _extends_target(ctx: _Ctx, name: str, span: Span, base_dir: Path) -> Path | None:
+    """The file an ``extends`` name leads to, or None after a located error."""
+    found = resolve_extends(name, base_dir)
+    if found.path is not None:
+        return found.path
+    if found.problem == "not_a_name":
+        if len(name) > MAX_NAME_LENGTH and "/" not in name:
+            message = f"extends name is longer than a file name may be ({len(name)} characters)"
+        else:
+            message = f"extends names a mode file, not a path: {name[:80]!r}"
+        ctx.error(
+            "MC104",
+            span,
+            message,
+            hint="name a file next to this one or a bundled mode, e.g. extends: default_roles.yaml",
+        )
+    elif found.problem == "outside_folder":
+        ctx.error(
+            "MC106",
+            span,
+            f"extended mode {name!r} is a link to a file outside this folder",
+            hint="extends names a mode file next to this one or a bundled mode; "
+            "copy the file here instead of linking to it",
+        )
+    elif found.problem == "unreadable":
+        ctx.error(
+            "MC106",
+            span,
+            f"extended mode {name!r} cannot be looked up",
+            hint="the operating system refused the name; rename the file",
+        )
+    else:
+        ctx.error(
+            "MC106",
+            span,
+            f"extended mode {name!r} not found",
+            hint="it is looked up next to this file, then among the bundled modes "
+            "(`modec modes` lists them)",
+        )
+    return None
+
+
 def _load_layer(
     ctx: _Ctx,
     loaded: LoadResult,
@@ -761,27 +710,24 @@ def _load_layer(
     refs.append(layer.source)
     base: _Layer | None = None
     for name, span in layer.extends:
-        try:
-            target = _resolve_extends(name, base_dir)
-        except _OutsideDirectory:
-            ctx.error("MC106", span,
-                      f"extended mode {name!r} is a link to a file outside this folder",
-                      hint="extends names a mode file next to this one or a bundled mode; "
-                      "copy the file here instead of linking to it")
-            continue
+        target = _extends_target(ctx, name, span, base_dir)
         if target is None:
-            ctx.error("MC106", span, f"extended mode {name!r} not found",
-                      hint="it is looked up next to this file, then among the bundled modes "
-                      "(`modec modes` lists them)")
             continue
         key = str(target.resolve())
         if key in chain or len(chain) >= _MAX_EXTENDS_DEPTH:
             names = [Path(p).name for p in (*chain, key)]
-            ctx.error("MC107", span, "extends cycle: " + " -> ".join(names),
-                      hint="remove one of the extends entries in this chain")
+            ctx.error(
+                "MC107",
+                span,
+                "extends cycle: " + " -> ".join(names),
+                hint="remove one of the extends entries in this chain",
+            )
             continue
-        display = (name if bundled_mode_path(name) == target
-                   else str(Path(loaded.source.path).parent / name))
+        display = (
+            name
+            if bundled_mode_path(name) == target
+            else str(Path(loaded.source.path).parent / name)
+        )
         parent_loaded = loader(target, display)
         if parent_loaded.source is not None:
             sources[parent_loaded.source.path] = parent_loaded.source.text
@@ -789,13 +735,18 @@ def _load_layer(
         parent_ctx.diags.extend(parent_loaded.diagnostics)
         parent = None
         if parent_loaded.root is not None and parent_loaded.ok:
-            parent = _load_layer(parent_ctx, parent_loaded, target.parent, (*chain, key),
-                                 sources, refs, loader)
+            parent = _load_layer(
+                parent_ctx, parent_loaded, target.parent, (*chain, key), sources, refs, loader
+            )
         parent_errors = [d for d in parent_ctx.diags if d.is_error]
         if parent_errors or parent is None:
             ctx.diags.extend(parent_errors)
-            ctx.error("MC108", span, f"extended mode {name!r} has errors",
-                      hint=f"run `modec lint` on {display}")
+            ctx.error(
+                "MC108",
+                span,
+                f"extended mode {name!r} has errors",
+                hint=f"run `modec lint` on {display}",
+            )
             continue
         base = parent if base is None else _merge(base, parent)
     return layer if base is None else _merge(base, layer)
@@ -820,18 +771,46 @@ def _configuration(layer: _Layer) -> ModeConfiguration:
     return ModeConfiguration(span=layer.span, settings=settings, **kw)
 
 
-def _finalize(layer: _Layer, refs: list[SourceRef]) -> ModeFile:
-    configuration = _configuration(layer)
-    rules = list(layer.rules.values())
-    if configuration.builtin_task_types:
-        implicit_span = layer.rules_span or Span.point(layer.path, 1, 1)
-        for name in BUILTIN_KEYWORDS:
-            if name not in layer.rules:
-                rules.append(
-                    Rule(span=implicit_span, name=name, name_span=implicit_span,
-                         condition=_builtin_condition(name, implicit_span), source="builtin",
-                         implicit=True)
-                )
+def _implicit_rows(ctx: _Ctx, layer: _Layer) -> tuple[bool, list[Rule]]:
+    """Whether implicit classic rows are on, and the rows the file does not name.
+
+    They exist when the file says ``builtin_task_types: true``, or says nothing and declares
+    no rule with a condition of its own (``keywords`` or ``when``); never under ``false``.
+    Beside custom rules they are announced once (MC308).
+    """
+    custom = [r.name for r in layer.rules.values() if r.source in ("when", "keywords")]
+    setting = layer.configuration.get("builtin_task_types")
+    if not (setting[0] if setting is not None else not custom):
+        return False, []
+    implicit_span = layer.rules_span or Span.point(layer.path, 1, 1)
+    missing = [name for name in BUILTIN_KEYWORDS if name not in layer.rules]
+    if custom and missing and setting is not None:
+        ctx.diags.append(
+            Diagnostic.make(
+                "MC308",
+                setting[1],
+                f"implicit classic rows {', '.join(missing)} are active beside this mode's own "
+                f"rules ({', '.join(custom)})",
+                hint="they come from `builtin_task_types: true` and route to the default "
+                "specialist; set it to false, or name the rows you want under task_routing_rules",
+            )
+        )
+    return True, [
+        Rule(
+            span=implicit_span,
+            name=name,
+            name_span=implicit_span,
+            condition=_builtin_condition(name, implicit_span),
+            source="builtin",
+            implicit=True,
+        )
+        for name in missing
+    ]
+
+
+def _finalize(ctx: _Ctx, layer: _Layer, refs: list[SourceRef]) -> ModeFile:
+    enabled, implicit = _implicit_rows(ctx, layer)
+    configuration = _configuration(layer).model_copy(update={"builtin_task_types": enabled})
     unique_refs = list({(r.path, r.sha256): r for r in refs}.values())
     return ModeFile(
         span=layer.span,
@@ -840,7 +819,7 @@ def _finalize(layer: _Layer, refs: list[SourceRef]) -> ModeFile:
         metadata=_metadata(layer, tuple(n for n, _ in layer.extends)),
         configuration=configuration,
         roles=layer.roles,
-        rules=tuple(rules),
+        rules=(*layer.rules.values(), *implicit),
         validation=layer.validation,
         tests=layer.tests or (),
     )
@@ -866,8 +845,8 @@ def build_mode(
     directory = real.parent
     refs: list[SourceRef] = []
     chain = (str(real),)
-    layer = _load_layer(ctx, loaded, directory, chain, sources, refs,
-                        loader or _default_loader)
+    layer = _load_layer(ctx, loaded, directory, chain, sources, refs, loader or _default_loader)
     if layer is None or any(d.is_error for d in ctx.diags):
         return BuildResult(None, ctx.diags, sources)
-    return BuildResult(_finalize(layer, refs), ctx.diags, sources)
+    mode = _finalize(ctx, layer, refs)
+    return BuildResult(mode, ctx.diags, sources)

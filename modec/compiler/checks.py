@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from typing import Final
 
 from modec.compiler.ir import BUILTIN_KEYWORDS, FALLBACK_TYPE, ModeFile
-from modec.diagnostics import Diagnostic, Span
+from modec.diagnostics import Diagnostic, Edit, Fix, Span
 
-__all__ = ["CHECKS", "Check", "did_you_mean", "run_checks"]
+__all__ = ["CHECKS", "Check", "did_you_mean", "role_suggestion", "run_checks"]
 
 Check = Callable[[ModeFile], Iterable[Diagnostic]]
 
@@ -36,30 +36,62 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean {close[0]!r}?" if close else None
 
 
+def role_suggestion(
+    name: str, defined: Iterable[str], span: Span | None, fallback: str | None = None
+) -> tuple[str | None, Fix | None]:
+    """A hint naming the defined roles close to ``name`` (never ``name`` itself), and a fix
+    that writes the one close role in place of ``name`` when there is exactly one.
+
+    >>> hint, fix = role_suggestion("debuger", ["debugger", "implementer"], None)
+    >>> hint, fix
+    ("did you mean 'debugger'?", None)
+    """
+    close = difflib.get_close_matches(name, [d for d in defined if d != name], n=2, cutoff=0.6)
+    if not close:
+        return fallback, None
+    if len(close) > 1:
+        return "did you mean " + " or ".join(repr(c) for c in close) + "?", None
+    if span is None:
+        return f"did you mean {close[0]!r}?", None
+    fix = Fix(
+        description=f"write {close[0]!r} for {name!r}", edits=(Edit(span=span, new_text=close[0]),)
+    )
+    return f"did you mean {close[0]!r}? (a fix is available: `modec lint --fix`)", fix
+
+
 def _start(mode: ModeFile) -> Span:
     return Span.point(mode.path, 1, 1)
 
 
 def check_orchestrator(mode: ModeFile) -> Iterable[Diagnostic]:
     if mode.orchestrator is None:
-        yield Diagnostic.make("MC105", _start(mode),
-                              "no task_orchestrator role: this file is a role pack, not a mode",
-                              hint=_PACK_HINT)
+        yield Diagnostic.make(
+            "MC105",
+            _start(mode),
+            "no task_orchestrator role: this file is a role pack, not a mode",
+            hint=_PACK_HINT,
+        )
 
 
 def check_role_names(mode: ModeFile) -> Iterable[Diagnostic]:
     for role in mode.roles.values():
         if not _NAME.match(role.name):
-            yield Diagnostic.make("MC204", role.name_span,
-                                  f"role name {role.name!r} does not follow ^[a-z][a-z0-9_]*$",
-                                  hint=f"rename it to {_suggest_name(role.name)!r}")
+            yield Diagnostic.make(
+                "MC204",
+                role.name_span,
+                f"role name {role.name!r} does not follow ^[a-z][a-z0-9_]*$",
+                hint=f"rename it to {_suggest_name(role.name)!r}",
+            )
     orch = mode.orchestrator
     if orch is not None:
         for name, span in orch.specialist_spans.items():
             if not _NAME.match(name):
-                yield Diagnostic.make("MC204", span,
-                                      f"specialist name {name!r} does not follow ^[a-z][a-z0-9_]*$",
-                                      hint=f"rename it to {_suggest_name(name)!r}")
+                yield Diagnostic.make(
+                    "MC204",
+                    span,
+                    f"specialist name {name!r} does not follow ^[a-z][a-z0-9_]*$",
+                    hint=f"rename it to {_suggest_name(name)!r}",
+                )
 
 
 def _suggest_name(name: str) -> str:
@@ -76,7 +108,8 @@ def check_listed_specialists(mode: ModeFile) -> Iterable[Diagnostic]:
     for name in orch.specialist_roles:
         if name not in mode.roles:
             yield Diagnostic.make(
-                "MC201", orch.specialist_spans.get(name, orch.name_span),
+                "MC201",
+                orch.specialist_spans.get(name, orch.name_span),
                 f"specialist {name!r} is listed in specialist_roles but has no role definition",
                 hint=f"add a top-level `{name}:` mapping with role_definition, or remove it "
                 "from specialist_roles",
@@ -90,51 +123,95 @@ def check_validation_rules(mode: ModeFile) -> Iterable[Diagnostic]:
     spans = rules.required_role_spans
     for i, name in enumerate(rules.required_roles):
         if name not in mode.roles:
-            hint = did_you_mean(name, mode.roles) or f"define a top-level `{name}:` role"
-            yield Diagnostic.make("MC202", spans[i] if i < len(spans) else rules.span,
-                                  f"required role {name!r} is missing", hint=hint)
+            span = spans[i] if i < len(spans) else None
+            hint, fix = role_suggestion(
+                name, mode.roles, span, f"define a top-level `{name}:` role"
+            )
+            yield Diagnostic.make(
+                "MC202",
+                span or rules.span,
+                f"required role {name!r} is missing",
+                hint=hint,
+                fix=fix,
+            )
     count = len(mode.specialist_roles)
     lo, hi = rules.minimum_specialist_count, rules.maximum_specialist_count
     bounds = rules.bound_spans
     if lo is not None and count < lo:
-        yield Diagnostic.make("MC203", bounds.get("minimum_specialist_count", rules.span),
-                              f"{count} specialist(s) listed, fewer than the minimum {lo}",
-                              hint="list more roles in task_orchestrator.specialist_roles")
+        yield Diagnostic.make(
+            "MC203",
+            bounds.get("minimum_specialist_count", rules.span),
+            f"{count} specialist(s) listed, fewer than the minimum {lo}",
+            hint="list more roles in task_orchestrator.specialist_roles",
+        )
     if hi is not None and count > hi:
-        yield Diagnostic.make("MC203", bounds.get("maximum_specialist_count", rules.span),
-                              f"{count} specialist(s) listed, more than the maximum {hi}",
-                              hint="remove roles from task_orchestrator.specialist_roles")
+        yield Diagnostic.make(
+            "MC203",
+            bounds.get("maximum_specialist_count", rules.span),
+            f"{count} specialist(s) listed, more than the maximum {hi}",
+            hint="remove roles from task_orchestrator.specialist_roles",
+        )
 
 
 def check_rule_targets(mode: ModeFile) -> Iterable[Diagnostic]:
     defined = [n for n in mode.roles if n != "task_orchestrator"]
-    known = list(dict.fromkeys([*defined, *mode.specialist_roles]))
     for rule in mode.rules:
         name = rule.name
         if not _NAME.match(name):
-            yield Diagnostic.make("MC307", rule.name_span,
-                                  f"task type {name!r} does not follow ^[a-z][a-z0-9_]*$",
-                                  hint=f"rename it to {_suggest_name(name)!r}")
+            yield Diagnostic.make(
+                "MC307",
+                rule.name_span,
+                f"task type {name!r} does not follow ^[a-z][a-z0-9_]*$",
+                hint=f"rename it to {_suggest_name(name)!r}",
+            )
         spec = rule.required_specialist
         if spec is not None and spec not in defined:
-            listed = spec in mode.specialist_roles
-            hint = (f"{spec!r} is listed in specialist_roles but has no role definition"
-                    if listed else did_you_mean(spec, known)
-                    or f"define a top-level `{spec}:` role")
-            yield Diagnostic.make("MC206", rule.required_specialist_span or rule.span,
-                                  f"rule {name!r} routes to undefined role {spec!r}", hint=hint)
-        for reviewer, span in zip(rule.secondary_review, rule.secondary_review_spans,
-                                  strict=False):
+            span = rule.required_specialist_span
+            if spec in mode.specialist_roles:
+                hint: str | None = (
+                    f"{spec!r} is listed in specialist_roles but has no role definition"
+                )
+                fix = None
+            else:
+                hint, fix = role_suggestion(
+                    spec, defined, span, f"define a top-level `{spec}:` role"
+                )
+            yield Diagnostic.make(
+                "MC206",
+                span or rule.span,
+                f"rule {name!r} routes to undefined role {spec!r}",
+                hint=hint,
+                fix=fix,
+            )
+        for reviewer, rspan in zip(
+            rule.secondary_review, rule.secondary_review_spans, strict=False
+        ):
             if reviewer not in mode.roles:
-                yield Diagnostic.make("MC207", span,
-                                      f"secondary reviewer {reviewer!r} of rule {name!r} is not "
-                                      "a defined role",
-                                      hint=did_you_mean(reviewer, known))
+                if reviewer in mode.specialist_roles:
+                    hint = f"{reviewer!r} is listed in specialist_roles but has no role definition"
+                    fix = None
+                else:
+                    hint, fix = role_suggestion(
+                        reviewer, defined, rspan, f"define a top-level `{reviewer}:` role"
+                    )
+                yield Diagnostic.make(
+                    "MC207",
+                    rspan,
+                    f"secondary reviewer {reviewer!r} of rule {name!r} is not a defined role",
+                    hint=hint,
+                    fix=fix,
+                )
     default = mode.configuration.default_specialist
     if default is not None and default not in defined:
-        yield Diagnostic.make("MC208", mode.configuration.default_specialist_span or _start(mode),
-                              f"default_specialist {default!r} is not a defined role",
-                              hint=did_you_mean(default, known))
+        span = mode.configuration.default_specialist_span
+        hint, fix = role_suggestion(default, defined, span)
+        yield Diagnostic.make(
+            "MC208",
+            span or _start(mode),
+            f"default_specialist {default!r} is not a defined role",
+            hint=hint,
+            fix=fix,
+        )
 
 
 def check_unused_custom_roles(mode: ModeFile) -> Iterable[Diagnostic]:
@@ -154,7 +231,8 @@ def check_unused_custom_roles(mode: ModeFile) -> Iterable[Diagnostic]:
         if name not in used:
             role = mode.roles[name]
             yield Diagnostic.make(
-                "MC205", role.name_span,
+                "MC205",
+                role.name_span,
                 f"custom role {name!r} is neither a listed specialist nor used by any rule",
                 hint="list it in task_orchestrator.specialist_roles, route a rule to it, "
                 "or remove it",
@@ -165,14 +243,20 @@ def check_tests(mode: ModeFile) -> Iterable[Diagnostic]:
     types = {rule.name for rule in mode.rules} | {FALLBACK_TYPE} | set(BUILTIN_KEYWORDS)
     for example in mode.tests:
         if example.expect_type is not None and example.expect_type not in types:
-            yield Diagnostic.make("MC502", example.span,
-                                  f"test expects unknown task type {example.expect_type!r}",
-                                  hint=did_you_mean(example.expect_type, types))
+            yield Diagnostic.make(
+                "MC502",
+                example.span,
+                f"test expects unknown task type {example.expect_type!r}",
+                hint=did_you_mean(example.expect_type, types),
+            )
         spec = example.expect_specialist
         if spec is not None and spec not in mode.roles:
-            yield Diagnostic.make("MC502", example.span,
-                                  f"test expects undefined role {spec!r}",
-                                  hint=did_you_mean(spec, mode.roles))
+            yield Diagnostic.make(
+                "MC502",
+                example.span,
+                f"test expects undefined role {spec!r}",
+                hint=did_you_mean(spec, mode.roles),
+            )
 
 
 #: Every check, in the order it runs.

@@ -111,6 +111,8 @@ class ModeConfiguration(Node):
     hit_policy: HitPolicy = "first"
     default_specialist: str | None = None
     default_specialist_span: Span | None = None
+    #: Resolved: whether implicit classic rows are on (the file's setting, else whether it
+    #: declares no rule with a condition of its own; DESIGN §2).
     builtin_task_types: bool = True
     #: Keys the format does not define, kept verbatim (JSON-compatible values).
     settings: dict[str, Any] = Field(default_factory=dict)

@@ -17,6 +17,7 @@ from modec.compiler.build import build_mode
 from modec.compiler.checks import run_checks
 from modec.compiler.ir import ModeFile
 from modec.compiler.source import LoadResult, load_bytes, load_path
+from modec.compiler.surface import extends_fix
 from modec.diagnostics import Diagnostic, InvalidModeError, has_errors, sort_diagnostics
 
 if TYPE_CHECKING:
@@ -46,6 +47,11 @@ class Compilation:
         """True when no stage reported an error."""
         return not has_errors(self.diagnostics)
 
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """The diagnostics that are not errors (warnings and notes), sorted by position."""
+        return [d for d in sort_diagnostics(self.diagnostics) if not d.is_error]
+
     def sorted_diagnostics(self) -> list[Diagnostic]:
         return sort_diagnostics(self.diagnostics)
 
@@ -73,11 +79,31 @@ def stage_build(c: Compilation) -> None:
     c.mode = result.mode
 
 
+def _with_pack_fix(c: Compilation, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Give MC105 (a role pack) its fix: extend default_roles.yaml in this file."""
+    loaded = c.loaded
+    if loaded is None or loaded.root is None or loaded.source is None:
+        return diagnostics
+    out = []
+    for d in diagnostics:
+        if d.code == "MC105" and d.fix is None:
+            fix = extends_fix(loaded.root, loaded.source.text)
+            if fix is not None:
+                d = d.model_copy(
+                    update={
+                        "fix": fix,
+                        "hint": f"{d.hint}\n    a fix is available: `modec lint --fix`",
+                    }
+                )
+        out.append(d)
+    return out
+
+
 def stage_check(c: Compilation) -> None:
     from modec.compiler.analysis import analyse
 
     assert c.mode is not None
-    c.diagnostics.extend(run_checks(c.mode))
+    c.diagnostics.extend(_with_pack_fix(c, run_checks(c.mode)))
     c.diagnostics.extend(analyse(c.mode, c.sources).diagnostics)
 
 
@@ -121,15 +147,17 @@ def run(c: Compilation, until: str = "artifact") -> Compilation:
     return c
 
 
-def compile_path(path: str | Path, until: str = "artifact", display: str | None = None
-                 ) -> Compilation:
+def compile_path(
+    path: str | Path, until: str = "artifact", display: str | None = None
+) -> Compilation:
     """Compile the mode file at ``path``; never raises for a bad file (see ``diagnostics``)."""
     p = Path(path)
     return run(Compilation(path=display or str(path), file_path=p), until)
 
 
-def compile_text(text: str | bytes, path: str = "<string>", until: str = "artifact",
-                 base_dir: Path | None = None) -> Compilation:
+def compile_text(
+    text: str | bytes, path: str = "<string>", until: str = "artifact", base_dir: Path | None = None
+) -> Compilation:
     """Compile a mode file given as text; ``extends`` resolves from ``base_dir`` (default cwd).
 
     >>> c = compile_text("task_orchestrator:\\n  role_definition: x\\n", "m.yaml", until="check")
@@ -141,13 +169,23 @@ def compile_text(text: str | bytes, path: str = "<string>", until: str = "artifa
     return run(Compilation(path=path, file_path=file_path, data=data), until)
 
 
-def compile_mode(path: str | Path) -> Artifact:
+def compile_mode(path: str | Path, warnings: list[Diagnostic] | None = None) -> Artifact:
     """Compile the mode file at ``path`` into an artifact.
 
     Raises :class:`~modec.diagnostics.InvalidModeError` carrying every diagnostic when the
-    file has errors (a missing file is the MC001 diagnostic inside it).
+    file has errors (a missing file is the MC001 diagnostic inside it). The warnings and notes
+    of a successful compile are appended to ``warnings`` when a list is given (the whole
+    :class:`Compilation` is :func:`compile_path`'s result).
+
+    >>> from modec.compiler.extends import bundled_mode_path
+    >>> found: list[Diagnostic] = []
+    >>> artifact = compile_mode(bundled_mode_path("development_mode.yaml"), warnings=found)
+    >>> found
+    []
     """
     c = compile_path(path)
     c.raise_for_errors()
     assert c.artifact is not None
+    if warnings is not None:
+        warnings.extend(c.warnings)
     return c.artifact

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import yaml
@@ -17,6 +18,8 @@ KEYS = st.sampled_from([
     "match", "field", "priority", "required_specialist", "secondary_review", "mode_metadata",
     "extends", "mode_configuration", "hit_policy", "default_complexity", "validation_rules",
     "required_roles", "tests", "task", "expect_type", "implementer", "complexity_boost",
+    # near misses and extension keys: MC103 with fixes, and keys that stay free
+    "hit_polcy", "required_specilist", "role_defintion", "x_source", "extnds",
 ])
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(-10, 10), st.floats(allow_nan=False),
@@ -43,6 +46,13 @@ def assert_located(text_lines: int, diags: list[Diagnostic]) -> None:
         assert 1 <= d.span.line <= text_lines + 1
         assert d.span.column >= 1
         assert (d.span.end_line, d.span.end_column) >= (d.span.line, d.span.column)
+        if d.fix is not None:  # a fix edits this file, inside it, without overlapping edits
+            spans = sorted((e.span for e in d.fix.edits), key=lambda s: s.sort_key())
+            for span in spans:
+                assert span.file == d.span.file and 1 <= span.line <= text_lines + 1
+                assert (span.end_line, span.end_column) >= (span.line, span.column)
+            for a, b in pairwise(spans):
+                assert (a.end_line, a.end_column) <= (b.line, b.column)
 
 
 @given(st.binary(max_size=2000))

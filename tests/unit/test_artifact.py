@@ -80,53 +80,71 @@ def artifact_of(text: str = BASE) -> Artifact:
 
 
 _RELEASE_BLOCK = "  release_tasks:\n    keywords: [release, changelog]\n    field: text\n"
-PRIORITISED = BASE.replace("    required_specialist: debugger\n  release_tasks:",
-                           "    required_specialist: debugger\n    priority: 2\n  release_tasks:"
-                           ).replace("    field: text\n", "    field: text\n    priority: 1\n")
+PRIORITISED = BASE.replace(
+    "    required_specialist: debugger\n  release_tasks:",
+    "    required_specialist: debugger\n    priority: 2\n  release_tasks:",
+).replace("    field: text\n", "    field: text\n    priority: 1\n")
 _RELEASE_BLOCK = _RELEASE_BLOCK + "    priority: 1\n"
 
 SAME_MEANING = {
     "comments": BASE.replace("# A mode", "# Another comment\n# A mode").replace(
-        "  name: hashing", "  name: hashing  # trailing comment"),
+        "  name: hashing", "  name: hashing  # trailing comment"
+    ),
     "quoting": BASE.replace('role_definition: "You fix"', "role_definition: 'You fix'")
     .replace('version: "1.0"', "version: '1.0'")
     .replace("required_specialist: implementer", 'required_specialist: "implementer"'),
-    "indentation": "\n".join(
-        line.replace("  ", "    ") for line in BASE.splitlines()) + "\n",
-    "flow style": BASE.replace('  expertise: ["code", "tests"]',
-                               "  expertise:\n    - code\n    - tests"),
+    "indentation": "\n".join(line.replace("  ", "    ") for line in BASE.splitlines()) + "\n",
+    "flow style": BASE.replace(
+        '  expertise: ["code", "tests"]', "  expertise:\n    - code\n    - tests"
+    ),
     "top-level key order": BASE.split("task_orchestrator:")[0].replace(
         "mode_configuration:\n  default_complexity: moderate\n  hit_policy: first\n"
-        "  max_subtask_depth: 3\n  team_size: 4\n", "")
-    + "task_orchestrator:" + BASE.split("task_orchestrator:")[1]
+        "  max_subtask_depth: 3\n  team_size: 4\n",
+        "",
+    )
+    + "task_orchestrator:"
+    + BASE.split("task_orchestrator:")[1]
     + "mode_configuration:\n  team_size: 4\n  max_subtask_depth: 3\n  hit_policy: first\n"
-      "  default_complexity: moderate\n",
+    "  default_complexity: moderate\n",
     "rule key order": BASE.replace(
         "  hotfix_tasks:\n    when: 'tags contains \"hotfix\" or title matches /^fix/i'\n"
         "    required_specialist: debugger\n",
         "  hotfix_tasks:\n    required_specialist: debugger\n"
-        "    when: 'tags contains \"hotfix\" or title matches /^fix/i'\n"),
+        "    when: 'tags contains \"hotfix\" or title matches /^fix/i'\n",
+    ),
     "builtin rule position": BASE.replace(
-        "  security_tasks:\n    required_specialist: debugger\n", "").replace(
-        "  hotfix_tasks:", "  security_tasks:\n    required_specialist: debugger\n  hotfix_tasks:"),
-    "order of rules with different priorities": PRIORITISED.replace(
-        _RELEASE_BLOCK, "").replace("  hotfix_tasks:", _RELEASE_BLOCK + "  hotfix_tasks:"),
-    "role order": BASE.replace("debugger:\n  role_definition: \"You fix\"\n", "").replace(
-        "implementer:\n  role_definition", "debugger:\n  role_definition: \"You fix\"\n"
-        "implementer:\n  role_definition"),
+        "  security_tasks:\n    required_specialist: debugger\n", ""
+    ).replace(
+        "  hotfix_tasks:", "  security_tasks:\n    required_specialist: debugger\n  hotfix_tasks:"
+    ),
+    "order of rules with different priorities": PRIORITISED.replace(_RELEASE_BLOCK, "").replace(
+        "  hotfix_tasks:", _RELEASE_BLOCK + "  hotfix_tasks:"
+    ),
+    "role order": BASE.replace('debugger:\n  role_definition: "You fix"\n', "").replace(
+        "implementer:\n  role_definition",
+        'debugger:\n  role_definition: "You fix"\nimplementer:\n  role_definition',
+    ),
     "level name vs number": BASE.replace("default_complexity: moderate", "default_complexity: 3"),
     "explicit default hit policy": BASE.replace("  hit_policy: first\n", ""),
+    # Under builtin_task_types: true an unnamed builtin type is the same row as a named one.
     "explicitly named builtin": BASE.replace(
-        "  general_tasks:", "  testing_tasks: {}\n  general_tasks:"),
+        "team_size: 4", "team_size: 4\n  builtin_task_types: true"
+    ).replace("  general_tasks:", "  testing_tasks: {}\n  general_tasks:"),
+    "builtin types off, said or not": BASE.replace(
+        "team_size: 4", "team_size: 4\n  builtin_task_types: false"
+    ),
     "condition spelling": BASE.replace(
         "'tags contains \"hotfix\" or title matches /^fix/i'",
-        "'(tags contains \"hotfix\")  or  title matches /^fix/i'"),
+        "'(tags contains \"hotfix\")  or  title matches /^fix/i'",
+    ),
 }
 
 
 @pytest.mark.parametrize("variant", sorted(SAME_MEANING))
 def test_hash_ignores_presentation(variant: str) -> None:
     base = PRIORITISED if variant.startswith("order of rules") else BASE
+    if variant == "explicitly named builtin":
+        base = BASE.replace("team_size: 4", "team_size: 4\n  builtin_task_types: true")
     assert SAME_MEANING[variant] != base
     assert hash_of(SAME_MEANING[variant]) == hash_of(base)
 
@@ -139,27 +157,37 @@ CHANGED_MEANING = {
     "condition": BASE.replace("/^fix/i", "/^fix/"),
     "specialist": BASE.replace(
         "  security_tasks:\n    required_specialist: debugger",
-        "  security_tasks:\n    required_specialist: implementer"),
-    "fallback specialist": BASE.replace("  general_tasks:\n    required_specialist: implementer",
-                                        "  general_tasks:\n    required_specialist: debugger"),
+        "  security_tasks:\n    required_specialist: implementer",
+    ),
+    "fallback specialist": BASE.replace(
+        "  general_tasks:\n    required_specialist: implementer",
+        "  general_tasks:\n    required_specialist: debugger",
+    ),
     "order of custom rules": BASE.replace(
-        "  release_tasks:\n    keywords: [release, changelog]\n    field: text\n", "").replace(
-        "  hotfix_tasks:", "  release_tasks:\n    keywords: [release, changelog]\n"
-        "    field: text\n  hotfix_tasks:"),
-    "priority": BASE.replace("    required_specialist: debugger\n  release",
-                             "    required_specialist: debugger\n    priority: 1\n  release"),
+        "  release_tasks:\n    keywords: [release, changelog]\n    field: text\n", ""
+    ).replace(
+        "  hotfix_tasks:",
+        "  release_tasks:\n    keywords: [release, changelog]\n    field: text\n  hotfix_tasks:",
+    ),
+    "priority": BASE.replace(
+        "    required_specialist: debugger\n  release",
+        "    required_specialist: debugger\n    priority: 1\n  release",
+    ),
     "setting": BASE.replace("team_size: 4", "team_size: 5"),
     "new setting": BASE.replace("team_size: 4", "team_size: 4\n  region: eu"),
     "hit policy": BASE.replace("hit_policy: first", "hit_policy: collect"),
-    "default complexity": BASE.replace("default_complexity: moderate",
-                                       "default_complexity: complex"),
+    "default complexity": BASE.replace(
+        "default_complexity: moderate", "default_complexity: complex"
+    ),
     "role text": BASE.replace("You fix", "You debug"),
     "expertise": BASE.replace('["code", "tests"]', '["code"]'),
     "metadata": BASE.replace('version: "1.0"', 'version: "1.1"'),
-    "builtin types off": BASE.replace("team_size: 4", "team_size: 4\n  builtin_task_types: false"),
+    # BASE has rules of its own, so the classic rows are off until it says true (DESIGN §2).
+    "builtin types on": BASE.replace("team_size: 4", "team_size: 4\n  builtin_task_types: true"),
     "secondary review": BASE.replace(
         "  security_tasks:\n    required_specialist: debugger",
-        "  security_tasks:\n    required_specialist: debugger\n    secondary_review: implementer"),
+        "  security_tasks:\n    required_specialist: debugger\n    secondary_review: implementer",
+    ),
 }
 
 
@@ -175,8 +203,9 @@ def test_hash_shape_and_canonical_bytes() -> None:
     raw = canonical_ir(mode)
     assert digest == "sha256:" + hashlib.sha256(raw).hexdigest()
     doc = json.loads(raw)
-    assert raw == json.dumps(doc, sort_keys=True, separators=(",", ":"),
-                             ensure_ascii=False).encode()
+    assert (
+        raw == json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    )
     for needle in (b'"span"', b"m.yaml", b'"sources"', b'"extends"'):
         assert needle not in raw
 
@@ -267,8 +296,7 @@ def test_corruption_messages_are_clear() -> None:
 
 def test_checksummed_but_undecodable_payload_is_refused() -> None:
     def framed(body: bytes, fmt: int = ARTIFACT_FORMAT) -> bytes:
-        return (MAGIC + struct.pack(">IQ", fmt, len(body)) + hashlib.sha256(body).digest()
-                + body)
+        return MAGIC + struct.pack(">IQ", fmt, len(body)) + hashlib.sha256(body).digest() + body
 
     for body in (b"{not json", b"[]", b'{"format": 1}', json.dumps({"format": 2}).encode()):
         with pytest.raises(CorruptArtifactError):
