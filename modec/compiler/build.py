@@ -364,8 +364,7 @@ def _validate_rule(
                 ctx.diags[i] = d.model_copy(
                     update={
                         "message": "keywords must be a list of text, found a single text",
-                        "hint": f"write keywords: [{keywords.raw}]"
-                        + (" (a fix is available: `modec lint --fix`)" if fix else ""),
+                        "hint": f"write keywords: [{keywords.raw}]",
                         "fix": fix,
                     }
                 )

@@ -56,7 +56,7 @@ def role_suggestion(
     fix = Fix(
         description=f"write {close[0]!r} for {name!r}", edits=(Edit(span=span, new_text=close[0]),)
     )
-    return f"did you mean {close[0]!r}? (a fix is available: `modec lint --fix`)", fix
+    return f"did you mean {close[0]!r}?", fix
 
 
 def _start(mode: ModeFile) -> Span:

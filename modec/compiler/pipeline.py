@@ -89,12 +89,7 @@ def _with_pack_fix(c: Compilation, diagnostics: list[Diagnostic]) -> list[Diagno
         if d.code == "MC105" and d.fix is None:
             fix = extends_fix(loaded.root, loaded.source.text)
             if fix is not None:
-                d = d.model_copy(
-                    update={
-                        "fix": fix,
-                        "hint": f"{d.hint}\n    a fix is available: `modec lint --fix`",
-                    }
-                )
+                d = d.model_copy(update={"fix": fix})
         out.append(d)
     return out
 

@@ -378,8 +378,6 @@ def unknown_key(
         message = f"unknown key {key!r} in {where}"
     if candidates:
         hint = "did you mean " + " or ".join(repr(c) for c in candidates) + "?"
-        if fix is not None:
-            hint += " (a fix is available: `modec lint --fix`)"
         if near_miss:
             hint += "; a key of your own must not be one edit from a known one: rename it, or "
             hint += "prefix it with x_"

@@ -227,7 +227,7 @@ def test_every_misspelt_key_is_one_error_with_a_fix_that_works(name: str, tmp_pa
     assert errors and all(d.code == "MC103" for d in errors)
     for d in errors:
         assert d.fix is not None, d
-        assert d.hint is not None and "did you mean" in d.hint and "--fix" in d.hint
+        assert d.hint is not None and "did you mean" in d.hint  # the renderer names --fix
         (edit,) = d.fix.edits
         assert d.span == edit.span  # the fix renames the key the error points at
     fixed = tmp_path / name
@@ -311,7 +311,7 @@ def test_misspelt_role_names_get_a_fix(tail: str, code: str, tmp_path: Path) -> 
     text = ROLES + tail
     c = compile_text(text, "m.yaml", until="check")
     (d,) = [d for d in c.diagnostics if d.is_error]
-    assert d.code == code and d.fix is not None and d.hint is not None and "--fix" in d.hint
+    assert d.code == code and d.fix is not None and d.hint is not None and "did you mean" in d.hint
     fixed = apply_edits(text, [d])
     after = compile_text(fixed, "m.yaml", until="check")
     assert after.ok, after.diagnostics
