@@ -51,8 +51,9 @@ from modec.compiler.ir import (
     TaskSpec,
     TextMatch,
 )
+from modec.compiler.task import AmbiguousRouteError, Task
 from modec.diagnostics import Span
-from modec.runtime.router import AmbiguousRouteError, Task, compile_pattern
+from modec.grammar import compile_regex as compile_pattern
 
 __all__ = [
     "TRICKY_TEXT",

@@ -1,0 +1,171 @@
+"""The scanners: every literal of every row found in one pass over a text, and regexes on bytes.
+
+:class:`LiteralSet` holds every lowered literal the table's rows use on any text field (the
+*universe*; a literal shared by two fields is there once). One RE2 ``Set`` is a DFA pass over
+a text's UTF-8 bytes that reports every literal occurring in ``text.lower()``, whatever the
+number of rules (byte-substring equals character-substring because UTF-8 is
+self-synchronising). An ASCII text is not lowered at all: a case-insensitive set over its
+bytes finds exactly what the case-sensitive set finds in the lowered bytes (on ASCII,
+``str.lower()`` only maps A–Z, and a lowered literal with a non-ASCII character cannot occur
+in ASCII text either way). When RE2 cannot build a set (memory budget), a pyahocorasick
+automaton does the same job.
+
+Long texts are scanned in chunks (:meth:`LiteralSet.best_row`) that grow geometrically and
+overlap by the longest literal less one character, so every occurrence lies inside some
+chunk: a caller that only needs the least row any occurring literal gates stops as soon as
+no literal can name a lower row, and the cost stays linear in the text's length.
+
+:func:`regex_tester` compiles ``matches /p/f`` into a one-pattern RE2 set called on UTF-8
+bytes: a DFA existence test, with none of the wrapper's offset bookkeeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
+from typing import Final, Literal
+
+import ahocorasick
+import re2
+
+from modec.grammar import compile_regex
+
+__all__ = ["CHUNK_CHARS", "LiteralSet", "regex_tester"]
+
+#: First chunk of a chunked scan, in characters (later chunks double).
+CHUNK_CHARS: Final = 4096
+_CAPITAL_SIGMA: Final = "\u03a3"  # the one character whose str.lower() depends on context
+
+
+class LiteralSet:
+    """Every literal of the universe: ``find(text)`` gives the ids of those in ``text.lower()``.
+
+    ``match_ascii`` (over an ASCII text's bytes) and ``match_lowered`` (over lowered UTF-8
+    bytes) are the raw RE2 calls, or None under the pyahocorasick backend.
+    """
+
+    __slots__ = ("backend", "find", "literals", "longest", "match_ascii", "match_lowered")
+
+    def __init__(self, literals: Sequence[str], backend: Literal["re2", "aho"] = "re2") -> None:
+        self.literals = tuple(literals)
+        self.longest = max(map(len, self.literals), default=0)
+        lowered = _re2_set(self.literals, fold_ascii=False) if backend == "re2" else None
+        folded = _re2_set(self.literals, fold_ascii=True) if lowered is not None else None
+        self.match_lowered = lowered
+        self.match_ascii = folded
+        if lowered is not None and folded is not None:
+            self.backend = "re2"
+
+            def find(text: str) -> Iterable[int]:
+                if text.isascii():
+                    return folded(text.encode())
+                return lowered(text.lower().encode("utf-8", "surrogatepass"))
+
+            self.find: Callable[[str], Iterable[int]] = find
+        else:
+            self.backend = "aho"
+            aho = _aho_set(self.literals)
+            self.find = lambda text: aho(text.lower())
+
+    def best_row(self, text: str, row_of: Sequence[int], floor: int, none: int) -> int:
+        """``min(row_of[i] for i in find(text))`` (``none`` when nothing occurs), stopping
+        early once that minimum is ``floor`` or less; linear in ``len(text)``."""
+        n = len(text)
+        size = max(CHUNK_CHARS, 4 * self.longest)
+        find = self.find
+        if n <= 2 * size or (not text.isascii() and _CAPITAL_SIGMA in text):
+            found = find(text)
+            return min(map(row_of.__getitem__, found)) if found else none
+        overlap = max(self.longest - 1, 0)
+        best = none
+        start = 0
+        while True:
+            end = min(n, start + size)
+            found = find(text[start:end])
+            if found:
+                best = min(best, *map(row_of.__getitem__, found))
+                if best <= floor:
+                    return best
+            if end == n:
+                return best
+            start = end - overlap
+            size *= 2
+
+
+def _re2_set(literals: Sequence[str], fold_ascii: bool) -> Callable[[bytes], list[int]] | None:
+    """RE2 ``Set`` over the literals' UTF-8 bytes (Latin-1 mode: bytes match as bytes)."""
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    options.case_sensitive = not fold_ascii
+    options.log_errors = False
+    # The DFA is built lazily; the budget only caps it. Sets never bail out for slowness.
+    options.max_mem = max(64 << 20, 256 * sum(len(lit) for lit in literals))
+    matcher = re2.Set.SearchSet(options)
+    try:
+        for index, literal in enumerate(literals):
+            pattern = re2._re2.RE2.QuoteMeta(literal.encode("utf-8", "surrogatepass"))
+            if matcher.Add(pattern) != index:
+                return None
+        matcher.Compile()
+    except re2.error:
+        return None
+    return _raw_match(matcher)
+
+
+def _raw_match(matcher: object) -> Callable[[bytes], list[int]]:
+    # The wrapper's Match converts str and maps [] to None; we always pass bytes, so call
+    # the compiled set directly and save a Python frame per call.
+    raw = getattr(matcher, "_set", None)
+    if raw is not None and callable(getattr(raw, "Match", None)):
+        return raw.Match  # type: ignore[no-any-return]
+    public = matcher.Match  # type: ignore[attr-defined]
+    return lambda data: public(data) or []
+
+
+def _aho_set(literals: Sequence[str]) -> Callable[[str], Iterable[int]]:
+    """pyahocorasick automaton over the literals: the fallback when RE2 cannot build a set."""
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
+    empty: list[int] = []
+    for index, literal in enumerate(literals):
+        if literal:
+            automaton.add_word(literal, index)
+        else:
+            empty.append(index)
+    if len(automaton) == 0:
+        return lambda text: empty
+    automaton.make_automaton()
+    search = automaton.iter
+    second = itemgetter(1)
+
+    def match(text: str) -> Iterable[int]:
+        found = set(map(second, search(text)))
+        found.update(empty)
+        return found
+
+    return match
+
+
+def regex_tester(pattern: str, flags: str = "") -> Callable[[bytes], bool]:
+    """Whether ``pattern`` (with ``flags``) matches somewhere in UTF-8 ``data``.
+
+    The pattern text (flags included) is the grammar's compiled regexp's; the test is a
+    one-pattern RE2 set, which only runs the DFA. Where a set cannot be built, the compiled
+    regexp's own ``Match`` on the bytes is used.
+    """
+    compiled = compile_regex(pattern, flags)
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = 64 << 20
+    matcher = re2.Set.SearchSet(options)
+    try:
+        ok = matcher.Add(compiled.pattern) == 0  # type: ignore[attr-defined]
+        if ok:
+            matcher.Compile()
+    except re2.error:
+        ok = False
+    if ok:
+        match = _raw_match(matcher)
+        return lambda data: bool(match(data))
+    regexp = compiled._regexp  # type: ignore[attr-defined]
+    unanchored = re2._re2.RE2.Anchor.UNANCHORED
+    return lambda data: regexp.Match(unanchored, data, 0, len(data))[0][0] != -1
