@@ -50,7 +50,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from modec.compiler.artifact import Artifact
 from modec.compiler.semantics import mentions
@@ -65,7 +65,6 @@ from modec.compiler.task import (
     compose_text,
     read_task,
 )
-from modec.grammar import CompiledRegex, compile_regex, format_expr
 from modec.runtime.decision import (
     AtomTrace,
     Decision,
@@ -74,9 +73,11 @@ from modec.runtime.decision import (
     Outcome,
     RowTrace,
 )
-from modec.runtime.explain import positive_evidence, trace_rows
 from modec.runtime.programs import Context, Program, RowCompiler
 from modec.runtime.scanner import LiteralSet
+
+if TYPE_CHECKING:
+    from modec.grammar import CompiledRegex
 
 __all__ = [
     "AmbiguousRouteError",
@@ -97,6 +98,8 @@ __all__ = [
 
 def compile_pattern(pattern: str, flags: str = "") -> CompiledRegex:
     """The RE2 regexp for ``matches /pattern/flags`` (the grammar's cached compiler)."""
+    from modec.grammar import compile_regex
+
     return compile_regex(pattern, flags)
 
 
@@ -149,7 +152,7 @@ class Router:
         self.default_specialist = table.default_specialist
         self.hit_policy = table.hit_policy
         self.default_complexity = min(5, max(1, table.default_complexity))
-        self._build_scanner(table, scanner)
+        ids = self._build_scanner(table, scanner)
         self._outcomes = tuple(
             Outcome(
                 i,
@@ -178,7 +181,7 @@ class Router:
             _clamped(fb.complexity_boost),
             self,
         )
-        self._build_rows(table)
+        self._build_rows(table, ids)
         # The common case (every row a disjunction of `contains` literals, hit policy first)
         # takes a path without masks: the first row is the least row any occurring literal
         # gates.
@@ -186,7 +189,10 @@ class Router:
         if table.hit_policy == "first" and self._exact == all_rows and not self._needs_words:
             self.route = self._exact_route()  # type: ignore[method-assign, assignment]
 
-    def _build_scanner(self, table: DecisionTable, scanner: Literal["re2", "aho"]) -> None:
+    def _build_scanner(
+        self, table: DecisionTable, scanner: Literal["re2", "aho"]
+    ) -> dict[str, int]:
+        """The literal universe's scanner, per-field masks and scan sources; literal ids."""
         universe: dict[str, None] = {}
         by_field: dict[str, dict[str, None]] = {}
         word_literals: dict[str, set[str]] = {}
@@ -195,15 +201,13 @@ class Router:
             by_field.setdefault(plan.field, {}).update(dict.fromkeys(plan.literals))
             if plan.kind == "word":
                 word_literals.setdefault(plan.field, set()).update(plan.literals)
-        self._ids = {lit: i for i, lit in enumerate(universe)}
+        ids = {lit: i for i, lit in enumerate(universe)}
         self._literals = LiteralSet(tuple(universe), scanner) if universe else None
         self._fields = tuple(by_field)
         size = len(universe)
         self._smask = {f: [0] * size for f in by_field}
         self._wmask = {f: [0] * size for f in by_field}
-        self._words = {
-            f: frozenset(self._ids[w] for w in word_literals.get(f, ())) for f in by_field
-        }
+        self._words = {f: frozenset(ids[w] for w in word_literals.get(f, ())) for f in by_field}
         self._needs_words = any(self._words.values())
         # title and description are scanned once each and feed `text` too, unless a `text`
         # literal holds a newline (it could straddle the join): then `text` is scanned itself.
@@ -217,9 +221,10 @@ class Router:
             sources.append(("text", ("text",)))
         self._sources = tuple(sources)
         self._text_parts = ("title", "description") if derive else ("text",)
+        return ids
 
-    def _build_rows(self, table: DecisionTable) -> None:
-        compiler = RowCompiler(self._ids)
+    def _build_rows(self, table: DecisionTable, ids: dict[str, int]) -> None:
+        compiler = RowCompiler(ids)
         self._programs: list[Program] = []
         always = exact = 0
         for index, row in enumerate(table.rows):
@@ -454,6 +459,11 @@ class Router:
         (both rows show as fired) and the decision is the first of them. Evidence is bounded
         (:mod:`modec.runtime.decision`); ``Explanation.truncated`` says when it was cut.
         """
+        # The explain interpreter (and the grammar's printer) load on first use: a process
+        # that only routes never imports them.
+        from modec.grammar import format_expr
+        from modec.runtime.explain import trace_rows
+
         t = read_task(task)
         complexity = t.complexity or self.default_complexity
         traces, truncated = trace_rows(self.rows, t, complexity)
@@ -485,6 +495,8 @@ class Router:
         """The evidence of the rows ``matches`` for ``task`` (``Decision.evidence``)."""
         if not matches:
             return ()
+        from modec.runtime.explain import positive_evidence
+
         t = read_task(task)
         return positive_evidence(self.rows, matches, t, t.complexity or self.default_complexity)
 

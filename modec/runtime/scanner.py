@@ -25,10 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Final, Literal
 
-import ahocorasick
 import re2
-
-from modec.grammar import compile_regex
 
 __all__ = ["CHUNK_CHARS", "LiteralSet", "regex_tester"]
 
@@ -49,8 +46,14 @@ class LiteralSet:
     def __init__(self, literals: Sequence[str], backend: Literal["re2", "aho"] = "re2") -> None:
         self.literals = tuple(literals)
         self.longest = max(map(len, self.literals), default=0)
-        lowered = _re2_set(self.literals, fold_ascii=False) if backend == "re2" else None
-        folded = _re2_set(self.literals, fold_ascii=True) if lowered is not None else None
+        folded = _re2_set(self.literals, fold_ascii=True) if backend == "re2" else None
+        lowered = folded
+        if folded is not None and not all(lit.isascii() for lit in self.literals):
+            # With ASCII literals only, the folded set finds in lowered UTF-8 bytes what the
+            # case-sensitive one would: a literal's bytes are all below 0x80, and folding
+            # maps only A-Z there. A non-ASCII literal needs the case-sensitive set (Latin-1
+            # folding would pair UTF-8 lead bytes such as 0xC3 and 0xE3).
+            lowered = _re2_set(self.literals, fold_ascii=False)
         self.match_lowered = lowered
         self.match_ascii = folded
         if lowered is not None and folded is not None:
@@ -124,6 +127,8 @@ def _raw_match(matcher: object) -> Callable[[bytes], list[int]]:
 
 def _aho_set(literals: Sequence[str]) -> Callable[[str], Iterable[int]]:
     """pyahocorasick automaton over the literals: the fallback when RE2 cannot build a set."""
+    import ahocorasick  # loaded only for the fallback
+
     automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
     empty: list[int] = []
     for index, literal in enumerate(literals):
@@ -152,6 +157,8 @@ def regex_tester(pattern: str, flags: str = "") -> Callable[[bytes], bool]:
     one-pattern RE2 set, which only runs the DFA. Where a set cannot be built, the compiled
     regexp's own ``Match`` on the bytes is used.
     """
+    from modec.grammar import compile_regex  # the grammar (and lark) load only when needed
+
     compiled = compile_regex(pattern, flags)
     options = re2.Options()
     options.log_errors = False
