@@ -270,26 +270,38 @@ def _gather(task: object, fields: Mapping[str, str] | None) -> dict[str, Any]:
 
 def _fast_view(found: dict[str, Any]) -> TaskView | None:
     """The view of well-typed fields without pydantic, or None to let :class:`Task` judge."""
-    title = found.get("title", "")
-    description = found.get("description", "")
-    tags = found.get("tags", ())
-    metadata = found.get("metadata")
+    get = found.get
+    title = get("title", "")
+    description = get("description", "")
+    tags = get("tags", ())
+    metadata = get("metadata")
     if type(title) is not str or type(description) is not str:
         return None
-    if type(tags) is list:
-        tags = tuple(tags)
-    if type(tags) is not tuple or not all(type(t) is str for t in tags):
-        return None
+    if tags:
+        if type(tags) is list:
+            tags = tuple(tags)
+        if type(tags) is not tuple:
+            return None
+        for tag in tags:
+            if type(tag) is not str:
+                return None
+            if not tag.isascii():
+                _check_text(tag)
+    elif type(tags) is not tuple:
+        tags = ()
     if metadata is None:
         metadata = {}
-    elif type(metadata) is not dict or not all(type(k) is str for k in metadata):
+    elif type(metadata) is not dict:
         return None
-    complexity = _complexity(found["complexity"]) if "complexity" in found else None
-    _check_text(title)
-    _check_text(description)
-    for tag in tags:
-        _check_text(tag)
-    _check_size(title, description, tags, metadata)
+    complexity = get("complexity")
+    if complexity is not None and (type(complexity) is not int or not 1 <= complexity <= 5):
+        complexity = _complexity(complexity)
+    if not title.isascii():
+        _check_text(title)
+    if not description.isascii():
+        _check_text(description)
+    if metadata or len(tags) > 64 or len(title) + len(description) > MAX_TASK_CHARS // 2:
+        _check_size(title, description, tags, metadata)
     return TaskView(title, description, tags, complexity, metadata)
 
 
@@ -307,6 +319,13 @@ def read_task(task: object, fields: Mapping[str, str] | None = None) -> Task | T
     kind = type(task)
     if fields is None and (kind is Task or kind is TaskView):
         return task  # type: ignore[return-value]
+    if kind is dict and fields is None:
+        get = task.get  # type: ignore[attr-defined]
+        found = {name: value for name in TASK_FIELDS if (value := get(name)) is not None}
+        if "metadata" in found and type(found["metadata"]) is not dict:
+            found["metadata"] = _metadata(found["metadata"])
+        view = _fast_view(found)
+        return view if view is not None else _strict_view(found)
     if kind is str:
         text: str = task  # type: ignore[assignment]
         _check_text(text)
@@ -324,8 +343,11 @@ def read_task(task: object, fields: Mapping[str, str] | None = None) -> Task | T
     if "metadata" in found:
         found["metadata"] = _metadata(found["metadata"])
     view = _fast_view(found)
-    if view is not None:
-        return view
+    return view if view is not None else _strict_view(found)
+
+
+def _strict_view(found: dict[str, Any]) -> TaskView:
+    """The view after :class:`Task` validated (or refused) ``found``."""
     strict = Task.model_validate(found)
     return TaskView(
         strict.title, strict.description, strict.tags, strict.complexity, strict.metadata

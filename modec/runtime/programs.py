@@ -225,7 +225,7 @@ class RowCompiler:
         name = atom.field
         test = regex_tester(atom.pattern, atom.flags)
         if name in SCANNED_FIELDS:
-            return lambda c: test(c.utf8(name))
+            return lambda c: bool(test(c.utf8(name)))
         if name == "tags":
             return lambda c: any(test(t.encode("utf-8", "surrogatepass")) for t in c.tags)
         if name.startswith("metadata."):
@@ -233,7 +233,7 @@ class RowCompiler:
 
             def meta_regex(c: Context) -> bool:
                 found = c.metadata.get(key)
-                return isinstance(found, str) and test(found.encode("utf-8", "surrogatepass"))
+                return isinstance(found, str) and bool(test(found.encode("utf-8", "surrogatepass")))
 
             return meta_regex
         return lambda c: False

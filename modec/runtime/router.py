@@ -65,6 +65,7 @@ from modec.compiler.task import (
     compose_text,
     read_task,
 )
+from modec.runtime.codegen import MAX_GENERATED_ROWS, generate
 from modec.runtime.decision import (
     AtomTrace,
     Decision,
@@ -134,7 +135,11 @@ class Router:
 
     ``route(task)`` takes a :class:`Task`, a plain string (the description), a mapping, or
     any object with task-like attributes (unknown fields are ignored; see
-    :func:`~modec.compiler.task.read_task` for a field map). Attributes: ``mode_hash``,
+    :func:`~modec.compiler.task.read_task` for a field map). ``generated`` picks the row
+    code of a table that is not all literals: Python written for the table
+    (:mod:`modec.runtime.codegen`, the default up to
+    :data:`~modec.runtime.codegen.MAX_GENERATED_ROWS` rows) or the bitmask programs.
+    Attributes: ``mode_hash``,
     ``rows`` (the table's rows, in order), ``default_specialist``, ``default_complexity``,
     ``hit_policy``, ``table``.
     """
@@ -145,6 +150,7 @@ class Router:
         mode_hash: str = "",
         *,
         scanner: Literal["re2", "aho"] = "re2",
+        generated: bool | None = None,
     ) -> None:
         self.table = table
         self.mode_hash = mode_hash
@@ -188,6 +194,8 @@ class Router:
         all_rows = (1 << len(table.rows)) - 1
         if table.hit_policy == "first" and self._exact == all_rows and not self._needs_words:
             self.route = self._exact_route()  # type: ignore[method-assign, assignment]
+        elif generated or (generated is None and len(table.rows) <= MAX_GENERATED_ROWS):
+            self.route = self._generated_route(ids)  # type: ignore[method-assign, assignment]
 
     def _build_scanner(
         self, table: DecisionTable, scanner: Literal["re2", "aho"]
@@ -327,6 +335,36 @@ class Router:
         if not taken:
             return Decision(self._fallback, t)
         return Decision(outcomes[taken[0]], t, tuple(outcomes[i].name for i in taken))
+
+    def _generated_route(self, ids: dict[str, int]) -> Callable[[TaskLike], Decision]:
+        """``route`` through the rows written as one Python function (:mod:`.codegen`)."""
+        outcomes, fallback, policy = self._outcomes, self._fallback, self.hit_policy
+
+        def finish(t: Task | TaskView, taken: list[int]) -> Decision:
+            if not taken:
+                return Decision(fallback, t)
+            if policy == "unique" and len(taken) > 1:
+                a, b = outcomes[taken[0]], outcomes[taken[1]]
+                raise AmbiguousRouteError(a.name, b.name, a.source or "?", b.source or "?")
+            return Decision(outcomes[taken[0]], t, tuple(outcomes[i].name for i in taken))
+
+        decide = generate(
+            self.rows,
+            ids,
+            None if self._literals is None else self._literals.find,
+            outcomes,
+            fallback,
+            Decision,
+            None if policy == "first" else finish,
+            self.default_complexity,
+        )
+        plain, view, read = Task, TaskView, read_task
+
+        def route_generated(task: Any) -> Decision:
+            kind = type(task)
+            return decide(task if kind is plain or kind is view else read(task))  # type: ignore[no-any-return]
+
+        return route_generated
 
     def _exact_route(self) -> Callable[[TaskLike], Decision]:
         """A specialised ``route`` for tables whose rows are all disjunctions of literals."""

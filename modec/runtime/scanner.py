@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import re2
 
@@ -150,8 +150,9 @@ def _aho_set(literals: Sequence[str]) -> Callable[[str], Iterable[int]]:
     return match
 
 
-def regex_tester(pattern: str, flags: str = "") -> Callable[[bytes], bool]:
-    """Whether ``pattern`` (with ``flags``) matches somewhere in UTF-8 ``data``.
+def regex_tester(pattern: str, flags: str = "") -> Callable[[bytes], Any]:
+    """A test of whether ``pattern`` (with ``flags``) matches somewhere in UTF-8 ``data``:
+    its result is truthy exactly when it does.
 
     The pattern text (flags included) is the grammar's compiled regexp's; the test is a
     one-pattern RE2 set, which only runs the DFA. Where a set cannot be built, the compiled
@@ -171,8 +172,7 @@ def regex_tester(pattern: str, flags: str = "") -> Callable[[bytes], bool]:
     except re2.error:
         ok = False
     if ok:
-        match = _raw_match(matcher)
-        return lambda data: bool(match(data))
+        return _raw_match(matcher)  # a non-empty list of ids is a match
     regexp = compiled._regexp  # type: ignore[attr-defined]
     unanchored = re2._re2.RE2.Anchor.UNANCHORED
     return lambda data: regexp.Match(unanchored, data, 0, len(data))[0][0] != -1
