@@ -75,7 +75,7 @@ from modec.runtime.decision import (
     RowTrace,
 )
 from modec.runtime.programs import Context, Program, RowCompiler
-from modec.runtime.scanner import LiteralSet
+from modec.runtime.scanner import CHUNK_CHARS, LiteralSet
 
 if TYPE_CHECKING:
     from modec.grammar import CompiledRegex
@@ -412,7 +412,7 @@ class Router:
         assert folded is not None and lowered is not None
         n = len(outcomes) - 1
         best_row = literals.best_row
-        long_text = 2 * max(4096, 4 * literals.longest)
+        long_text = 2 * max(CHUNK_CHARS, 4 * literals.longest)
         row = row_of.__getitem__
         new = Decision
         plain, view, read, limit = Task, TaskView, read_task, MAX_TASK_CHARS
@@ -453,7 +453,8 @@ class Router:
         long_text: int,
     ) -> Callable[[Iterable[TaskLike]], list[Decision]]:
         """The batch form of the description route: plain strings and tasks of ordinary
-        size in one loop, anything else through ``one``."""
+        size in one loop, each distinct ASCII text scanned once per batch; anything else
+        through ``one``."""
         fallback = outcomes[-1]
         new = Decision
         plain, view = Task, TaskView
@@ -461,6 +462,8 @@ class Router:
         def many(tasks: Iterable[Any]) -> list[Decision]:
             out: list[Decision] = []
             add = out.append
+            seen: dict[str, Outcome] = {}
+            known = seen.get
             for task in tasks:
                 kind = type(task)
                 text: str
@@ -471,11 +474,14 @@ class Router:
                 else:
                     add(one(task))
                     continue
-                if len(text) > long_text or not text.isascii():
-                    add(one(task))
-                    continue
-                found = folded(text.encode())
-                add(new(outcomes[min(map(row, found))] if found else fallback, task))
+                o = known(text)
+                if o is None:
+                    if len(text) > long_text or not text.isascii():
+                        add(one(task))
+                        continue
+                    found = folded(text.encode())
+                    o = seen[text] = outcomes[min(map(row, found))] if found else fallback
+                add(new(o, task))
             return out
 
         return many

@@ -30,7 +30,7 @@ import re2
 __all__ = ["CHUNK_CHARS", "LiteralSet", "regex_tester"]
 
 #: First chunk of a chunked scan, in characters (later chunks double).
-CHUNK_CHARS: Final = 4096
+CHUNK_CHARS: Final = 1024
 _CAPITAL_SIGMA: Final = "\u03a3"  # the one character whose str.lower() depends on context
 
 

@@ -413,24 +413,6 @@ def test_empty_table_routes_everything_to_the_fallback() -> None:
     assert (d.task_type, d.specialist, d.matches) == ("general_tasks", "implementer", ())
 
 
-# --------------------------------------------------------------------------- benchmark smoke
-
-
-def test_benchmark_quick_mode_runs_and_engines_agree() -> None:
-    """`python -m benchmarks --quick` runs end to end; timings are not asserted."""
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick"], cwd=root,
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "DISAGREEMENTS" not in done.stdout
-    for needle in ("modec route()", "classic any() chain", "zen-engine", "rule-engine",
-                   "cel-python", "targets", "bundled modes"):
-        assert needle in done.stdout
-
-
 # --------------------------------------------------------------------------- edge cases
 
 
