@@ -18,13 +18,12 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from benchmarks import engines, when
-from benchmarks.timing import Subject, interleaved
+from benchmarks.timing import Subject, clock, interleaved
 from benchmarks.workload import _FILLER, SEED, corpus, rule_rows
 
 Outcome = tuple[str, bool, str]
@@ -108,7 +107,7 @@ def entry_points(budget: float, texts: int, say: Say, disagreements: list[str]) 
         Subject(router.route, as_tasks, budget),
         Subject(floor, corpus_texts, budget),
     ]
-    (c, _), (s, _), (d, _), (t, _), (f, _) = interleaved(subjects)
+    (c, _), (s, _), (d, _), (t, _), (f, _) = interleaved(subjects, rounds=15, statistic=min)
     say("")
     say(
         "entry points: classic table, 300-character texts, one interleaved run "
@@ -163,9 +162,9 @@ def _best_of(fn: Callable[[Any], object], item: Any, budget: float) -> float:
     best = float("inf")
     spent = 0.0
     while True:
-        t0 = time.perf_counter()
+        t0 = clock()
         fn(item)
-        elapsed = time.perf_counter() - t0
+        elapsed = clock() - t0
         best = min(best, elapsed)
         spent += elapsed
         if spent >= budget:
@@ -259,7 +258,7 @@ def when_rules(
         Subject(peer.timed, inputs, budget if i == 0 else slow_budget)
         for i, (peer, inputs) in enumerate(zip(peers, prepared, strict=True))
     ]
-    measured = [seconds for seconds, _ in interleaved(subjects)]
+    measured = [seconds for seconds, _ in interleaved(subjects, rounds=15, statistic=min)]
     task_time, dict_time, python, rule, zen = measured
     say("")
     say(
@@ -291,7 +290,6 @@ def when_rules(
 def batch(rounds: int, count: int, say: Say, disagreements: list[str]) -> list[Outcome]:
     """``route_many`` against a loop, on distinct texts and on a backlog with repeats."""
     import gc
-    import statistics
 
     router = _router(rule_rows(20))
     route, many = router.route, router.route_many
@@ -300,7 +298,7 @@ def batch(rounds: int, count: int, say: Say, disagreements: list[str]) -> list[O
         "repeats": (corpus(300, count // 5) * 5)[:count],
     }
     say("")
-    say(f"batch: {count:,} plain strings of 300 characters, classic table, medians of {rounds}")
+    say(f"batch: {count:,} plain strings of 300 characters, classic table, least of {rounds}")
     ratios = {}
     for name, texts in workloads.items():
         if [_decided(d) for d in many(texts)] != [_decided(route(t)) for t in texts]:
@@ -309,15 +307,15 @@ def batch(rounds: int, count: int, say: Say, disagreements: list[str]) -> list[O
         gc.disable()
         try:
             for _ in range(rounds):
-                t0 = time.perf_counter()
+                t0 = clock()
                 [route(t) for t in texts]
-                samples["loop"].append(time.perf_counter() - t0)
-                t0 = time.perf_counter()
+                samples["loop"].append(clock() - t0)
+                t0 = clock()
                 many(texts)
-                samples["many"].append(time.perf_counter() - t0)
+                samples["many"].append(clock() - t0)
         finally:
             gc.enable()
-        a, b = statistics.median(samples["loop"]), statistics.median(samples["many"])
+        a, b = min(samples["loop"]), min(samples["many"])
         ratios[name] = a / b
         say(
             f"  {name:<9} (each text {'once' if name == 'distinct' else '5 times'}): loop "

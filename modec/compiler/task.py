@@ -268,6 +268,31 @@ def _gather(task: object, fields: Mapping[str, str] | None) -> dict[str, Any]:
     return found
 
 
+def _dict_view(task: dict[str, Any]) -> TaskView | None:
+    """The common case of a plain dict: text fields, no tags or metadata (None otherwise)."""
+    get = task.get
+    if get("tags") is not None or get("metadata") is not None:
+        return None
+    title = get("title")
+    description = get("description")
+    if title is None:
+        title = ""
+    if description is None:
+        description = ""
+    if type(title) is not str or type(description) is not str:
+        return None
+    complexity = get("complexity")
+    if complexity is not None and (type(complexity) is not int or not 1 <= complexity <= 5):
+        complexity = _complexity(complexity)
+    if not title.isascii():
+        _check_text(title)
+    if not description.isascii():
+        _check_text(description)
+    if len(title) + len(description) > MAX_TASK_CHARS:
+        _check_size(title, description, (), {})
+    return TaskView(title, description, (), complexity, {})
+
+
 def _fast_view(found: dict[str, Any]) -> TaskView | None:
     """The view of well-typed fields without pydantic, or None to let :class:`Task` judge."""
     get = found.get
@@ -287,8 +312,10 @@ def _fast_view(found: dict[str, Any]) -> TaskView | None:
                 return None
             if not tag.isascii():
                 _check_text(tag)
-    elif type(tags) is not tuple:
+    elif type(tags) is list or type(tags) is tuple:
         tags = ()
+    else:
+        return None  # a falsy value of another type: Task says what is wrong
     if metadata is None:
         metadata = {}
     elif type(metadata) is not dict:
@@ -320,8 +347,10 @@ def read_task(task: object, fields: Mapping[str, str] | None = None) -> Task | T
     if fields is None and (kind is Task or kind is TaskView):
         return task  # type: ignore[return-value]
     if kind is dict and fields is None:
-        get = task.get  # type: ignore[attr-defined]
-        found = {name: value for name in TASK_FIELDS if (value := get(name)) is not None}
+        view = _dict_view(task)  # type: ignore[arg-type]
+        if view is not None:
+            return view
+        found = {name: value for name in TASK_FIELDS if (value := task.get(name)) is not None}  # type: ignore[attr-defined]
         if "metadata" in found and type(found["metadata"]) is not dict:
             found["metadata"] = _metadata(found["metadata"])
         view = _fast_view(found)

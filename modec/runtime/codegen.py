@@ -88,8 +88,10 @@ class _Writer:
         if isinstance(e, Not):
             return f"(not {self.expr(e.operand)})"
         if isinstance(e, And | Or):
+            # Operands are pure, so the cheapest run first and short-circuit the rest.
             glue = " and " if isinstance(e, And) else " or "
-            return "(" + glue.join(self.expr(o) for o in e.operands) + ")"
+            operands = sorted(e.operands, key=_cost)
+            return "(" + glue.join(self.expr(o) for o in operands) + ")"
         if isinstance(e, TextMatch):
             return self._text(e)
         if isinstance(e, RegexMatch):
@@ -192,6 +194,22 @@ class _Writer:
                 f"and {local} {op} {lit!r})"
             )
         return f"(isinstance({get}, str) and {local}.lower() {op} {lit.lower()!r})"
+
+
+def _cost(e: Expr) -> int:
+    """A rough cost rank of evaluating ``e``: constants and numbers first, regexes last."""
+    if isinstance(e, Const):
+        return 0
+    if isinstance(e, Compare | InList):
+        return 1 if e.field == "complexity" else 2
+    if isinstance(e, TextMatch):
+        return 3 if e.field == "tags" or e.field.startswith("metadata.") else 4
+    if isinstance(e, RegexMatch):
+        return 6
+    if isinstance(e, Not):
+        return _cost(e.operand)
+    assert isinstance(e, And | Or)
+    return max(map(_cost, e.operands))
 
 
 def _any_tag(op: str, tags: frozenset[str], value: str) -> bool:

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -75,7 +76,7 @@ from modec.runtime.decision import (
     RowTrace,
 )
 from modec.runtime.programs import Context, Program, RowCompiler
-from modec.runtime.scanner import CHUNK_CHARS, LiteralSet
+from modec.runtime.scanner import CHUNK_CHARS, LiteralSet, raw_scan_ok
 
 if TYPE_CHECKING:
     from modec.grammar import CompiledRegex
@@ -414,6 +415,9 @@ class Router:
         best_row = literals.best_row
         long_text = 2 * max(CHUNK_CHARS, 4 * literals.longest)
         row = row_of.__getitem__
+        monotone = all(a <= b for a, b in pairwise(row_of))
+        ascii_only = literals.ascii_only
+        raw_ok = raw_scan_ok
         new = Decision
         plain, view, read, limit = Task, TaskView, read_task, MAX_TASK_CHARS
 
@@ -436,10 +440,18 @@ class Router:
                 found = folded(text.encode())
             else:
                 try:
-                    found = lowered(text.lower().encode())
+                    found = (
+                        folded(text.encode())
+                        if ascii_only and raw_ok(text)
+                        else lowered(text.lower().encode())
+                    )
                 except UnicodeEncodeError as exc:
                     raise _not_unicode(exc) from exc
-            return new(outcomes[min(map(row, found))] if found else outcomes[n], task)
+            if not found:
+                return new(outcomes[n], task)
+            # Literal ids follow row order (the plan lists literals as rows first use them),
+            # so the least id found names the first row; else take the least row per id.
+            return new(outcomes[row_of[min(found)] if monotone else min(map(row, found))], task)
 
         self._many = self._description_many(folded, row, outcomes, route_description, long_text)
         return route_description

@@ -7,7 +7,9 @@ number of rules (byte-substring equals character-substring because UTF-8 is
 self-synchronising). An ASCII text is not lowered at all: a case-insensitive set over its
 bytes finds exactly what the case-sensitive set finds in the lowered bytes (on ASCII,
 ``str.lower()`` only maps A–Z, and a lowered literal with a non-ASCII character cannot occur
-in ASCII text either way). When RE2 cannot build a set (memory budget), a pyahocorasick
+in ASCII text either way). When every literal is ASCII, that set serves every text, and a
+non-ASCII text without İ or the Kelvin sign is not lowered either (:func:`raw_scan_ok`).
+When RE2 cannot build a set (memory budget), a pyahocorasick
 automaton does the same job.
 
 Long texts are scanned in chunks (:meth:`LiteralSet.best_row`) that grow geometrically and
@@ -27,11 +29,23 @@ from typing import Any, Final, Literal
 
 import re2
 
-__all__ = ["CHUNK_CHARS", "LiteralSet", "regex_tester"]
+__all__ = ["CHUNK_CHARS", "LiteralSet", "raw_scan_ok", "regex_tester"]
 
 #: First chunk of a chunked scan, in characters (later chunks double).
 CHUNK_CHARS: Final = 1024
 _CAPITAL_SIGMA: Final = "\u03a3"  # the one character whose str.lower() depends on context
+# The only non-ASCII characters whose ``str.lower()`` holds an ASCII character (İ → i̇,
+# Kelvin sign → k; checked over every code point). A text without them, matched against
+# ASCII literals only, gives the same hits on its raw UTF-8 bytes, case-folded, as on its
+# lowered bytes: its other non-ASCII characters lower to non-ASCII ones, whose bytes (all
+# ≥ 0x80) no ASCII literal can match.
+_DOTTED_I: Final = "\u0130"
+_KELVIN: Final = "\u212a"
+
+
+def raw_scan_ok(text: str) -> bool:
+    """``text`` has neither İ nor the Kelvin sign: for ASCII literals, its raw bytes do."""
+    return _DOTTED_I not in text and _KELVIN not in text
 
 
 class LiteralSet:
@@ -41,7 +55,15 @@ class LiteralSet:
     bytes) are the raw RE2 calls, or None under the pyahocorasick backend.
     """
 
-    __slots__ = ("backend", "find", "literals", "longest", "match_ascii", "match_lowered")
+    __slots__ = (
+        "ascii_only",
+        "backend",
+        "find",
+        "literals",
+        "longest",
+        "match_ascii",
+        "match_lowered",
+    )
 
     def __init__(self, literals: Sequence[str], backend: Literal["re2", "aho"] = "re2") -> None:
         self.literals = tuple(literals)
@@ -56,12 +78,15 @@ class LiteralSet:
             lowered = _re2_set(self.literals, fold_ascii=False)
         self.match_lowered = lowered
         self.match_ascii = folded
+        self.ascii_only = ascii_only = lowered is folded
         if lowered is not None and folded is not None:
             self.backend = "re2"
 
             def find(text: str) -> Iterable[int]:
                 if text.isascii():
                     return folded(text.encode())
+                if ascii_only and _DOTTED_I not in text and _KELVIN not in text:
+                    return folded(text.encode("utf-8", "surrogatepass"))
                 return lowered(text.lower().encode("utf-8", "surrogatepass"))
 
             self.find: Callable[[str], Iterable[int]] = find
@@ -76,7 +101,7 @@ class LiteralSet:
         n = len(text)
         size = max(CHUNK_CHARS, 4 * self.longest)
         find = self.find
-        if n <= 2 * size or (not text.isascii() and _CAPITAL_SIGMA in text):
+        if n <= 2 * size or (not self.ascii_only and not text.isascii() and _CAPITAL_SIGMA in text):
             found = find(text)
             return min(map(row_of.__getitem__, found)) if found else none
         overlap = max(self.longest - 1, 0)

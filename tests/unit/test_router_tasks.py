@@ -132,6 +132,9 @@ def test_badly_typed_fields_are_refused_field_by_field() -> None:
         r.route({"title": 5, "tags": "not-a-list"})
     fields = {e["loc"][0] for e in info.value.errors()}
     assert fields == {"title", "tags"}
+    for falsy in ({"title": 0}, {"tags": ""}, {"description": False}, {"metadata": 0}):
+        with pytest.raises(ValidationError):
+            r.route(falsy)
 
 
 def test_a_bad_complexity_says_which_values_are_valid() -> None:
