@@ -433,9 +433,10 @@ class Router:
                 task = read(task)
                 text = task.description
             if len(text) > long_text:
-                if kind is str:
-                    task = read(task)  # checks the text is valid Unicode
-                return new(outcomes[best_row(text, row_of, floor, n)], task)
+                try:  # best_row proves the text valid Unicode
+                    return new(outcomes[best_row(text, row_of, floor, n)], task)
+                except UnicodeEncodeError as exc:
+                    raise _not_unicode(exc) from exc
             if text.isascii():
                 found = folded(text.encode())
             else:

@@ -97,27 +97,57 @@ class LiteralSet:
 
     def best_row(self, text: str, row_of: Sequence[int], floor: int, none: int) -> int:
         """``min(row_of[i] for i in find(text))`` (``none`` when nothing occurs), stopping
-        early once that minimum is ``floor`` or less; linear in ``len(text)``."""
-        n = len(text)
+        early once that minimum is ``floor`` or less; linear in ``len(text)``.
+
+        Raises UnicodeEncodeError for a text with a lone surrogate (whatever its position)."""
         size = max(CHUNK_CHARS, 4 * self.longest)
-        find = self.find
-        if n <= 2 * size or (not self.ascii_only and not text.isascii() and _CAPITAL_SIGMA in text):
-            found = find(text)
+        if len(text) <= 2 * size:
+            found = self.find(text)
             return min(map(row_of.__getitem__, found)) if found else none
-        overlap = max(self.longest - 1, 0)
-        best = none
-        start = 0
-        while True:
-            end = min(n, start + size)
-            found = find(text[start:end])
-            if found:
-                best = min(best, *map(row_of.__getitem__, found))
-                if best <= floor:
-                    return best
-            if end == n:
+        folded = self.match_ascii
+        if folded is not None and (text.isascii() or (self.ascii_only and raw_scan_ok(text))):
+            # One strict encoding (it also proves the text valid), then zero-copy chunks.
+            data = memoryview(text.encode())
+            match: Callable[[Any], list[int]] = folded  # the set takes any buffer
+
+            return _chunked(
+                lambda a, b: match(data[a:b]), len(data), size, self.longest, row_of, floor, none
+            )
+        text.encode()  # lone surrogates are refused before any chunk is read
+        if not self.ascii_only and _CAPITAL_SIGMA in text:  # its lowering needs context
+            found = self.find(text)
+            return min(map(row_of.__getitem__, found)) if found else none
+        find = self.find
+        return _chunked(
+            lambda a, b: find(text[a:b]), len(text), size, self.longest, row_of, floor, none
+        )
+
+
+def _chunked(
+    scan: Callable[[int, int], Iterable[int]],
+    n: int,
+    size: int,
+    longest: int,
+    row_of: Sequence[int],
+    floor: int,
+    none: int,
+) -> int:
+    """The least row over ``scan(start, end)`` of chunks of ``[0, n)`` that grow by a quarter
+    and overlap by ``longest - 1``, stopping once the least row is ``floor`` or less."""
+    overlap = max(longest - 1, 0)
+    best = none
+    start = 0
+    while True:
+        end = min(n, start + size)
+        found = scan(start, end)
+        if found:
+            best = min(best, *map(row_of.__getitem__, found))
+            if best <= floor:
                 return best
-            start = end - overlap
-            size *= 2
+        if end == n:
+            return best
+        start = end - overlap
+        size += size // 4
 
 
 def _re2_set(literals: Sequence[str], fold_ascii: bool) -> Callable[[bytes], list[int]] | None:
