@@ -110,7 +110,7 @@ def entry_points(budget: float, texts: int, say: Say, disagreements: list[str]) 
     (c, _), (s, _), (d, _), (t, _), (f, _) = interleaved(subjects, rounds=15, statistic=min)
     say("")
     say(
-        "entry points: classic table, 300-character texts, one interleaved run "
+        "entry points: classic table, 300-character texts, least of 15 interleaved rounds "
         "(ratio to the classic chain; to the scan floor)"
     )
     for label, seconds in (
