@@ -281,9 +281,7 @@ def _dict_view(task: dict[str, Any]) -> TaskView | None:
         description = ""
     if type(title) is not str or type(description) is not str:
         return None
-    complexity = get("complexity")
-    if complexity is not None and (type(complexity) is not int or not 1 <= complexity <= 5):
-        complexity = _complexity(complexity)
+    complexity = _level(get("complexity"))
     if not title.isascii():
         _check_text(title)
     if not description.isascii():
@@ -293,36 +291,39 @@ def _dict_view(task: dict[str, Any]) -> TaskView | None:
     return TaskView(title, description, (), complexity, {})
 
 
+def _tags_of(tags: object) -> tuple[str, ...] | None:
+    """Tags as a checked tuple of text, or None when they are not a list or tuple of text."""
+    if type(tags) is not list and type(tags) is not tuple:
+        return None
+    for tag in tags:
+        if type(tag) is not str:
+            return None
+        if not tag.isascii():
+            _check_text(tag)
+    return tuple(tags)
+
+
+def _level(value: object) -> int | None:
+    if value is None or (type(value) is int and 1 <= value <= 5):
+        return value
+    return _complexity(value)
+
+
 def _fast_view(found: dict[str, Any]) -> TaskView | None:
     """The view of well-typed fields without pydantic, or None to let :class:`Task` judge."""
     get = found.get
     title = get("title", "")
     description = get("description", "")
-    tags = get("tags", ())
-    metadata = get("metadata")
-    if type(title) is not str or type(description) is not str:
+    tags = _tags_of(get("tags", ()))
+    metadata = get("metadata", {})
+    if (
+        type(title) is not str
+        or type(description) is not str
+        or tags is None
+        or type(metadata) is not dict
+    ):
         return None
-    if tags:
-        if type(tags) is list:
-            tags = tuple(tags)
-        if type(tags) is not tuple:
-            return None
-        for tag in tags:
-            if type(tag) is not str:
-                return None
-            if not tag.isascii():
-                _check_text(tag)
-    elif type(tags) is list or type(tags) is tuple:
-        tags = ()
-    else:
-        return None  # a falsy value of another type: Task says what is wrong
-    if metadata is None:
-        metadata = {}
-    elif type(metadata) is not dict:
-        return None
-    complexity = get("complexity")
-    if complexity is not None and (type(complexity) is not int or not 1 <= complexity <= 5):
-        complexity = _complexity(complexity)
+    complexity = _level(get("complexity"))
     if not title.isascii():
         _check_text(title)
     if not description.isascii():
@@ -330,6 +331,26 @@ def _fast_view(found: dict[str, Any]) -> TaskView | None:
     if metadata or len(tags) > 64 or len(title) + len(description) > MAX_TASK_CHARS // 2:
         _check_size(title, description, tags, metadata)
     return TaskView(title, description, tags, complexity, metadata)
+
+
+def _read_dict(task: dict[str, Any]) -> TaskView:
+    view = _dict_view(task)
+    if view is not None:
+        return view
+    found = {name: value for name in TASK_FIELDS if (value := task.get(name)) is not None}
+    if "metadata" in found and type(found["metadata"]) is not dict:
+        found["metadata"] = _metadata(found["metadata"])
+    view = _fast_view(found)
+    return view if view is not None else _strict_view(found)
+
+
+def _read_text(text: str) -> TaskView:
+    _check_text(text)
+    if len(text) > MAX_TASK_CHARS:
+        raise TaskTooLargeError(
+            f"task has {len(text):,} characters; the limit is {MAX_TASK_CHARS:,}"
+        )
+    return TaskView("", text, (), None, {})
 
 
 def read_task(task: object, fields: Mapping[str, str] | None = None) -> Task | TaskView:
@@ -347,22 +368,9 @@ def read_task(task: object, fields: Mapping[str, str] | None = None) -> Task | T
     if fields is None and (kind is Task or kind is TaskView):
         return task  # type: ignore[return-value]
     if kind is dict and fields is None:
-        view = _dict_view(task)  # type: ignore[arg-type]
-        if view is not None:
-            return view
-        found = {name: value for name in TASK_FIELDS if (value := task.get(name)) is not None}  # type: ignore[attr-defined]
-        if "metadata" in found and type(found["metadata"]) is not dict:
-            found["metadata"] = _metadata(found["metadata"])
-        view = _fast_view(found)
-        return view if view is not None else _strict_view(found)
+        return _read_dict(task)  # type: ignore[arg-type]
     if kind is str:
-        text: str = task  # type: ignore[assignment]
-        _check_text(text)
-        if len(text) > MAX_TASK_CHARS:
-            raise TaskTooLargeError(
-                f"task has {len(text):,} characters; the limit is {MAX_TASK_CHARS:,}"
-            )
-        return TaskView("", text, (), None, {})
+        return _read_text(task)  # type: ignore[arg-type]
     if isinstance(task, bytes | bytearray | int | float | bool):
         raise TypeError(
             f"cannot route a {kind.__name__}: give a Task, a description string, a mapping, or "

@@ -113,6 +113,24 @@ def _lowest(mask: int, none: int) -> int:
     return (mask & -mask).bit_length() - 1 if mask else none
 
 
+def _scan_sources(
+    by_field: dict[str, dict[str, None]],
+) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], bool]:
+    """The texts to scan, each with the fields whose hits it gives; whether ``text`` is
+    derived. Title and description are scanned once each and feed ``text`` too, unless a
+    ``text`` literal holds a newline (it could straddle the join): then ``text`` is scanned
+    itself."""
+    derive = not any("\n" in lit for lit in by_field.get("text", ()))
+    sources: list[tuple[str, tuple[str, ...]]] = []
+    for part in ("title", "description"):
+        feeds = tuple(f for f in (part, "text") if f in by_field and (f == part or derive))
+        if feeds:
+            sources.append((part, feeds))
+    if "text" in by_field and not derive:
+        sources.append(("text", ("text",)))
+    return tuple(sources), derive
+
+
 def _field_text(task: Task | TaskView, name: str) -> str:
     if name == "description":
         return task.description
@@ -218,17 +236,7 @@ class Router:
         self._wmask = {f: [0] * size for f in by_field}
         self._words = {f: frozenset(ids[w] for w in word_literals.get(f, ())) for f in by_field}
         self._needs_words = any(self._words.values())
-        # title and description are scanned once each and feed `text` too, unless a `text`
-        # literal holds a newline (it could straddle the join): then `text` is scanned itself.
-        derive = not any("\n" in lit for lit in by_field.get("text", ()))
-        sources: list[tuple[str, tuple[str, ...]]] = []
-        for part in ("title", "description"):
-            feeds = tuple(f for f in (part, "text") if f in by_field and (f == part or derive))
-            if feeds:
-                sources.append((part, feeds))
-        if "text" in by_field and not derive:
-            sources.append(("text", ("text",)))
-        self._sources = tuple(sources)
+        self._sources, derive = _scan_sources(by_field)
         self._text_parts = ("title", "description") if derive else ("text",)
         return ids
 
