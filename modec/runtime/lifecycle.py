@@ -129,16 +129,10 @@ CHECK_GROUPS: Final[Mapping[str, tuple[str, ...]]] = {
 
 #: Names :meth:`ModeRuntime.create_mode` refuses for custom roles: the sections of a mode
 #: file, and the orchestrator role that the template provides.
-RESERVED_ROLE_NAMES: Final = frozenset(
-    {
-        "mode_metadata",
-        "mode_configuration",
-        "task_routing_rules",
-        "validation_rules",
-        "tests",
-        "task_orchestrator",
-    }
-)
+RESERVED_ROLE_NAMES: Final = frozenset({
+    "mode_metadata", "mode_configuration", "task_routing_rules", "validation_rules", "tests",
+    "task_orchestrator",
+})
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -505,7 +499,9 @@ class ModeRuntime:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.project = ProjectLayout.at(project_root)
-        url = database_url or os.environ.get(DATABASE_URL_VAR) or sqlite_url(self.project.database)
+        url = database_url or os.environ.get(DATABASE_URL_VAR) or sqlite_url(
+            self.project.database
+        )
         self.sessions = SessionBindingStore(url)
         try:
             self.artifacts = ArtifactStore(
@@ -590,26 +586,20 @@ class ModeRuntime:
         except ModeFileNotFoundError as exc:
             if session_id is not None:
                 self.sessions.record(
-                    session_id,
-                    Action.VALIDATE,
-                    _recordable(mode_file),
-                    None,
-                    False,
+                    session_id, Action.VALIDATE, _recordable(mode_file), None, False,
                     _recordable(_describe(exc)),
                 )
             raise
-        validation = ModeValidation.of(resolved, compile_path(resolved.path, display=resolved.name))
+        validation = ModeValidation.of(
+            resolved, compile_path(resolved.path, display=resolved.name)
+        )
         if session_id is not None:
             problem = validation.first_error or (
                 None if validation.ok else "the mode did not compile to an artifact"
             )
             self.sessions.record(
-                session_id,
-                Action.VALIDATE,
-                resolved.name,
-                validation.mode_hash,
-                validation.ok,
-                None if problem is None else _recordable(problem),
+                session_id, Action.VALIDATE, resolved.name, validation.mode_hash,
+                validation.ok, None if problem is None else _recordable(problem),
             )
         return validation
 
@@ -762,7 +752,10 @@ class ModeRuntime:
         action = Action.SWITCH if backup else Action.BIND
         resolved, artifact = self._validated(session_id, mode_file, action)
         previous = self.sessions.get_binding(session_id)
-        saved = None if previous is None or not backup else self._backup_binding(previous, "switch")
+        saved = (
+            None if previous is None or not backup
+            else self._backup_binding(previous, "switch")
+        )
         binding = self.sessions.bind(session_id, resolved.name, artifact.mode_hash, action)
         self.contexts.invalidate(session_id)
         return Switch(self._activate(binding, artifact), previous, saved)
@@ -823,11 +816,12 @@ class ModeRuntime:
             )
             return Resumption(self._activate(binding, artifact), ResumeOutcome.UNCHANGED, binding)
         outcome = (
-            ResumeOutcome.REBOUND
-            if artifact.mode_hash != binding.mode_hash
+            ResumeOutcome.REBOUND if artifact.mode_hash != binding.mode_hash
             else ResumeOutcome.RECOVERED
         )
-        rebound = self.sessions.bind(session_id, resolved.name, artifact.mode_hash, Action.RESUME)
+        rebound = self.sessions.bind(
+            session_id, resolved.name, artifact.mode_hash, Action.RESUME
+        )
         return Resumption(self._activate(rebound, artifact), outcome, binding)
 
     def terminate(self, session_id: str) -> Termination:
@@ -856,7 +850,9 @@ class ModeRuntime:
         this session when their caller names none.
         """
         root = os.fspath(self.project.root)
-        mine = [s for s in self.sessions.list_sessions(active_only=True) if s.project_root == root]
+        mine = [
+            s for s in self.sessions.list_sessions(active_only=True) if s.project_root == root
+        ]
         return mine[-1] if mine else None
 
     def binding(self, session_id: str) -> BindingRecord | None:
@@ -989,11 +985,7 @@ class ModeRuntime:
         except (ModeFileNotFoundError, InvalidModeError) as exc:
             self._require_active(session_id)
             self.sessions.record(
-                session_id,
-                action,
-                _recordable(mode_file),
-                None,
-                False,
+                session_id, action, _recordable(mode_file), None, False,
                 _recordable(_describe(exc)),
             )
             raise
@@ -1055,7 +1047,9 @@ class ModeRuntime:
             out.append((fallback, bundled_mode_path(fallback)))
         return out
 
-    def _fallback(self, session_id: str, previous: BindingRecord | None, error: str) -> Resumption:
+    def _fallback(
+        self, session_id: str, previous: BindingRecord | None, error: str
+    ) -> Resumption:
         self.sessions.record(
             session_id,
             Action.RESUME,
@@ -1068,8 +1062,7 @@ class ModeRuntime:
         for name, path in self._default_candidates():
             try:
                 artifact = (
-                    self.prepare_mode(name)[1]
-                    if path is None
+                    self.prepare_mode(name)[1] if path is None
                     else self.artifacts.compile(path, name)
                 )
             except (ModeFileNotFoundError, InvalidModeError) as exc:
@@ -1111,14 +1104,12 @@ class ModeRuntime:
         return compilation.artifact
 
     def _backup_binding(
-        self,
-        binding: BindingRecord,
-        reason: str,
-        *,
-        name: str | None = None,
+        self, binding: BindingRecord, reason: str, *, name: str | None = None,
         replace: bool = False,
     ) -> Backup:
-        return self._write_backup(binding.mode_file, binding, reason, name=name, replace=replace)
+        return self._write_backup(
+            binding.mode_file, binding, reason, name=name, replace=replace
+        )
 
     def _write_backup(
         self,
@@ -1173,6 +1164,7 @@ class ModeRuntime:
                 ) from exc
             return record
         raise BackupError(f"no free backup file name for {stem}")  # pragma: no cover
+
 
 
 # --------------------------------------------------------------------------- asyncio
@@ -1307,11 +1299,7 @@ class AsyncModeRuntime:
         created_by: str = "modec",
     ) -> CreatedMode:
         return await self._run(
-            self.runtime.create_mode,
-            name,
-            template,
-            custom_roles,
-            settings,
+            self.runtime.create_mode, name, template, custom_roles, settings,
             created_by=created_by,
         )
 
@@ -1322,7 +1310,9 @@ class AsyncModeRuntime:
         mode_file: str | None = None,
         name: str | None = None,
     ) -> Backup:
-        return await self._run(self.runtime.backup, session_id, mode_file=mode_file, name=name)
+        return await self._run(
+            self.runtime.backup, session_id, mode_file=mode_file, name=name
+        )
 
     async def list_backups(self) -> list[Backup]:
         return await self._run(self.runtime.list_backups)

@@ -258,7 +258,8 @@ def _check_name(name: str) -> PurePosixPath:
     posix = PurePosixPath(name.replace("\\", "/"))
     if posix.is_absolute() or windows.is_absolute() or windows.drive:
         raise UnsafeModePathError(
-            f"mode name {name!r} is an absolute path; mode files live in .task_orchestrator/roles/"
+            f"mode name {name!r} is an absolute path; mode files live in "
+            ".task_orchestrator/roles/"
         )
     if ".." in posix.parts:
         raise UnsafeModePathError(f"mode name {name!r} leaves the roles directory ('..')")
@@ -328,8 +329,7 @@ def resolve_mode(roles_dir: str | os.PathLike[str], name: str) -> ResolvedMode:
     available = sorted({*mode_names(roles), *bundled_mode_names()})
     raise ModeFileNotFoundError(
         f"no mode {name!r} in .task_orchestrator/roles/ and no bundled mode of that name",
-        suggestion="available modes: "
-        + ", ".join(available)
+        suggestion="available modes: " + ", ".join(available)
         + " (run `modec init` to copy the bundled modes into the project)",
     )
 
@@ -421,15 +421,12 @@ def read_backup(path: str | os.PathLike[str]) -> tuple[Backup, bytes | None]:
     except OSError as exc:
         raise BackupError(f"cannot read backup {file}: {exc.strerror or exc}") from exc
     lines = data.split(b"\n", 3)
-    if (
-        len(lines) < 4
-        or lines[0] + b"\n" != _BACKUP_TITLE
-        or not lines[1].startswith(_BACKUP_META)
-        or lines[2] + b"\n" != _BACKUP_END
-    ):
+    if len(lines) < 4 or lines[0] + b"\n" != _BACKUP_TITLE or not lines[1].startswith(
+        _BACKUP_META
+    ) or lines[2] + b"\n" != _BACKUP_END:
         raise BackupError(f"{file} is not a modec backup (its header is missing or altered)")
     try:
-        meta = json.loads(lines[1][len(_BACKUP_META) :])
+        meta = json.loads(lines[1][len(_BACKUP_META):])
         if not isinstance(meta, dict) or meta.get("format") != BACKUP_FORMAT:
             raise ValueError(f"unsupported backup format {meta.get('format')!r}")
         backup = Backup(

@@ -199,11 +199,8 @@ class ArtifactStore:
             try:
                 self._disk = diskcache.Cache(str(self.cache_dir))
             except _DISK_ERRORS as exc:
-                _log.warning(
-                    "artifact disk cache %s is unusable (%s); running without it",
-                    self.cache_dir,
-                    exc,
-                )
+                _log.warning("artifact disk cache %s is unusable (%s); running without it",
+                             self.cache_dir, exc)
 
     def __repr__(self) -> str:
         return f"ArtifactStore(cache_dir={self.cache_dir!r}, sql={self._sessions!r})"
@@ -388,8 +385,7 @@ class ArtifactStore:
         if fmt > ARTIFACT_FORMAT:
             return None  # a newer modec's artifact: not ours to judge or to evict
         problem = (
-            _problem(data, mode_hash)
-            if fmt == ARTIFACT_FORMAT
+            _problem(data, mode_hash) if fmt == ARTIFACT_FORMAT
             else f"artifact format {fmt} is obsolete"
         )
         if isinstance(problem, Artifact):
@@ -451,7 +447,9 @@ class ArtifactStore:
                 _log.warning("source index write for %s failed: %s", real, exc)
 
 
-def _checkable_sources(artifact: Artifact, real: str, name: str) -> tuple[tuple[str, str], ...]:
+def _checkable_sources(
+    artifact: Artifact, real: str, name: str
+) -> tuple[tuple[str, str], ...]:
     """``(path, sha256)`` of every source of ``artifact``, compiled from ``real`` under
     ``name``, as :meth:`_IndexEntry.still_current` checks them: files by real path, bundled
     modes by file name.
@@ -469,7 +467,7 @@ def _checkable_sources(artifact: Artifact, real: str, name: str) -> tuple[tuple[
         if path == name:
             path = real
         elif not os.path.isabs(path) and path.startswith(prefix):
-            local = os.path.join(base, path[len(prefix) :])
+            local = os.path.join(base, path[len(prefix):])
             if "/" in path or os.path.isfile(local):
                 path = local
         out.append((path, source.sha256))
