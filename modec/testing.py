@@ -211,6 +211,30 @@ def _value(task: Task | TaskView, name: str, complexity: int) -> Any:
     return _ABSENT
 
 
+def _text_match(expr: TextMatch, task: Task | TaskView, v: str) -> bool:
+    """One value ``v`` (lowered) of a text atom."""
+    if expr.field in ("title", "description", "text"):
+        return _text_op(expr.op, _field(task, expr.field).lower(), v)
+    if expr.field == "tags":
+        if expr.op == "contains":
+            return any(tag.lower() == v for tag in task.tags)
+        return any(_text_op(expr.op, tag.lower(), v) for tag in task.tags)
+    if expr.field.startswith("metadata."):
+        found = task.metadata.get(expr.field[len("metadata.") :])
+        return isinstance(found, str) and _text_op(expr.op, found.lower(), v)
+    return False
+
+
+def _regex_match(expr: RegexMatch, task: Task | TaskView, complexity: int) -> bool:
+    regex = compile_regex(expr.pattern, expr.flags)
+    if expr.field in ("title", "description", "text"):
+        return regex.search(_field(task, expr.field)) is not None
+    if expr.field == "tags":
+        return any(regex.search(tag) is not None for tag in task.tags)
+    found = _value(task, expr.field, complexity)
+    return isinstance(found, str) and regex.search(found) is not None
+
+
 def evaluate(expr: Expr, task: Task | TaskView, complexity: int) -> bool:
     """The truth of a condition for a task, by direct recursion over the IR."""
     if isinstance(expr, Const):
@@ -222,30 +246,10 @@ def evaluate(expr: Expr, task: Task | TaskView, complexity: int) -> bool:
     if isinstance(expr, Or):
         return any(evaluate(o, task, complexity) for o in expr.operands)
     if isinstance(expr, TextMatch):
-        results = []
-        for raw in expr.values:
-            v = raw.lower()
-            if expr.field in ("title", "description", "text"):
-                results.append(_text_op(expr.op, _field(task, expr.field).lower(), v))
-            elif expr.field == "tags":
-                if expr.op == "contains":
-                    results.append(any(tag.lower() == v for tag in task.tags))
-                else:
-                    results.append(any(_text_op(expr.op, tag.lower(), v) for tag in task.tags))
-            elif expr.field.startswith("metadata."):
-                found = task.metadata.get(expr.field[len("metadata.") :])
-                results.append(isinstance(found, str) and _text_op(expr.op, found.lower(), v))
-            else:
-                results.append(False)
+        results = [_text_match(expr, task, raw.lower()) for raw in expr.values]
         return all(results) if expr.quantifier == "all" else any(results)
     if isinstance(expr, RegexMatch):
-        regex = compile_regex(expr.pattern, expr.flags)
-        if expr.field in ("title", "description", "text"):
-            return regex.search(_field(task, expr.field)) is not None
-        if expr.field == "tags":
-            return any(regex.search(tag) is not None for tag in task.tags)
-        found = _value(task, expr.field, complexity)
-        return isinstance(found, str) and regex.search(found) is not None
+        return _regex_match(expr, task, complexity)
     if isinstance(expr, Compare):
         return _compare(_value(task, expr.field, complexity), expr.op, expr.value)
     if isinstance(expr, InList):
