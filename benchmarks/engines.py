@@ -53,8 +53,12 @@ def build_modec(rows: Sequence[RuleRow]) -> tuple[Engine, float, int]:
 
     start = time.perf_counter()
     rules = [
-        make_rule(row.name, None if row.name in BUILTIN_KEYWORDS else list(row.keywords),
-                  line=i + 2, required_specialist=row.specialist)
+        make_rule(
+            row.name,
+            None if row.name in BUILTIN_KEYWORDS else list(row.keywords),
+            line=i + 2,
+            required_specialist=row.specialist,
+        )
         for i, row in enumerate(rows)
     ]
     specialists = sorted({DEFAULT_SPECIALIST, *(row.specialist for row in rows)})
@@ -70,8 +74,9 @@ def build_modec(rows: Sequence[RuleRow]) -> tuple[Engine, float, int]:
         d = route(task)
         return d.task_type, d.specialist or ""
 
-    engine = Engine("modec route()", lambda text: Task(description=text), route, decide,
-                    build + load)
+    engine = Engine(
+        "modec route()", lambda text: Task(description=text), route, decide, build + load
+    )
     return engine, load, len(data)
 
 
@@ -101,8 +106,13 @@ def build_chain(rows: Sequence[RuleRow]) -> Engine:
         task_type = classify(task)
         return task_type, routing.get(task_type, DEFAULT_SPECIALIST)
 
-    return Engine("classic any() chain", lambda text: Task(description=text), route, route,
-                  time.perf_counter() - start)
+    return Engine(
+        "classic any() chain",
+        lambda text: Task(description=text),
+        route,
+        route,
+        time.perf_counter() - start,
+    )
 
 
 def build_dict_table(rows: Sequence[RuleRow]) -> Engine:
@@ -120,8 +130,13 @@ def build_dict_table(rows: Sequence[RuleRow]) -> Engine:
                     return name, specialist
         return FALLBACK, DEFAULT_SPECIALIST
 
-    return Engine("python dict table", lambda text: Task(description=text), route, route,
-                  time.perf_counter() - start)
+    return Engine(
+        "python dict table",
+        lambda text: Task(description=text),
+        route,
+        route,
+        time.perf_counter() - start,
+    )
 
 
 # --------------------------------------------------------------------------- peers
@@ -137,29 +152,46 @@ def build_zen(rows: Sequence[RuleRow]) -> Engine:
 
     start = time.perf_counter()
     rules = [
-        {"_id": f"r{i}",
-         "in": " or ".join(f"contains($, {_quoted(k)})" for k in row.keywords),
-         "type": _quoted(row.name), "who": _quoted(row.specialist)}
+        {
+            "_id": f"r{i}",
+            "in": " or ".join(f"contains($, {_quoted(k)})" for k in row.keywords),
+            "type": _quoted(row.name),
+            "who": _quoted(row.specialist),
+        }
         for i, row in enumerate(rows)
     ]
-    rules.append({"_id": "fallback", "in": "", "type": _quoted(FALLBACK),
-                  "who": _quoted(DEFAULT_SPECIALIST)})
+    rules.append(
+        {"_id": "fallback", "in": "", "type": _quoted(FALLBACK), "who": _quoted(DEFAULT_SPECIALIST)}
+    )
     graph = {
         "nodes": [
-            {"id": "request", "type": "inputNode", "name": "request",
-             "position": {"x": 0, "y": 0}},
-            {"id": "table", "type": "decisionTableNode", "name": "routing",
-             "position": {"x": 1, "y": 0},
-             "content": {"hitPolicy": "first",
-                         "inputs": [{"id": "in", "name": "description", "field": "description"}],
-                         "outputs": [{"id": "type", "name": "type", "field": "task_type"},
-                                     {"id": "who", "name": "who", "field": "specialist"}],
-                         "rules": rules}},
-            {"id": "response", "type": "outputNode", "name": "response",
-             "position": {"x": 2, "y": 0}},
+            {"id": "request", "type": "inputNode", "name": "request", "position": {"x": 0, "y": 0}},
+            {
+                "id": "table",
+                "type": "decisionTableNode",
+                "name": "routing",
+                "position": {"x": 1, "y": 0},
+                "content": {
+                    "hitPolicy": "first",
+                    "inputs": [{"id": "in", "name": "description", "field": "description"}],
+                    "outputs": [
+                        {"id": "type", "name": "type", "field": "task_type"},
+                        {"id": "who", "name": "who", "field": "specialist"},
+                    ],
+                    "rules": rules,
+                },
+            },
+            {
+                "id": "response",
+                "type": "outputNode",
+                "name": "response",
+                "position": {"x": 2, "y": 0},
+            },
         ],
-        "edges": [{"id": "e1", "sourceId": "request", "targetId": "table", "type": "edge"},
-                  {"id": "e2", "sourceId": "table", "targetId": "response", "type": "edge"}],
+        "edges": [
+            {"id": "e1", "sourceId": "request", "targetId": "table", "type": "edge"},
+            {"id": "e2", "sourceId": "table", "targetId": "response", "type": "edge"},
+        ],
     }
     decision = zen.ZenEngine().create_decision(json.dumps(graph))
     evaluate = decision.evaluate
@@ -168,8 +200,14 @@ def build_zen(rows: Sequence[RuleRow]) -> Engine:
         result = evaluate(request)["result"]
         return result["task_type"], result["specialist"]
 
-    engine = Engine("zen-engine", lambda text: {"description": text.lower()}, route, route,
-                    time.perf_counter() - start, "input lowered for it")
+    engine = Engine(
+        "zen-engine",
+        lambda text: {"description": text.lower()},
+        route,
+        route,
+        time.perf_counter() - start,
+        "input lowered for it",
+    )
     route({"description": "warm-up"})
     return engine
 
@@ -180,8 +218,11 @@ def build_rule_engine(rows: Sequence[RuleRow]) -> Engine:
 
     start = time.perf_counter()
     compiled = [
-        (row.name, row.specialist,
-         rule_engine.Rule(" or ".join(f"{_quoted(k)} in description" for k in row.keywords)))
+        (
+            row.name,
+            row.specialist,
+            rule_engine.Rule(" or ".join(f"{_quoted(k)} in description" for k in row.keywords)),
+        )
         for row in rows
     ]
 
@@ -191,8 +232,14 @@ def build_rule_engine(rows: Sequence[RuleRow]) -> Engine:
                 return name, specialist
         return FALLBACK, DEFAULT_SPECIALIST
 
-    return Engine("rule-engine", lambda text: {"description": text.lower()}, route, route,
-                  time.perf_counter() - start, "input lowered for it")
+    return Engine(
+        "rule-engine",
+        lambda text: {"description": text.lower()},
+        route,
+        route,
+        time.perf_counter() - start,
+        "input lowered for it",
+    )
 
 
 def build_cel(rows: Sequence[RuleRow]) -> Engine:
@@ -203,9 +250,15 @@ def build_cel(rows: Sequence[RuleRow]) -> Engine:
     start = time.perf_counter()
     env = celpy.Environment()
     programs = [
-        (row.name, row.specialist,
-         env.program(env.compile(" || ".join(f"description.contains({_quoted(k)})"
-                                             for k in row.keywords))))
+        (
+            row.name,
+            row.specialist,
+            env.program(
+                env.compile(
+                    " || ".join(f"description.contains({_quoted(k)})" for k in row.keywords)
+                )
+            ),
+        )
         for row in rows
     ]
 
@@ -215,8 +268,14 @@ def build_cel(rows: Sequence[RuleRow]) -> Engine:
                 return name, specialist
         return FALLBACK, DEFAULT_SPECIALIST
 
-    return Engine("cel-python", lambda text: {"description": celtypes.StringType(text.lower())},
-                  route, route, time.perf_counter() - start, "input lowered for it")
+    return Engine(
+        "cel-python",
+        lambda text: {"description": celtypes.StringType(text.lower())},
+        route,
+        route,
+        time.perf_counter() - start,
+        "input lowered for it",
+    )
 
 
 PEERS: Final = (build_chain, build_dict_table, build_zen, build_rule_engine, build_cel)

@@ -21,13 +21,77 @@ KEYWORD_COUNTS: Final = (20, 1_000, 10_000)
 TEXT_LENGTHS: Final = (50, 300, 2_000)
 
 _FILLER: Final = (
-    "add", "the", "a", "to", "for", "of", "in", "on", "with", "and", "update", "fix", "refactor",
-    "implement", "module", "service", "endpoint", "user", "data", "cache", "database", "query",
-    "handler", "error", "logging", "config", "deploy", "build", "pipeline", "feature", "request",
-    "response", "client", "server", "component", "interface", "migration", "schema", "button",
-    "page", "form", "login", "session", "token", "queue", "worker", "job", "retry", "timeout",
-    "API", "UI", "CLI", "Python", "React", "Postgres", "Redis", "JSON", "YAML", "the", "so",
-    "that", "when", "after", "before", "new", "old", "flow", "list", "view", "model", "field",
+    "add",
+    "the",
+    "a",
+    "to",
+    "for",
+    "of",
+    "in",
+    "on",
+    "with",
+    "and",
+    "update",
+    "fix",
+    "refactor",
+    "implement",
+    "module",
+    "service",
+    "endpoint",
+    "user",
+    "data",
+    "cache",
+    "database",
+    "query",
+    "handler",
+    "error",
+    "logging",
+    "config",
+    "deploy",
+    "build",
+    "pipeline",
+    "feature",
+    "request",
+    "response",
+    "client",
+    "server",
+    "component",
+    "interface",
+    "migration",
+    "schema",
+    "button",
+    "page",
+    "form",
+    "login",
+    "session",
+    "token",
+    "queue",
+    "worker",
+    "job",
+    "retry",
+    "timeout",
+    "API",
+    "UI",
+    "CLI",
+    "Python",
+    "React",
+    "Postgres",
+    "Redis",
+    "JSON",
+    "YAML",
+    "the",
+    "so",
+    "that",
+    "when",
+    "after",
+    "before",
+    "new",
+    "old",
+    "flow",
+    "list",
+    "view",
+    "model",
+    "field",
 )
 _NON_ASCII: Final = ("—", "“", "”", "é", "ü", "→", "…", "ß")
 _SYLLABLES: Final = tuple(
@@ -58,13 +122,20 @@ def generated_keywords(count: int, seed: int = SEED) -> list[str]:
 
 def rule_rows(keyword_count: int) -> list[RuleRow]:
     """The rows of the table with ``keyword_count`` keywords (the classic 20 first)."""
-    rows = [RuleRow(name, words, f"{name.removesuffix('_tasks')}_specialist")
-            for name, words in BUILTIN_KEYWORDS.items()]
+    rows = [
+        RuleRow(name, words, f"{name.removesuffix('_tasks')}_specialist")
+        for name, words in BUILTIN_KEYWORDS.items()
+    ]
     extra = generated_keywords(max(KEYWORD_COUNTS) - 20)[: keyword_count - 20]
     for start in range(0, len(extra), ROW_WIDTH):
         index = start // ROW_WIDTH
-        rows.append(RuleRow(f"area{index:03d}_tasks", tuple(extra[start:start + ROW_WIDTH]),
-                            f"area{index % 7}_specialist"))
+        rows.append(
+            RuleRow(
+                f"area{index:03d}_tasks",
+                tuple(extra[start : start + ROW_WIDTH]),
+                f"area{index % 7}_specialist",
+            )
+        )
     return rows
 
 

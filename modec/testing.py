@@ -2,8 +2,12 @@
 
 :func:`reference_route` is a plain tree-walking interpreter of the resolved IR, written for
 clarity rather than speed; the compiled :class:`~modec.runtime.router.Router` must agree with
-it on every task. Downstream suites use it, with :func:`tasks`, :func:`conditions`,
-:func:`modes` and :func:`mode_documents`, to property-test their own modes::
+it on every task. It is independent of the router on purpose: it imports nothing from
+:mod:`modec.runtime`, evaluates the IR with its own plain value semantics, and shares only
+the IR, the task reader (:mod:`modec.compiler.task`) and the grammar's RE2 compiler.
+Hypothesis is needed (``pip install 'modec[testing]'``). Downstream suites use it, with
+:func:`tasks`, :func:`conditions`, :func:`modes` and :func:`mode_documents`, to property-test
+their own modes::
 
     from hypothesis import given
     from modec.testing import reference_route, tasks
@@ -29,10 +33,16 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "modec.testing needs Hypothesis, which the `testing` extra installs: "
+        "pip install 'modec[testing]'"
+    ) from exc
 
 from modec.compiler.ir import (
     BUILTIN_KEYWORDS,
@@ -51,8 +61,9 @@ from modec.compiler.ir import (
     TaskSpec,
     TextMatch,
 )
+from modec.compiler.task import AmbiguousRouteError, Task, TaskView, read_task
 from modec.diagnostics import Span
-from modec.runtime.router import AmbiguousRouteError, Task, compile_pattern
+from modec.grammar import compile_regex
 
 __all__ = [
     "TRICKY_TEXT",
@@ -87,17 +98,16 @@ def classic_classify(description: str) -> str:
     return "general_tasks"
 
 
-def _task(task: Any) -> Task:
-    if isinstance(task, Task):
-        return task
-    if isinstance(task, str):
-        return Task(description=task)
+def _task(task: Any) -> Task | TaskView:
     if isinstance(task, TaskSpec):
-        return Task(title=task.title, description=task.description, tags=task.tags,
-                    complexity=task.complexity, metadata=dict(task.metadata))
-    if isinstance(task, Mapping):
-        return Task.model_validate(dict(task))
-    raise TypeError(f"not a task: {task!r}")
+        return Task(
+            title=task.title,
+            description=task.description,
+            tags=task.tags,
+            complexity=task.complexity,
+            metadata=dict(task.metadata),
+        )
+    return read_task(task)
 
 
 def _rows(mode: ModeFile) -> list[Rule]:
@@ -153,7 +163,7 @@ def _text_op(op: str, subject: str, value: str) -> bool:
     return subject.endswith(value)
 
 
-def _field(task: Task, name: str) -> str:
+def _field(task: Task | TaskView, name: str) -> str:
     if name == "title":
         return task.title
     if name == "description":
@@ -191,17 +201,41 @@ def _compare(left: Any, op: str, right: Any) -> bool:
 _ABSENT: Final = object()
 
 
-def _value(task: Task, name: str, complexity: int) -> Any:
+def _value(task: Task | TaskView, name: str, complexity: int) -> Any:
     if name in ("title", "description", "text"):
         return _field(task, name)
     if name == "complexity":
         return complexity
     if name.startswith("metadata."):
-        return task.metadata.get(name[len("metadata."):], _ABSENT)
+        return task.metadata.get(name[len("metadata.") :], _ABSENT)
     return _ABSENT
 
 
-def evaluate(expr: Expr, task: Task, complexity: int) -> bool:
+def _text_match(expr: TextMatch, task: Task | TaskView, v: str) -> bool:
+    """One value ``v`` (lowered) of a text atom."""
+    if expr.field in ("title", "description", "text"):
+        return _text_op(expr.op, _field(task, expr.field).lower(), v)
+    if expr.field == "tags":
+        if expr.op == "contains":
+            return any(tag.lower() == v for tag in task.tags)
+        return any(_text_op(expr.op, tag.lower(), v) for tag in task.tags)
+    if expr.field.startswith("metadata."):
+        found = task.metadata.get(expr.field[len("metadata.") :])
+        return isinstance(found, str) and _text_op(expr.op, found.lower(), v)
+    return False
+
+
+def _regex_match(expr: RegexMatch, task: Task | TaskView, complexity: int) -> bool:
+    regex = compile_regex(expr.pattern, expr.flags)
+    if expr.field in ("title", "description", "text"):
+        return regex.search(_field(task, expr.field)) is not None
+    if expr.field == "tags":
+        return any(regex.search(tag) is not None for tag in task.tags)
+    found = _value(task, expr.field, complexity)
+    return isinstance(found, str) and regex.search(found) is not None
+
+
+def evaluate(expr: Expr, task: Task | TaskView, complexity: int) -> bool:
     """The truth of a condition for a task, by direct recursion over the IR."""
     if isinstance(expr, Const):
         return expr.value
@@ -212,30 +246,10 @@ def evaluate(expr: Expr, task: Task, complexity: int) -> bool:
     if isinstance(expr, Or):
         return any(evaluate(o, task, complexity) for o in expr.operands)
     if isinstance(expr, TextMatch):
-        results = []
-        for raw in expr.values:
-            v = raw.lower()
-            if expr.field in ("title", "description", "text"):
-                results.append(_text_op(expr.op, _field(task, expr.field).lower(), v))
-            elif expr.field == "tags":
-                if expr.op == "contains":
-                    results.append(any(tag.lower() == v for tag in task.tags))
-                else:
-                    results.append(any(_text_op(expr.op, tag.lower(), v) for tag in task.tags))
-            elif expr.field.startswith("metadata."):
-                found = task.metadata.get(expr.field[len("metadata."):])
-                results.append(isinstance(found, str) and _text_op(expr.op, found.lower(), v))
-            else:
-                results.append(False)
+        results = [_text_match(expr, task, raw.lower()) for raw in expr.values]
         return all(results) if expr.quantifier == "all" else any(results)
     if isinstance(expr, RegexMatch):
-        regex = compile_pattern(expr.pattern, expr.flags)
-        if expr.field in ("title", "description", "text"):
-            return regex.search(_field(task, expr.field)) is not None
-        if expr.field == "tags":
-            return any(regex.search(tag) is not None for tag in task.tags)
-        found = _value(task, expr.field, complexity)
-        return isinstance(found, str) and regex.search(found) is not None
+        return _regex_match(expr, task, complexity)
     if isinstance(expr, Compare):
         return _compare(_value(task, expr.field, complexity), expr.op, expr.value)
     if isinstance(expr, InList):
@@ -249,7 +263,7 @@ def reference_route(mode: ModeFile, task: Any) -> tuple[str, str | None, tuple[s
 
     ``matches`` are the rows taken: every firing row under ``collect``, the one row under
     ``first`` and ``unique``, none when the fallback decides. Under ``unique`` a task that
-    fires two rows raises :class:`~modec.runtime.router.AmbiguousRouteError`.
+    fires two rows raises :class:`~modec.compiler.task.AmbiguousRouteError`.
     """
     t = _task(task)
     complexity = t.complexity or mode.configuration.default_complexity
@@ -264,11 +278,13 @@ def reference_route(mode: ModeFile, task: Any) -> tuple[str, str | None, tuple[s
                 break
     if policy == "unique" and len(fired) > 1:
         a, b = fired[0], fired[1]
-        raise AmbiguousRouteError(a.name, b.name, f"line {a.name_span.line}",
-                                  f"line {b.name_span.line}")
+        raise AmbiguousRouteError(
+            a.name, b.name, f"line {a.name_span.line}", f"line {b.name_span.line}"
+        )
     if not fired:
-        general = next((r for r in mode.rules
-                        if r.name == FALLBACK_TYPE and r.condition is None), None)
+        general = next(
+            (r for r in mode.rules if r.name == FALLBACK_TYPE and r.condition is None), None
+        )
         specialist = (general.required_specialist if general else None) or default
         return FALLBACK_TYPE, specialist, ()
     first = fired[0]
@@ -279,13 +295,50 @@ def reference_route(mode: ModeFile, task: Any) -> tuple[str, str | None, tuple[s
 
 #: Characters whose lower-casing trips up naive case folding: long s, Kelvin sign, dotted
 #: capital I (lowers to two code points), final sigma, combining marks, and word separators.
-TRICKY_TEXT: Final = ("ſ", "K", "İ", "ı", "Σ", "ς", "ß", "ẞ", "\u0307", "\u0301", "é", "e\u0301",
-                      "_", "-", " ", "\n", "\t", "ǅ", "Ω", "Å", "😀")
+TRICKY_TEXT: Final = (
+    "ſ",
+    "K",
+    "İ",
+    "ı",
+    "Σ",
+    "ς",
+    "ß",
+    "ẞ",
+    "\u0307",
+    "\u0301",
+    "é",
+    "e\u0301",
+    "_",
+    "-",
+    " ",
+    "\n",
+    "\t",
+    "ǅ",
+    "Ω",
+    "Å",
+    "😀",
+)
 #: Words the strategies draw from so that keywords actually occur in generated tasks.
 VOCABULARY: Final = (
     *sorted({k for words in BUILTIN_KEYWORDS.values() for k in words}),
-    "fix", "hotfix", "release", "design", "api", "user", "login", "slow", "latency",
-    "SECURITY", "Test", "QA", "ReadMe", "teſt", "ſecurity", "İD", "id", "Kelvin",
+    "fix",
+    "hotfix",
+    "release",
+    "design",
+    "api",
+    "user",
+    "login",
+    "slow",
+    "latency",
+    "SECURITY",
+    "Test",
+    "QA",
+    "ReadMe",
+    "teſt",
+    "ſecurity",
+    "İD",
+    "id",
+    "Kelvin",
 )
 
 
@@ -318,8 +371,14 @@ def tasks(draw: st.DrawFn) -> Task:
     return Task(
         title=draw(task_texts(6)),
         description=draw(task_texts()),
-        tags=tuple(draw(st.lists(st.sampled_from(
-            ("hotfix", "HotFix", "ui", "backend", "ſecurity", "İ", "")), max_size=3))),
+        tags=tuple(
+            draw(
+                st.lists(
+                    st.sampled_from(("hotfix", "HotFix", "ui", "backend", "ſecurity", "İ", "")),
+                    max_size=3,
+                )
+            )
+        ),
         complexity=draw(st.none() | st.integers(min_value=1, max_value=5)),
         metadata=draw(st.dictionaries(st.sampled_from(_META_KEYS), _SCALARS, max_size=3)),
     )
@@ -336,33 +395,48 @@ _LITERALS: Final = st.one_of(
 def _atoms(span: Span) -> st.SearchStrategy[Expr]:
     text_match = st.builds(
         lambda f, op, q, vs: TextMatch(
-            span=span, field=f, op=op, quantifier="one" if op in ("startswith", "endswith") else q,
-            values=vs[:1] if op in ("startswith", "endswith") else tuple(vs)),
+            span=span,
+            field=f,
+            op=op,
+            quantifier="one" if op in ("startswith", "endswith") else q,
+            values=vs[:1] if op in ("startswith", "endswith") else tuple(vs),
+        ),
         st.sampled_from((*_TEXT_FIELDS, *_TEXT_FIELDS, "tags", "metadata.team")),
         st.sampled_from(("contains", "contains", "mentions", "startswith", "endswith")),
         st.sampled_from(("one", "any", "all")),
         st.lists(_LITERALS, min_size=1, max_size=4),
-    ).map(lambda m: m if m.quantifier != "one" or len(m.values) == 1
-          else m.model_copy(update={"values": m.values[:1]}))
+    ).map(
+        lambda m: (
+            m
+            if m.quantifier != "one" or len(m.values) == 1
+            else m.model_copy(update={"values": m.values[:1]})
+        )
+    )
     regex = st.builds(
         lambda f, p, flags: RegexMatch(span=span, field=f, pattern=p, flags=flags),
         st.sampled_from((*_TEXT_FIELDS, "tags", "metadata.team")),
-        st.sampled_from((r"^fix(\(.+\))?:", r"\btest\b", r"[0-9]+", r"^$", "ſ", r"se.urity",
-                         r"(?:a|b)c")),
+        st.sampled_from(
+            (r"^fix(\(.+\))?:", r"\btest\b", r"[0-9]+", r"^$", "ſ", r"se.urity", r"(?:a|b)c")
+        ),
         st.sampled_from(("", "i", "m", "s", "ims")),
     )
     compare = st.one_of(
-        st.builds(lambda op, v: Compare(span=span, field="complexity", op=op, value=v),
-                  st.sampled_from(("==", "!=", "<", "<=", ">", ">=")),
-                  st.integers(min_value=0, max_value=6)),
-        st.builds(lambda f, op, v: Compare(span=span, field=f, op=op, value=v),
-                  st.sampled_from(("metadata.team", "metadata.priority", "metadata.urgent",
-                                   "title")),
-                  st.sampled_from(("==", "!=", "<", ">=")), _SCALARS),
-        st.builds(lambda f, vs: InList(span=span, field=f, values=tuple(vs)),
-                  st.sampled_from(("complexity", "metadata.team", "metadata.priority",
-                                   "description")),
-                  st.lists(_SCALARS, min_size=1, max_size=3)),
+        st.builds(
+            lambda op, v: Compare(span=span, field="complexity", op=op, value=v),
+            st.sampled_from(("==", "!=", "<", "<=", ">", ">=")),
+            st.integers(min_value=0, max_value=6),
+        ),
+        st.builds(
+            lambda f, op, v: Compare(span=span, field=f, op=op, value=v),
+            st.sampled_from(("metadata.team", "metadata.priority", "metadata.urgent", "title")),
+            st.sampled_from(("==", "!=", "<", ">=")),
+            _SCALARS,
+        ),
+        st.builds(
+            lambda f, vs: InList(span=span, field=f, values=tuple(vs)),
+            st.sampled_from(("complexity", "metadata.team", "metadata.priority", "description")),
+            st.lists(_SCALARS, min_size=1, max_size=3),
+        ),
     )
     const = st.builds(lambda v: Const(span=span, value=v), st.booleans())
     return st.one_of(text_match, text_match, regex, compare, const)
@@ -374,10 +448,14 @@ def conditions(span: Span = _SPAN, max_leaves: int = 6) -> st.SearchStrategy[Exp
         _atoms(span),
         lambda inner: st.one_of(
             st.builds(lambda o: Not(span=span, operand=o), inner),
-            st.builds(lambda os: And(span=span, operands=tuple(_flat(And, os))),
-                      st.lists(inner, min_size=2, max_size=3)),
-            st.builds(lambda os: Or(span=span, operands=tuple(_flat(Or, os))),
-                      st.lists(inner, min_size=2, max_size=3)),
+            st.builds(
+                lambda os: And(span=span, operands=tuple(_flat(And, os))),
+                st.lists(inner, min_size=2, max_size=3),
+            ),
+            st.builds(
+                lambda os: Or(span=span, operands=tuple(_flat(Or, os))),
+                st.lists(inner, min_size=2, max_size=3),
+            ),
         ),
         max_leaves=max_leaves,
     )
@@ -394,16 +472,24 @@ def _flat(kind: type[And] | type[Or], operands: Sequence[Expr]) -> Iterator[Expr
 def builtin_rules(span: Span = _SPAN, implicit: bool = True) -> Iterator[Rule]:
     """The four builtin rules as the builder adds them for a file that does not name them."""
     for name, words in BUILTIN_KEYWORDS.items():
-        yield Rule(span=span, name=name, name_span=span, source="builtin", implicit=implicit,
-                   condition=TextMatch(span=span, field="description", op="contains",
-                                       quantifier="any", values=words))
+        yield Rule(
+            span=span,
+            name=name,
+            name_span=span,
+            source="builtin",
+            implicit=implicit,
+            condition=TextMatch(
+                span=span, field="description", op="contains", quantifier="any", values=words
+            ),
+        )
 
 
 _SPECIALISTS: Final = ("implementer", "architect", "reviewer", "tester", "debugger")
 
 
-def make_rule(name: str, condition: Expr | str | Sequence[str] | None = None, *,
-              line: int = 1, **fields: Any) -> Rule:
+def make_rule(
+    name: str, condition: Expr | str | Sequence[str] | None = None, *, line: int = 1, **fields: Any
+) -> Rule:
     """A resolved rule for hand-built IR.
 
     ``condition`` is an expression, a ``when:`` text (parsed by the grammar), a keyword list
@@ -418,104 +504,193 @@ def make_rule(name: str, condition: Expr | str | Sequence[str] | None = None, *,
         expr, diagnostics = parse_condition(condition, lambda start, end: span)
         if expr is None:
             raise ValueError(f"bad condition {condition!r}: {diagnostics}")
-        return Rule(span=span, name=name, name_span=span, condition=expr,
-                    source=source or "when", **fields)
+        return Rule(
+            span=span, name=name, name_span=span, condition=expr, source=source or "when", **fields
+        )
     if condition is None:
         if name in BUILTIN_KEYWORDS:
-            return Rule(span=span, name=name, name_span=span, source=source or "builtin",
-                        condition=TextMatch(span=span, field="description", op="contains",
-                                            quantifier="any", values=BUILTIN_KEYWORDS[name]),
-                        **fields)
-        return Rule(span=span, name=name, name_span=span, condition=None,
-                    source=source or "fallback", **fields)
-    if not isinstance(condition, And | Or | Not | Const | TextMatch | RegexMatch | Compare
-                      | InList):
-        condition = TextMatch(span=span, field=fields.pop("field", "description"),
-                              op="mentions" if fields.pop("match", None) == "word"
-                              else "contains",
-                              quantifier="any", values=tuple(condition))
-        return Rule(span=span, name=name, name_span=span, condition=condition,
-                    source=source or "keywords", **fields)
-    return Rule(span=span, name=name, name_span=span, condition=condition,
-                source=source or "when", **fields)
+            return Rule(
+                span=span,
+                name=name,
+                name_span=span,
+                source=source or "builtin",
+                condition=TextMatch(
+                    span=span,
+                    field="description",
+                    op="contains",
+                    quantifier="any",
+                    values=BUILTIN_KEYWORDS[name],
+                ),
+                **fields,
+            )
+        return Rule(
+            span=span,
+            name=name,
+            name_span=span,
+            condition=None,
+            source=source or "fallback",
+            **fields,
+        )
+    if not isinstance(
+        condition, And | Or | Not | Const | TextMatch | RegexMatch | Compare | InList
+    ):
+        condition = TextMatch(
+            span=span,
+            field=fields.pop("field", "description"),
+            op="mentions" if fields.pop("match", None) == "word" else "contains",
+            quantifier="any",
+            values=tuple(condition),
+        )
+        return Rule(
+            span=span,
+            name=name,
+            name_span=span,
+            condition=condition,
+            source=source or "keywords",
+            **fields,
+        )
+    return Rule(
+        span=span, name=name, name_span=span, condition=condition, source=source or "when", **fields
+    )
 
 
-def make_mode(rules: Sequence[Rule] = (), *, specialists: Sequence[str] = ("implementer",),
-              defined: Sequence[str] | None = None, implicit_builtins: bool = True,
-              **configuration: Any) -> ModeFile:
+def make_mode(
+    rules: Sequence[Rule] = (),
+    *,
+    specialists: Sequence[str] = ("implementer",),
+    defined: Sequence[str] | None = None,
+    implicit_builtins: bool = True,
+    **configuration: Any,
+) -> ModeFile:
     """Resolved IR of a mode for tests: an orchestrator listing ``specialists`` (defined as
     roles unless ``defined`` says which), the ``rules``, and the builtin types the rules do
     not name added as implicit rules (as the builder does)."""
     from modec.compiler.ir import ModeConfiguration, ModeMetadata, Role
 
     span = Span.point("mode.yaml", 1, 1)
-    orch = Role(span=span, name="task_orchestrator", name_span=span, role_definition="o",
-                specialist_roles={n: f"does {n}" for n in specialists})
+    orch = Role(
+        span=span,
+        name="task_orchestrator",
+        name_span=span,
+        role_definition="o",
+        specialist_roles={n: f"does {n}" for n in specialists},
+    )
     roles = {"task_orchestrator": orch}
     for name in specialists if defined is None else defined:
         roles[name] = Role(span=span, name=name, name_span=span, role_definition=name)
     all_rules = list(rules)
     if implicit_builtins and configuration.get("builtin_task_types", True):
         named = {r.name for r in all_rules}
-        all_rules.extend(r for r in builtin_rules(Span.point("mode.yaml", 1, 1))
-                         if r.name not in named)
-    return ModeFile(span=span, path="mode.yaml", sources=(), metadata=ModeMetadata(span=span),
-                    configuration=ModeConfiguration(span=span, **configuration), roles=roles,
-                    rules=tuple(all_rules))
+        all_rules.extend(
+            r for r in builtin_rules(Span.point("mode.yaml", 1, 1)) if r.name not in named
+        )
+    return ModeFile(
+        span=span,
+        path="mode.yaml",
+        sources=(),
+        metadata=ModeMetadata(span=span),
+        configuration=ModeConfiguration(span=span, **configuration),
+        roles=roles,
+        rules=tuple(all_rules),
+    )
 
 
 @st.composite
-def modes(draw: st.DrawFn, hit_policies: Sequence[str] = ("first", "unique", "collect")
-          ) -> ModeFile:
+def modes(
+    draw: st.DrawFn, hit_policies: Sequence[str] = ("first", "unique", "collect")
+) -> ModeFile:
     """Resolved IR of a mode: builtin and custom rows, priorities, a hit policy, fallback."""
     from modec.compiler.ir import ModeConfiguration, ModeMetadata, Role
 
     span = _SPAN
     listed = draw(st.lists(st.sampled_from(_SPECIALISTS), unique=True, max_size=4))
-    orch = Role(span=span, name="task_orchestrator", name_span=span, role_definition="o",
-                specialist_roles={n: n for n in listed})
+    orch = Role(
+        span=span,
+        name="task_orchestrator",
+        name_span=span,
+        role_definition="o",
+        specialist_roles={n: n for n in listed},
+    )
     roles = {"task_orchestrator": orch}
     for name in listed:
         if draw(st.booleans()):
             roles[name] = Role(span=span, name=name, name_span=span, role_definition=name)
     maybe_specialist = st.none() | st.sampled_from(_SPECIALISTS)
     rules: list[Rule] = []
-    names = draw(st.lists(st.sampled_from(("hotfix_tasks", "release_tasks", "design_tasks",
-                                           "ops_tasks", "ui_tasks", "data_tasks")),
-                          unique=True, max_size=5))
+    names = draw(
+        st.lists(
+            st.sampled_from(
+                (
+                    "hotfix_tasks",
+                    "release_tasks",
+                    "design_tasks",
+                    "ops_tasks",
+                    "ui_tasks",
+                    "data_tasks",
+                )
+            ),
+            unique=True,
+            max_size=5,
+        )
+    )
     builtins = draw(st.lists(st.sampled_from(BUILTIN_ORDER), unique=True))
     order = draw(st.permutations([*names, *builtins]))
     for line, name in enumerate(order, start=2):
         s = Span.point("generated.yaml", line, 3)
         builtin = name in BUILTIN_KEYWORDS and draw(st.booleans())
         cond = (
-            TextMatch(span=s, field="description", op="contains", quantifier="any",
-                      values=BUILTIN_KEYWORDS[name])
-            if builtin else draw(conditions(s))
+            TextMatch(
+                span=s,
+                field="description",
+                op="contains",
+                quantifier="any",
+                values=BUILTIN_KEYWORDS[name],
+            )
+            if builtin
+            else draw(conditions(s))
         )
-        rules.append(Rule(
-            span=s, name=name, name_span=s, condition=cond,
-            source="builtin" if builtin else "when",
-            required_specialist=draw(maybe_specialist),
-            secondary_review=tuple(draw(st.lists(st.sampled_from(_SPECIALISTS), max_size=2))),
-            complexity_boost=draw(st.integers(min_value=-2, max_value=2)),
-            parallel_execution=draw(st.none() | st.booleans()),
-            priority=draw(st.sampled_from((0, 0, 0, 1, 5, -1))),
-        ))
+        rules.append(
+            Rule(
+                span=s,
+                name=name,
+                name_span=s,
+                condition=cond,
+                source="builtin" if builtin else "when",
+                required_specialist=draw(maybe_specialist),
+                secondary_review=tuple(draw(st.lists(st.sampled_from(_SPECIALISTS), max_size=2))),
+                complexity_boost=draw(st.integers(min_value=-2, max_value=2)),
+                parallel_execution=draw(st.none() | st.booleans()),
+                priority=draw(st.sampled_from((0, 0, 0, 1, 5, -1))),
+            )
+        )
     if draw(st.booleans()):
         rules.extend(r for r in builtin_rules(span) if r.name not in order)
     if draw(st.booleans()):
-        rules.append(Rule(span=span, name=FALLBACK_TYPE, name_span=span, condition=None,
-                          source="fallback", required_specialist=draw(maybe_specialist)))
+        rules.append(
+            Rule(
+                span=span,
+                name=FALLBACK_TYPE,
+                name_span=span,
+                condition=None,
+                source="fallback",
+                required_specialist=draw(maybe_specialist),
+            )
+        )
     configuration = ModeConfiguration(
         span=span,
         hit_policy=draw(st.sampled_from(tuple(hit_policies))),
         default_complexity=draw(st.integers(min_value=1, max_value=5)),
         default_specialist=draw(st.none() | st.sampled_from(_SPECIALISTS)),
     )
-    return ModeFile(span=span, path="generated.yaml", sources=(),
-                    metadata=ModeMetadata(span=span), configuration=configuration,
-                    roles=roles, rules=tuple(rules))
+    return ModeFile(
+        span=span,
+        path="generated.yaml",
+        sources=(),
+        metadata=ModeMetadata(span=span),
+        configuration=configuration,
+        roles=roles,
+        rules=tuple(rules),
+    )
 
 
 # --------------------------------------------------------------------------- documents
@@ -525,15 +700,20 @@ def _yaml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
 
 
-_DOC_WORDS: Final = st.text(alphabet=string.ascii_lowercase + "ſKİé ", min_size=1, max_size=10
-                            ).filter(lambda w: w.strip() != "")
+_DOC_WORDS: Final = st.text(
+    alphabet=string.ascii_lowercase + "ſKİé ", min_size=1, max_size=10
+).filter(lambda w: w.strip() != "")
 
 
 def _when_text(draw: st.DrawFn) -> str:
     """A `when:` condition in the surface syntax (a subset every grammar version accepts)."""
+
     def atom() -> str:
-        kind = draw(st.sampled_from(("contains", "mentions", "any", "tags", "cx", "meta",
-                                     "regex", "starts")))
+        kind = draw(
+            st.sampled_from(
+                ("contains", "mentions", "any", "tags", "cx", "meta", "regex", "starts")
+            )
+        )
         field = draw(st.sampled_from(_TEXT_FIELDS))
         word = draw(st.sampled_from(VOCABULARY) | _DOC_WORDS)
         if kind in ("contains", "mentions"):
@@ -564,8 +744,11 @@ def _yaml_inner(word: str) -> str:
 
 
 @st.composite
-def mode_documents(draw: st.DrawFn, hit_policies: Sequence[str] = ("first", "unique", "collect"),
-                   classic: bool = False) -> str:
+def mode_documents(
+    draw: st.DrawFn,
+    hit_policies: Sequence[str] = ("first", "unique", "collect"),
+    classic: bool = False,
+) -> str:
     """Whole YAML mode documents (no ``extends``) as text.
 
     They cover roles, builtin types with and without overrides, ``keywords`` with ``field``
@@ -574,13 +757,12 @@ def mode_documents(draw: st.DrawFn, hit_policies: Sequence[str] = ("first", "uni
     law's domain). Under ``unique`` a document whose rows overlap does not compile (MC602);
     its checked IR (``Compilation.mode``) still routes.
     """
-    specialists = draw(st.lists(st.sampled_from(_SPECIALISTS), min_size=1, max_size=4,
-                                unique=True))
-    lines = ["task_orchestrator:", "  role_definition: \"orchestrates\"", "  specialist_roles:"]
-    lines += [f"    {name}: \"does {name}\"" for name in specialists]
+    specialists = draw(st.lists(st.sampled_from(_SPECIALISTS), min_size=1, max_size=4, unique=True))
+    lines = ["task_orchestrator:", '  role_definition: "orchestrates"', "  specialist_roles:"]
+    lines += [f'    {name}: "does {name}"' for name in specialists]
     defined = [n for n in specialists if draw(st.booleans())] or specialists[:1]
     for name in defined:
-        lines += [f"{name}:", f"  role_definition: \"You are the {name}\""]
+        lines += [f"{name}:", f'  role_definition: "You are the {name}"']
     if not classic:
         policy = draw(st.sampled_from(tuple(hit_policies)))
         lines += ["mode_configuration:", f"  hit_policy: {policy}"]
@@ -589,8 +771,13 @@ def mode_documents(draw: st.DrawFn, hit_policies: Sequence[str] = ("first", "uni
     rule_lines: list[str] = []
     names = list(draw(st.lists(st.sampled_from(BUILTIN_ORDER), unique=True)))
     if not classic:
-        names += draw(st.lists(st.sampled_from(("hotfix_tasks", "release_tasks", "ops_tasks")),
-                               unique=True, max_size=3))
+        names += draw(
+            st.lists(
+                st.sampled_from(("hotfix_tasks", "release_tasks", "ops_tasks")),
+                unique=True,
+                max_size=3,
+            )
+        )
     for name in draw(st.permutations(names)):
         body: list[str] = []
         if draw(st.booleans()):
@@ -598,8 +785,14 @@ def mode_documents(draw: st.DrawFn, hit_policies: Sequence[str] = ("first", "uni
         custom = name not in BUILTIN_KEYWORDS
         if not classic and (custom or draw(st.integers(min_value=0, max_value=3)) == 0):
             if draw(st.booleans()):
-                words = draw(st.lists(st.sampled_from(VOCABULARY) | _DOC_WORDS, min_size=1,
-                                      max_size=4, unique_by=str.lower))
+                words = draw(
+                    st.lists(
+                        st.sampled_from(VOCABULARY) | _DOC_WORDS,
+                        min_size=1,
+                        max_size=4,
+                        unique_by=str.lower,
+                    )
+                )
                 body.append(f"keywords: [{', '.join(_yaml_str(w) for w in words)}]")
                 if draw(st.booleans()):
                     body.append(f"field: {draw(st.sampled_from(_TEXT_FIELDS))}")

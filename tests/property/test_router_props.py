@@ -44,9 +44,10 @@ def check(mode: ModeFile, router: Router, task: Task) -> None:
 def test_router_matches_reference_on_generated_ir(mode: ModeFile, batch: list[Task]) -> None:
     table = build_table(mode)
     for scanner in ("re2", "aho"):
-        router = Router(table, scanner=scanner)
-        for task in batch:
-            check(mode, router, task)
+        for generated in (True, False):  # rows as generated Python, and as bitmask programs
+            router = Router(table, scanner=scanner, generated=generated)
+            for task in batch:
+                check(mode, router, task)
 
 
 @settings(max_examples=100)
@@ -55,8 +56,11 @@ def test_explain_fires_exactly_the_rows_the_reference_fires(mode: ModeFile, task
     router = Router(build_table(mode))
     explanation = router.explain(task)
     complexity = task.complexity or mode.configuration.default_complexity
-    fired = {r.name for r in mode.rules
-             if r.condition is not None and evaluate(r.condition, task, complexity)}
+    fired = {
+        r.name
+        for r in mode.rules
+        if r.condition is not None and evaluate(r.condition, task, complexity)
+    }
     assert {r.name for r in explanation.rows if r.fired} == fired
     assert [r.name for r in explanation.rows] == [r.name for r in router.rows]
     assert all(not r.taken or r.fired for r in explanation.rows)
@@ -90,6 +94,28 @@ def test_route_many_is_route(mode: ModeFile, batch: list[Task]) -> None:
     assert router.route_many(batch) == [router.route(t) for t in batch]
     as_dicts: list[Any] = [t.model_dump() for t in batch]
     assert router.route_many(as_dicts) == router.route_many(batch)
+    descriptions: list[Any] = [t.description for t in batch]
+    assert router.route_many(descriptions) == [router.route(t) for t in descriptions]
+
+
+@settings(max_examples=80)
+@given(
+    modes(hit_policies=("first",)),
+    st.lists(tasks(), min_size=1, max_size=3),
+    st.integers(min_value=0, max_value=3),
+)
+def test_long_texts_route_like_the_reference(mode: ModeFile, batch: list[Task], k: int) -> None:
+    """Texts long enough to be scanned in chunks (with early exit) decide as the reference."""
+    router = Router(build_table(mode))
+    filler = ("lorem ipsum dolor " * 700)[: 9000 + 997 * k]
+    for task in batch:
+        for description in (
+            filler + task.description,
+            task.description + filler,
+            filler + task.description + filler,
+        ):
+            long_task = task.model_copy(update={"description": description})
+            check(mode, router, long_task)
 
 
 @settings(max_examples=60)
@@ -112,8 +138,10 @@ def _shuffled(value: Any, rng: random.Random, keep_order: bool = False) -> Any:
         if not keep_order:
             rng.shuffle(items)
         # Rule order and the order of listed specialists are meaningful: keep them.
-        return {k: _shuffled(v, rng, keep_order=k in ("task_routing_rules", "specialist_roles"))
-                for k, v in items}
+        return {
+            k: _shuffled(v, rng, keep_order=k in ("task_routing_rules", "specialist_roles"))
+            for k, v in items
+        }
     if isinstance(value, list):
         return [_shuffled(v, rng) for v in value]
     return value
@@ -127,8 +155,14 @@ def test_hash_is_invariant_under_reformatting(
     original = compile_text(doc, "generated.yaml", until="check")
     assert original.mode is not None
     data = _shuffled(yaml.safe_load(doc), rng)
-    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=flow, indent=indent,
-                          allow_unicode=rng.random() < 0.5, width=rng.choice((40, 80, 10_000)))
+    text = yaml.safe_dump(
+        data,
+        sort_keys=False,
+        default_flow_style=flow,
+        indent=indent,
+        allow_unicode=rng.random() < 0.5,
+        width=rng.choice((40, 80, 10_000)),
+    )
     text = "# regenerated\n" + text
     again = compile_text(text, "other.yaml", until="check")
     assert again.mode is not None, [d.message for d in again.diagnostics]

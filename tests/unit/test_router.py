@@ -156,8 +156,11 @@ def test_text_comparisons_lower_both_sides() -> None:
 
 
 def test_complexity_uses_the_default_when_the_task_gives_none() -> None:
-    mode = make_mode([make_rule("x_tasks", "complexity >= complex")],
-                     builtin_task_types=False, default_complexity=4)
+    mode = make_mode(
+        [make_rule("x_tasks", "complexity >= complex")],
+        builtin_task_types=False,
+        default_complexity=4,
+    )
     router = Router(build_table(mode))
     assert router.route(Task()).task_type == "x_tasks"
     assert router.route(Task(complexity=3)).task_type == "general_tasks"
@@ -199,15 +202,21 @@ def test_metadata_semantics(condition: str, metadata: dict[str, Any], expected: 
 def policy_mode(policy: str) -> Router:
     mode = make_mode(
         [
-            make_rule("a_tasks", ["alpha"], line=2, required_specialist="architect",
-                      complexity_boost=2),
-            make_rule("b_tasks", 'description contains "beta" or tags contains "both"', line=3,
-                      complexity_boost=-3),
+            make_rule(
+                "a_tasks", ["alpha"], line=2, required_specialist="architect", complexity_boost=2
+            ),
+            make_rule(
+                "b_tasks",
+                'description contains "beta" or tags contains "both"',
+                line=3,
+                complexity_boost=-3,
+            ),
             make_rule("c_tasks", 'description contains "alpha" and complexity >= 4', line=4),
             make_rule("general_tasks", required_specialist="reviewer", line=5),
         ],
         specialists=("implementer", "architect", "reviewer"),
-        builtin_task_types=False, hit_policy=policy,
+        builtin_task_types=False,
+        hit_policy=policy,
     )
     return Router(build_table(mode), "sha256:test")
 
@@ -216,11 +225,18 @@ def test_first_takes_the_first_matching_row() -> None:
     router = policy_mode("first")
     d = router.route({"description": "alpha beta", "complexity": 5})
     assert (d.task_type, d.rule, d.specialist, d.matches) == (
-        "a_tasks", "a_tasks", "architect", ("a_tasks",))
+        "a_tasks",
+        "a_tasks",
+        "architect",
+        ("a_tasks",),
+    )
     assert d.complexity == 5  # clamp(5 + 2)
     fallback = router.route("nothing here")
     assert (fallback.task_type, fallback.specialist, fallback.matches) == (
-        "general_tasks", "reviewer", ())
+        "general_tasks",
+        "reviewer",
+        (),
+    )
 
 
 def test_unique_refuses_a_task_matching_two_rows() -> None:
@@ -254,7 +270,8 @@ def classic_router() -> Router:
 def test_evidence_offsets_point_into_the_original_text() -> None:
     d = classic_router().route("Fix SECURITY bug")
     assert [(e.field, e.op, e.value, e.start, e.end, e.text) for e in d.evidence] == [
-        ("description", "contains", "security", 4, 12, "SECURITY")]
+        ("description", "contains", "security", 4, 12, "SECURITY")
+    ]
 
 
 def test_evidence_offsets_survive_lowering_that_changes_length() -> None:
@@ -262,14 +279,20 @@ def test_evidence_offsets_survive_lowering_that_changes_length() -> None:
     d = classic_router().route(text)
     spans = [(e.start, e.end) for e in d.evidence]
     assert spans == [(4, 9), (14, 19)]
-    assert all(text[e.start:e.end] == e.text == "audit" for e in d.evidence)
+    assert all(text[e.start : e.end] == e.text == "audit" for e in d.evidence)
 
 
 def test_evidence_for_mentions_regex_tags_and_text() -> None:
-    mode = make_mode([make_rule(
-        "x_tasks",
-        'description mentions "test" and title matches /v[0-9]+/ and tags contains "UI" '
-        'and text contains "1\\nre"')], builtin_task_types=False)
+    mode = make_mode(
+        [
+            make_rule(
+                "x_tasks",
+                'description mentions "test" and title matches /v[0-9]+/ and tags contains "UI" '
+                'and text contains "1\\nre"',
+            )
+        ],
+        builtin_task_types=False,
+    )
     router = Router(build_table(mode))
     d = router.route(Task(title="ship v21", description="retesting, a test", tags=("x", "ui")))
     got = {(e.field, e.op, e.start, e.end, e.text) for e in d.evidence}
@@ -282,8 +305,10 @@ def test_evidence_for_mentions_regex_tags_and_text() -> None:
 
 
 def test_evidence_ignores_atoms_under_not() -> None:
-    mode = make_mode([make_rule("x_tasks", 'description contains "a" and not description '
-                                           'contains "zzz"')], builtin_task_types=False)
+    mode = make_mode(
+        [make_rule("x_tasks", 'description contains "a" and not description contains "zzz"')],
+        builtin_task_types=False,
+    )
     d = Router(build_table(mode)).route("a")
     assert [e.value for e in d.evidence] == ["a"]
 
@@ -303,7 +328,9 @@ def test_explain_reports_every_row_and_each_atom() -> None:
     assert [r.taken for r in e.rows] == [False, True, False]
     b = e.rows[1]
     assert [(a.atom, a.result) for a in b.atoms] == [
-        ('description contains "beta"', True), ('tags contains "both"', False)]
+        ('description contains "beta"', True),
+        ('tags contains "both"', False),
+    ]
     assert b.atoms[0].evidence[0].text == "beta"
     c = e.rows[2]
     assert [a.result for a in c.atoms] == [False, False]
@@ -324,8 +351,7 @@ def test_explain_fallback_and_unique_ambiguity() -> None:
 
 
 def test_explain_notes_missing_metadata() -> None:
-    mode = make_mode([make_rule("x_tasks", 'metadata.team == "core"')],
-                     builtin_task_types=False)
+    mode = make_mode([make_rule("x_tasks", 'metadata.team == "core"')], builtin_task_types=False)
     (atom,) = Router(build_table(mode)).explain("x").rows[0].atoms
     assert (atom.result, atom.note) == (False, "metadata.team is missing")
 
@@ -339,7 +365,10 @@ def test_route_accepts_tasks_strings_and_mappings() -> None:
     assert router.route("audit") == as_task
     assert router.route({"description": "audit"}) == as_task
     assert router.route_many(["audit", Task(description="qa"), {"title": "t"}]) == [
-        as_task, router.route("qa"), router.route(Task(title="t"))]
+        as_task,
+        router.route("qa"),
+        router.route(Task(title="t")),
+    ]
     with pytest.raises(TypeError):
         router.route(42)  # type: ignore[arg-type]
 
@@ -381,28 +410,55 @@ def test_task_validation() -> None:
 
 
 def test_load_router_from_artifact_bytes_path_and_table(tmp_path: Path) -> None:
-    c = compile_text("task_orchestrator:\n  role_definition: o\n"
-                     "  specialist_roles: {implementer: i}\nimplementer:\n"
-                     "  role_definition: i\n", "m.yaml")
+    c = compile_text(
+        "task_orchestrator:\n  role_definition: o\n"
+        "  specialist_roles: {implementer: i}\nimplementer:\n"
+        "  role_definition: i\n",
+        "m.yaml",
+    )
     assert c.artifact is not None and c.mode is not None and c.table is not None
     path = c.artifact.write(tmp_path / "m.modec")
-    for source in (c.artifact, c.artifact.to_bytes(), path, str(path),
-                   build_artifact(c.mode, c.table)):
+    for source in (
+        c.artifact,
+        c.artifact.to_bytes(),
+        path,
+        str(path),
+        build_artifact(c.mode, c.table),
+    ):
         router = load_router(source)
         assert router.mode_hash == c.artifact.mode_hash
         d = router.route("audit it")
         assert (d.task_type, d.specialist, d.mode_hash) == (
-            "security_tasks", "implementer", c.artifact.mode_hash)
+            "security_tasks",
+            "implementer",
+            c.artifact.mode_hash,
+        )
     assert load_router(c.table).route("qa").task_type == "testing_tasks"
 
 
 def test_scanner_backends_agree_on_unicode_text() -> None:
-    mode = make_mode([make_rule("u_tasks", ["İ", "ſ", "\u212a", "é", "e\u0301", "ς", "😀x"],
-                                priority=1)])
+    mode = make_mode(
+        [make_rule("u_tasks", ["İ", "ſ", "\u212a", "é", "e\u0301", "ς", "😀x"], priority=1)]
+    )
     table = build_table(mode)
     re2_router, aho_router = Router(table), Router(table, scanner="aho")
-    for text in ("İ", "i\u0307", "S", "ſ", "k", "K", "É", "E\u0301", "Σ", "ΑΣ", "😀X", "plain",
-                 "security", "", "İSTANBUL testing"):
+    for text in (
+        "İ",
+        "i\u0307",
+        "S",
+        "ſ",
+        "k",
+        "K",
+        "É",
+        "E\u0301",
+        "Σ",
+        "ΑΣ",
+        "😀X",
+        "plain",
+        "security",
+        "",
+        "İSTANBUL testing",
+    ):
         assert re2_router.route(text) == aho_router.route(text), text
         assert re2_router.route(text).task_type == reference_route(mode, text)[0], text
 
@@ -411,24 +467,6 @@ def test_empty_table_routes_everything_to_the_fallback() -> None:
     router = Router(build_table(make_mode(builtin_task_types=False)))
     d = router.route("security")
     assert (d.task_type, d.specialist, d.matches) == ("general_tasks", "implementer", ())
-
-
-# --------------------------------------------------------------------------- benchmark smoke
-
-
-def test_benchmark_quick_mode_runs_and_engines_agree() -> None:
-    """`python -m benchmarks --quick` runs end to end; timings are not asserted."""
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick"], cwd=root,
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "DISAGREEMENTS" not in done.stdout
-    for needle in ("modec route()", "classic any() chain", "zen-engine", "rule-engine",
-                   "cel-python", "targets", "bundled modes"):
-        assert needle in done.stdout
 
 
 # --------------------------------------------------------------------------- edge cases
@@ -459,11 +497,11 @@ def test_empty_literals_match_everywhere_in_every_backend() -> None:
 def test_scanner_falls_back_to_pyahocorasick_when_re2_cannot_build(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import modec.runtime.router as router_module
+    import modec.runtime.scanner as scanner_module
 
-    monkeypatch.setattr(router_module, "_re2_set", lambda literals, fold_ascii: None)
+    monkeypatch.setattr(scanner_module, "_re2_set", lambda literals, fold_ascii: None)
     router = Router(build_table(make_mode()))
-    assert {s.backend for s in router._scanners.values()} == {"aho"}
+    assert router._literals is not None and router._literals.backend == "aho"
     assert router.route("An AUDIT").task_type == "security_tasks"
     assert router.route("\u212a QA").task_type == "testing_tasks"
 
@@ -471,8 +509,9 @@ def test_scanner_falls_back_to_pyahocorasick_when_re2_cannot_build(
 def test_rows_route_right_whatever_the_literal_order_of_the_plan() -> None:
     table = build_table(make_mode())
     (plan,) = table.scanners
-    shuffled = table.model_copy(update={"scanners": (
-        plan.model_copy(update={"literals": tuple(reversed(plan.literals))}),)})
+    shuffled = table.model_copy(
+        update={"scanners": (plan.model_copy(update={"literals": tuple(reversed(plan.literals))}),)}
+    )
     reordered = Router(shuffled)
     for text in ("audit and test", "a guide to speed", "qa", "nothing", "DOCUMENT security"):
         assert reordered.route(text).task_type == classic_router().route(text).task_type

@@ -1,0 +1,233 @@
+"""The scanners: every literal of every row found in one pass over a text, and regexes on bytes.
+
+:class:`LiteralSet` holds every lowered literal the table's rows use on any text field (the
+*universe*; a literal shared by two fields is there once). One RE2 ``Set`` is a DFA pass over
+a text's UTF-8 bytes that reports every literal occurring in ``text.lower()``, whatever the
+number of rules (byte-substring equals character-substring because UTF-8 is
+self-synchronising). An ASCII text is not lowered at all: a case-insensitive set over its
+bytes finds exactly what the case-sensitive set finds in the lowered bytes (on ASCII,
+``str.lower()`` only maps A–Z, and a lowered literal with a non-ASCII character cannot occur
+in ASCII text either way). When every literal is ASCII, that set serves every text, and a
+non-ASCII text without İ or the Kelvin sign is not lowered either (:func:`raw_scan_ok`).
+When RE2 cannot build a set (memory budget), a pyahocorasick
+automaton does the same job.
+
+Long texts are scanned in chunks (:meth:`LiteralSet.best_row`) that grow geometrically and
+overlap by the longest literal less one character, so every occurrence lies inside some
+chunk: a caller that only needs the least row any occurring literal gates stops as soon as
+no literal can name a lower row, and the cost stays linear in the text's length.
+
+:func:`regex_tester` compiles ``matches /p/f`` into a one-pattern RE2 set called on UTF-8
+bytes: a DFA existence test, with none of the wrapper's offset bookkeeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
+from typing import Any, Final, Literal
+
+import re2
+
+__all__ = ["CHUNK_CHARS", "LiteralSet", "raw_scan_ok", "regex_tester"]
+
+#: First chunk of a chunked scan, in characters (later chunks double).
+CHUNK_CHARS: Final = 1024
+_CAPITAL_SIGMA: Final = "\u03a3"  # the one character whose str.lower() depends on context
+# The only non-ASCII characters whose ``str.lower()`` holds an ASCII character (İ → i̇,
+# Kelvin sign → k; checked over every code point). A text without them, matched against
+# ASCII literals only, gives the same hits on its raw UTF-8 bytes, case-folded, as on its
+# lowered bytes: its other non-ASCII characters lower to non-ASCII ones, whose bytes (all
+# ≥ 0x80) no ASCII literal can match.
+_DOTTED_I: Final = "\u0130"
+_KELVIN: Final = "\u212a"
+
+
+def raw_scan_ok(text: str) -> bool:
+    """``text`` has neither İ nor the Kelvin sign: for ASCII literals, its raw bytes do."""
+    return _DOTTED_I not in text and _KELVIN not in text
+
+
+class LiteralSet:
+    """Every literal of the universe: ``find(text)`` gives the ids of those in ``text.lower()``.
+
+    ``match_ascii`` (over an ASCII text's bytes) and ``match_lowered`` (over lowered UTF-8
+    bytes) are the raw RE2 calls, or None under the pyahocorasick backend.
+    """
+
+    __slots__ = (
+        "ascii_only",
+        "backend",
+        "find",
+        "literals",
+        "longest",
+        "match_ascii",
+        "match_lowered",
+    )
+
+    def __init__(self, literals: Sequence[str], backend: Literal["re2", "aho"] = "re2") -> None:
+        self.literals = tuple(literals)
+        self.longest = max(map(len, self.literals), default=0)
+        folded = _re2_set(self.literals, fold_ascii=True) if backend == "re2" else None
+        lowered = folded
+        if folded is not None and not all(lit.isascii() for lit in self.literals):
+            # With ASCII literals only, the folded set finds in lowered UTF-8 bytes what the
+            # case-sensitive one would: a literal's bytes are all below 0x80, and folding
+            # maps only A-Z there. A non-ASCII literal needs the case-sensitive set (Latin-1
+            # folding would pair UTF-8 lead bytes such as 0xC3 and 0xE3).
+            lowered = _re2_set(self.literals, fold_ascii=False)
+        self.match_lowered = lowered
+        self.match_ascii = folded
+        self.ascii_only = ascii_only = lowered is folded
+        if lowered is not None and folded is not None:
+            self.backend = "re2"
+
+            def find(text: str) -> Iterable[int]:
+                if text.isascii():
+                    return folded(text.encode())
+                if ascii_only and _DOTTED_I not in text and _KELVIN not in text:
+                    return folded(text.encode("utf-8", "surrogatepass"))
+                return lowered(text.lower().encode("utf-8", "surrogatepass"))
+
+            self.find: Callable[[str], Iterable[int]] = find
+        else:
+            self.backend = "aho"
+            aho = _aho_set(self.literals)
+            self.find = lambda text: aho(text.lower())
+
+    def best_row(self, text: str, row_of: Sequence[int], floor: int, none: int) -> int:
+        """``min(row_of[i] for i in find(text))`` (``none`` when nothing occurs), stopping
+        early once that minimum is ``floor`` or less; linear in ``len(text)``.
+
+        Raises UnicodeEncodeError for a text with a lone surrogate (whatever its position)."""
+        size = max(CHUNK_CHARS, 4 * self.longest)
+        if len(text) <= 2 * size:
+            found = self.find(text)
+            return min(map(row_of.__getitem__, found)) if found else none
+        folded = self.match_ascii
+        if folded is not None and (text.isascii() or (self.ascii_only and raw_scan_ok(text))):
+            # One strict encoding (it also proves the text valid), then zero-copy chunks.
+            data = memoryview(text.encode())
+            match: Callable[[Any], list[int]] = folded  # the set takes any buffer
+
+            return _chunked(
+                lambda a, b: match(data[a:b]), len(data), size, self.longest, row_of, floor, none
+            )
+        text.encode()  # lone surrogates are refused before any chunk is read
+        if not self.ascii_only and _CAPITAL_SIGMA in text:  # its lowering needs context
+            found = self.find(text)
+            return min(map(row_of.__getitem__, found)) if found else none
+        find = self.find
+        return _chunked(
+            lambda a, b: find(text[a:b]), len(text), size, self.longest, row_of, floor, none
+        )
+
+
+def _chunked(
+    scan: Callable[[int, int], Iterable[int]],
+    n: int,
+    size: int,
+    longest: int,
+    row_of: Sequence[int],
+    floor: int,
+    none: int,
+) -> int:
+    """The least row over ``scan(start, end)`` of chunks of ``[0, n)`` that grow by a quarter
+    and overlap by ``longest - 1``, stopping once the least row is ``floor`` or less."""
+    overlap = max(longest - 1, 0)
+    best = none
+    start = 0
+    while True:
+        end = min(n, start + size)
+        found = scan(start, end)
+        if found:
+            best = min(best, *map(row_of.__getitem__, found))
+            if best <= floor:
+                return best
+        if end == n:
+            return best
+        start = end - overlap
+        size += size // 4
+
+
+def _re2_set(literals: Sequence[str], fold_ascii: bool) -> Callable[[bytes], list[int]] | None:
+    """RE2 ``Set`` over the literals' UTF-8 bytes (Latin-1 mode: bytes match as bytes)."""
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    options.case_sensitive = not fold_ascii
+    options.log_errors = False
+    # The DFA is built lazily; the budget only caps it. Sets never bail out for slowness.
+    options.max_mem = max(64 << 20, 256 * sum(len(lit) for lit in literals))
+    matcher = re2.Set.SearchSet(options)
+    try:
+        for index, literal in enumerate(literals):
+            pattern = re2._re2.RE2.QuoteMeta(literal.encode("utf-8", "surrogatepass"))
+            if matcher.Add(pattern) != index:
+                return None
+        matcher.Compile()
+    except re2.error:
+        return None
+    return _raw_match(matcher)
+
+
+def _raw_match(matcher: object) -> Callable[[bytes], list[int]]:
+    # The wrapper's Match converts str and maps [] to None; we always pass bytes, so call
+    # the compiled set directly and save a Python frame per call.
+    raw = getattr(matcher, "_set", None)
+    if raw is not None and callable(getattr(raw, "Match", None)):
+        return raw.Match  # type: ignore[no-any-return]
+    public = matcher.Match  # type: ignore[attr-defined]
+    return lambda data: public(data) or []
+
+
+def _aho_set(literals: Sequence[str]) -> Callable[[str], Iterable[int]]:
+    """pyahocorasick automaton over the literals: the fallback when RE2 cannot build a set."""
+    import ahocorasick  # loaded only for the fallback
+
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
+    empty: list[int] = []
+    for index, literal in enumerate(literals):
+        if literal:
+            automaton.add_word(literal, index)
+        else:
+            empty.append(index)
+    if len(automaton) == 0:
+        return lambda text: empty
+    automaton.make_automaton()
+    search = automaton.iter
+    second = itemgetter(1)
+
+    def match(text: str) -> Iterable[int]:
+        found = set(map(second, search(text)))
+        found.update(empty)
+        return found
+
+    return match
+
+
+def regex_tester(pattern: str, flags: str = "") -> Callable[[bytes], Any]:
+    """A test of whether ``pattern`` (with ``flags``) matches somewhere in UTF-8 ``data``:
+    its result is truthy exactly when it does.
+
+    The pattern text (flags included) is the grammar's compiled regexp's; the test is a
+    one-pattern RE2 set, which only runs the DFA. Where a set cannot be built, the compiled
+    regexp's own ``Match`` on the bytes is used.
+    """
+    from modec.grammar import compile_regex  # the grammar (and lark) load only when needed
+
+    compiled = compile_regex(pattern, flags)
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = 64 << 20
+    matcher = re2.Set.SearchSet(options)
+    try:
+        ok = matcher.Add(compiled.pattern) == 0  # type: ignore[attr-defined]
+        if ok:
+            matcher.Compile()
+    except re2.error:
+        ok = False
+    if ok:
+        return _raw_match(matcher)  # a non-empty list of ids is a match
+    regexp = compiled._regexp  # type: ignore[attr-defined]
+    unanchored = re2._re2.RE2.Anchor.UNANCHORED
+    return lambda data: regexp.Match(unanchored, data, 0, len(data))[0][0] != -1
