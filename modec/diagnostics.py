@@ -159,6 +159,8 @@ CODES: Final[dict[str, CodeInfo]] = _codes(
     ("MC713", W, "model name the tool does not know"),
     ("MC714", E, "no agent found in the input"),
     ("MC715", E, "export cannot write the tool's files"),
+    ("MC716", Severity.NOTE, "another tool's agent file, linted through its importer "
+     "(`modec import` makes a mode of it)"),
 )
 del E, W
 

@@ -11,14 +11,21 @@ touches the runtime.
 from __future__ import annotations
 
 from modec.interop.detect import detect, detect_path
+from modec.interop.export import TARGETS, ExportResult, export_mode
 from modec.interop.importer import ImportedRole, ImportResult, import_paths
+from modec.interop.lint import is_foreign, lint_foreign
 from modec.interop.model import FORMATS
 
 __all__ = [
     "FORMATS",
+    "TARGETS",
+    "ExportResult",
     "ImportResult",
     "ImportedRole",
     "detect",
     "detect_path",
+    "export_mode",
     "import_paths",
+    "is_foreign",
+    "lint_foreign",
 ]

@@ -28,7 +28,7 @@ from modec.diagnostics import Diagnostic, Span
 from modec.grammar.parser import parse_condition
 from modec.interop.model import FORMATS, ForeignRole, ForeignRule, Harvest
 
-__all__ = ["RESERVED", "Document", "modec_name", "write_document"]
+__all__ = ["RESERVED", "Document", "dump_yaml", "modec_name", "one_line", "write_document"]
 
 #: Top-level keys of a mode file and names a role may not take.
 RESERVED: Final = frozenset(
@@ -86,7 +86,7 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 
 
-def _dump(data: object, indent: int = 0) -> str:
+def dump_yaml(data: object, indent: int = 0) -> str:
     text = yaml.dump(
         data,
         Dumper=_Dumper,
@@ -223,7 +223,9 @@ def write_document(
             if role.synthetic
             else f"{_where(role.span)}: {FORMATS[role.tool]} agent"
         )
-        parts.append(_comment(f"{where} {role.name!r}") + "\n" + _dump({modec: _role_body(role)}))
+        parts.append(
+            _comment(f"{where} {role.name!r}") + "\n" + dump_yaml({modec: _role_body(role)})
+        )
     parts.append(_rule_section(rules, default))
     tests = _tests(harvest, doc)
     if tests:
@@ -255,7 +257,7 @@ def _header(harvest: Harvest, title: str | None, default: str) -> str:
     config: dict[str, Any] = {"mode_configuration": {"builtin_task_types": False}}
     if default:
         config["mode_configuration"]["default_specialist"] = default
-    return "\n".join(head) + _dump(meta) + "\n" + _dump(config)
+    return "\n".join(head) + dump_yaml(meta) + "\n" + dump_yaml(config)
 
 
 def _extras(role: ForeignRole) -> dict[str, Any]:
@@ -292,7 +294,7 @@ def _orchestrator(chosen: ForeignRole, doc: Document) -> str:
         )
     else:
         what = f"{_where(chosen.span)}: {FORMATS[chosen.tool]} orchestrator {chosen.name!r}"
-    return _comment(what) + "\n" + _dump({"task_orchestrator": body})
+    return _comment(what) + "\n" + dump_yaml({"task_orchestrator": body})
 
 
 @dataclass
@@ -355,9 +357,11 @@ def _rule_section(rules: list[_Rule], default: str) -> str:
     for r in rules:
         note = "HEURISTIC (--derive-keywords): " if r.rule.heuristic else ""
         lines.append("  " + _comment(f"{_where(r.rule.span)}: {note}{r.rule.comment}"))
-        lines.append(_dump({r.name: r.body}, indent=2).rstrip("\n"))
+        lines.append(dump_yaml({r.name: r.body}, indent=2).rstrip("\n"))
     lines.append("  " + _comment("the tool's fallback: every task no rule above claims"))
-    lines.append(_dump({"general_tasks": {"required_specialist": default}}, indent=2).rstrip("\n"))
+    lines.append(
+        dump_yaml({"general_tasks": {"required_specialist": default}}, indent=2).rstrip("\n")
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -369,5 +373,7 @@ def _tests(harvest: Harvest, doc: Document) -> str:
         if target is None:
             continue
         lines.append("  " + _comment(f"{_where(t.span)}: an example the author wrote"))
-        lines.append(_dump([{"task": t.task, "expect_specialist": target}], indent=2).rstrip("\n"))
+        lines.append(
+            dump_yaml([{"task": t.task, "expect_specialist": target}], indent=2).rstrip("\n")
+        )
     return "tests:\n" + "\n".join(lines) + "\n" if lines else ""

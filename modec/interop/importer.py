@@ -258,7 +258,9 @@ def _finish(h: Harvest) -> None:
     kept: list[ForeignRule] = []
     for rule in h.rules:
         earlier = first.get(rule.when)
-        if earlier is not None and earlier.role != rule.role:
+        if earlier is not None and earlier.role == rule.role:
+            continue  # the same signal written twice (an exported mode read back)
+        if earlier is not None:
             h.diagnostics.append(
                 Diagnostic.make(
                     "MC708",

@@ -30,6 +30,9 @@ _STOP: Final = frozenset(
     re.findall(
         r"\w+",
         """
+additional already applying begin begins behind check complex context create creation
+details file files fixed fixes implement implemented implementing initial issue issues manage
+necessary preparing provided request requests simply start step steps specific support
 about above across after again against agent agents all also always among and another any are
 around assist assistant based because been before being below best between both build can code
 could does doing done during each either else ensure every expert expertise few first focus

@@ -206,6 +206,16 @@ def _mode(f: _File, item: YNode) -> ForeignRole | None:
         if slug == "code"
         else "specialist",
     )
+    if not description:
+        f.harvest.diagnostics.append(
+            Diagnostic.make(
+                "MC710",
+                values.get("slug", item).span,
+                f"mode {slug!r} has neither whenToUse nor "
+                "description: the orchestrator chooses it from its roleDefinition alone",
+                "add whenToUse: 'Use this mode when …'",
+            )
+        )
     if role.kind == "specialist":
         f.harvest.rules.append(delegation_rule(role, "mode", "Roo Code's new_task(mode=…)"))
     at = values.get("whenToUse", item).span

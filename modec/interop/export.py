@@ -1,0 +1,225 @@
+"""``export_mode``: one mode file becomes another tool's agent files.
+
+Each specialist becomes one agent of the tool (Roo Code: one ``customModes`` entry of
+``.roomodes``; Claude Code: ``.claude/agents/<name>.md``; Copilot:
+``.github/agents/<name>.agent.md``; opencode: ``.opencode/agent/<name>.md``). The text the
+tool's own LLM router reads (Roo's ``whenToUse``, the others' ``description``) is the role's
+description followed by one ``modec routes here when: <condition>`` line per rule that routes
+to the role (:mod:`modec.interop.routing_text`), so the tool's router and modec's are told the
+same rules, and ``modec import`` reads them back. Fields kept under ``x_<tool>`` by an import
+are written back; roles that stand for something built into a tool (``synthetic``) are not.
+
+Files are written atomically as a set: every file is first written to a temporary file beside
+its target, and only when all are written are they moved into place.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from modec.compiler.ir import ModeFile, Role
+from modec.compiler.pipeline import compile_path
+from modec.diagnostics import Diagnostic, Span, has_errors
+from modec.grammar.printer import format_expr
+from modec.interop.document import dump_yaml, one_line
+from modec.interop.routing_text import with_rules
+
+__all__ = ["TARGETS", "ExportResult", "export_mode", "render_export"]
+
+Target = Literal["roo", "claude", "copilot", "opencode"]
+TARGETS: Final[tuple[Target, ...]] = ("roo", "claude", "copilot", "opencode")
+_ROO_GROUPS: Final = ["read", "edit", "command", "mcp"]
+
+
+@dataclass
+class ExportResult:
+    """The files written (relative path → text) and the diagnostics; nothing is written when
+    there are errors."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+@dataclass
+class _Agent:
+    name: str
+    role: Role
+    description: str
+    conditions: list[str]
+    extras: dict[str, Any]
+    orchestrator: bool = False
+
+
+def _tool_extras(role: Role, tool: str) -> dict[str, Any]:
+    value = role.extras.get(f"x_{tool}")
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _is_synthetic(role: Role) -> bool:
+    return any(
+        isinstance(v, dict) and v.get("synthetic") is True
+        for k, v in role.extras.items()
+        if k.startswith("x_")
+    )
+
+
+def _agents(mode: ModeFile, tool: str) -> list[_Agent]:
+    conditions: dict[str, list[str]] = {}
+    for rule in mode.rules:
+        if rule.condition is None or rule.implicit or rule.required_specialist is None:
+            continue
+        conditions.setdefault(rule.required_specialist, []).append(format_expr(rule.condition))
+    listed = mode.specialist_roles
+    out: list[_Agent] = []
+    for name, role in mode.roles.items():
+        if _is_synthetic(role):
+            continue
+        extras = _tool_extras(role, tool)
+        description = listed.get(name, "")
+        original = _original_routing_text(extras, tool)
+        if original and one_line(original) == description:
+            description = original
+        if not description:
+            description = one_line(role.role_definition.split("\n", 1)[0])
+        out.append(
+            _Agent(
+                name,
+                role,
+                description,
+                conditions.get(name, []),
+                extras,
+                orchestrator=name == "task_orchestrator",
+            )
+        )
+    return out
+
+
+def _original_routing_text(extras: dict[str, Any], tool: str) -> str:
+    key = "whenToUse" if tool == "roo" else "description"
+    value = extras.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _hyphen(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def render_export(mode: ModeFile, to: Target) -> dict[str, str]:
+    """The tool's files for ``mode`` (relative path → text), without writing anything."""
+    agents = _agents(mode, to)
+    if to == "roo":
+        return {".roomodes": _roo(agents)}
+    files: dict[str, str] = {}
+    for agent in agents:
+        if agent.orchestrator and to != "opencode":
+            continue
+        name = str(agent.extras.get("name") or _hyphen(agent.name))
+        if agent.orchestrator:
+            name = "orchestrator"
+        path = {
+            "claude": f".claude/agents/{name}.md",
+            "copilot": f".github/agents/{name}.agent.md",
+            "opencode": f".opencode/agent/{name}.md",
+        }[to]
+        files[path] = _markdown(agent, to, name, agents)
+    return files
+
+
+def _roo(agents: list[_Agent]) -> str:
+    modes: list[dict[str, Any]] = []
+    for agent in agents:
+        if agent.orchestrator and not agent.extras:
+            continue
+        x = agent.extras
+        slug = "orchestrator" if agent.orchestrator else str(x.get("slug") or _hyphen(agent.name))
+        entry: dict[str, Any] = {
+            "slug": slug,
+            "name": str(x.get("name") or agent.name.replace("_", " ").title()),
+            "roleDefinition": agent.role.role_definition,
+        }
+        when = with_rules(agent.description, agent.conditions)
+        if when:
+            entry["whenToUse"] = when
+        for key in ("description", "customInstructions"):
+            if isinstance(x.get(key), str):
+                entry[key] = x[key]
+        entry["groups"] = x.get("groups", list(_ROO_GROUPS))
+        if x.get("source") in ("global", "project"):
+            entry["source"] = x["source"]
+        modes.append(entry)
+    return dump_yaml({"customModes": modes})
+
+
+def _markdown(agent: _Agent, to: Target, name: str, agents: list[_Agent]) -> str:
+    front: dict[str, Any] = {}
+    if to in ("claude", "copilot"):
+        front["name"] = name
+    front["description"] = with_rules(agent.description, agent.conditions)
+    skip = {"name", "description", "prompt", "synthetic", "builtin"}
+    for key, value in agent.extras.items():
+        if key not in skip and value is not None:
+            front[key] = value
+    if to == "opencode":
+        front["mode"] = "primary" if agent.orchestrator else front.get("mode", "subagent")
+        if agent.orchestrator:
+            front["permission"] = {
+                "task": {_hyphen(a.name): "allow" for a in agents if not a.orchestrator}
+            }
+    body = agent.role.role_definition.rstrip("\n")
+    return "---\n" + dump_yaml(front) + "---\n\n" + body + "\n"
+
+
+def export_mode(mode_path: str | Path, to: Target, out_dir: str | Path) -> ExportResult:
+    """Compile ``mode_path`` and write its ``to`` files under ``out_dir`` (atomically).
+
+    A mode with errors writes nothing (its diagnostics are returned); a failure to write is
+    MC715 and leaves every target as it was.
+    """
+    if to not in TARGETS:
+        raise ValueError(f"unknown export target {to!r}; targets: {', '.join(TARGETS)}")
+    c = compile_path(mode_path, until="check")
+    result = ExportResult(diagnostics=c.sorted_diagnostics())
+    if c.mode is None or not c.ok:
+        return result
+    result.files = render_export(c.mode, to)
+    try:
+        result.written = _write_all(Path(out_dir), result.files)
+    except OSError as error:
+        result.diagnostics.append(
+            Diagnostic.make(
+                "MC715",
+                Span.point(str(out_dir), 1, 1),
+                f"cannot write the {to} files under {out_dir}: {error.strerror or error}",
+                "check that the folder is writable; nothing was changed",
+            )
+        )
+    return result
+
+
+def _write_all(root: Path, files: dict[str, str]) -> list[Path]:
+    staged: list[tuple[str, Path]] = []
+    try:
+        for rel, text in files.items():
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            staged.append((tmp, target))
+            with os.fdopen(fd, "wb") as out:
+                out.write(text.encode("utf-8"))
+                out.flush()
+                os.fsync(out.fileno())
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+    return [target for _, target in staged]
