@@ -21,9 +21,16 @@ from typing import Any, Final
 from modec.diagnostics import Diagnostic
 from modec.grammar.printer import format_string
 from modec.interop.frontmatter import AgentFile, read_agent_file
-from modec.interop.model import ForeignRole, ForeignRule, ForeignTest, Harvest, delegation_rule
+from modec.interop.model import (
+    ForeignRole,
+    ForeignRule,
+    ForeignTest,
+    Harvest,
+    delegation_rule,
+    marker_rules,
+)
 from modec.interop.reading import Text
-from modec.interop.routing_text import split_rules
+from modec.interop.routing_text import Routing, split_rules
 
 __all__ = ["FALLBACK", "KNOWN_TOOLS", "MODELS", "harvest", "mention_rule", "split_examples"]
 
@@ -136,7 +143,7 @@ def harvest(text: Text) -> Harvest:
             )
         )
     extras = _extras(h, agent, name)
-    prose, conditions = split_rules(description)
+    prose, routing = split_rules(description)
     prose, examples = split_examples(prose)
     role = ForeignRole(
         name=name.strip(),
@@ -156,19 +163,10 @@ def harvest(text: Text) -> Harvest:
     h.rules.append(
         delegation_rule(role, "subagent_type", "Claude Code's Task tool (subagent_type=…)")
     )
-    for i, cond in enumerate(conditions):
-        h.rules.append(
-            ForeignRule(
-                f"{role.name}_tasks" + (f"_{i + 1}" if i else ""),
-                role.name,
-                cond,
-                agent.span("description"),
-                f"written in the description of {role.name!r}",
-            )
-        )
+    marker_rules(h, role, routing, agent.span("description"), "the description")
     for said in examples:
         h.tests.append(ForeignTest(said, role.name, agent.span("description")))
-    _no_signal(h, role, agent, conditions, examples)
+    _no_signal(h, role, agent, routing, examples)
     return h
 
 
@@ -261,9 +259,9 @@ _SIGNAL: Final = re.compile(
 
 
 def _no_signal(
-    h: Harvest, role: ForeignRole, agent: AgentFile, conditions: list[str], examples: list[str]
+    h: Harvest, role: ForeignRole, agent: AgentFile, routing: Routing, examples: list[str]
 ) -> None:
-    if conditions or examples or _SIGNAL.search(role.description):
+    if routing.conditions or examples or _SIGNAL.search(role.description):
         return
     h.diagnostics.append(
         Diagnostic.make(

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from modec.diagnostics import Diagnostic
 from modec.interop.frontmatter import read_agent_file
-from modec.interop.model import ForeignRole, ForeignRule, Harvest, delegation_rule
+from modec.interop.model import ForeignRole, Harvest, delegation_rule, marker_rules
 from modec.interop.reading import Text
 from modec.interop.routing_text import split_rules
 
@@ -68,7 +68,7 @@ def harvest(text: Text) -> Harvest:
     name = name.strip() if isinstance(name, str) and name.strip() else role_name(text.path)
     description = agent.fields.get("description")
     description = description if isinstance(description, str) else ""
-    prose, conditions = split_rules(description)
+    prose, routing = split_rules(description)
     extras: dict[str, Any] = {"name": name}
     for key, value in agent.fields.items():
         if key == "description" or key == "name":
@@ -113,16 +113,7 @@ def harvest(text: Text) -> Harvest:
     )
     h.roles.append(role)
     h.rules.append(delegation_rule(role, "agent", "a Copilot handoff (agent: …)"))
-    for i, cond in enumerate(conditions):
-        h.rules.append(
-            ForeignRule(
-                f"{name}_tasks" + (f"_{i + 1}" if i else ""),
-                name,
-                cond,
-                agent.span("description"),
-                f"written in the description of {name!r}",
-            )
-        )
+    marker_rules(h, role, routing, agent.span("description"), "the description")
     handoffs = agent.fields.get("handoffs")
     if isinstance(handoffs, list):
         for item in handoffs:

@@ -103,7 +103,9 @@ def dump_yaml(data: object, indent: int = 0) -> str:
 
 
 def _comment(text: str) -> str:
-    return "# " + " ".join(text.split())
+    """A one-line YAML comment; characters YAML does not allow are written as escapes."""
+    flat = " ".join(text.split())
+    return "# " + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in flat)
 
 
 def _where(span: Span) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Final, Literal
 
 from modec.compiler.ir import ModeFile, Role
 from modec.compiler.pipeline import compile_path
+from modec.compiler.table import default_specialist, ordered_rules
 from modec.diagnostics import Diagnostic, Span, has_errors
 from modec.grammar.printer import format_expr
 from modec.interop.document import dump_yaml, one_line
@@ -54,9 +55,10 @@ class _Agent:
     name: str
     role: Role
     description: str
-    conditions: list[str]
+    conditions: list[tuple[str, int]]
     extras: dict[str, Any]
     orchestrator: bool = False
+    default: bool = False
 
 
 def _tool_extras(role: Role, tool: str) -> dict[str, Any]:
@@ -73,11 +75,19 @@ def _is_synthetic(role: Role) -> bool:
 
 
 def _agents(mode: ModeFile, tool: str) -> list[_Agent]:
-    conditions: dict[str, list[str]] = {}
-    for rule in mode.rules:
-        if rule.condition is None or rule.implicit or rule.required_specialist is None:
-            continue
-        conditions.setdefault(rule.required_specialist, []).append(format_expr(rule.condition))
+    # Each row is written with the priority that keeps modec's row order on import.
+    rows = [
+        r
+        for r in ordered_rules(mode.rules)
+        if r.condition is not None and r.required_specialist is not None
+    ]
+    conditions: dict[str, list[tuple[str, int]]] = {}
+    for i, rule in enumerate(rows):
+        assert rule.condition is not None and rule.required_specialist is not None
+        conditions.setdefault(rule.required_specialist, []).append(
+            (format_expr(rule.condition), len(rows) - i)
+        )
+    fallback = default_specialist(mode)
     listed = mode.specialist_roles
     out: list[_Agent] = []
     for name, role in mode.roles.items():
@@ -98,6 +108,7 @@ def _agents(mode: ModeFile, tool: str) -> list[_Agent]:
                 conditions.get(name, []),
                 extras,
                 orchestrator=name == "task_orchestrator",
+                default=name == fallback,
             )
         )
     return out
@@ -146,7 +157,7 @@ def _roo(agents: list[_Agent]) -> str:
             "name": str(x.get("name") or agent.name.replace("_", " ").title()),
             "roleDefinition": agent.role.role_definition,
         }
-        when = with_rules(agent.description, agent.conditions)
+        when = with_rules(agent.description, agent.conditions, agent.default)
         if when:
             entry["whenToUse"] = when
         for key in ("description", "customInstructions"):
@@ -163,7 +174,7 @@ def _markdown(agent: _Agent, to: Target, name: str, agents: list[_Agent]) -> str
     front: dict[str, Any] = {}
     if to in ("claude", "copilot"):
         front["name"] = name
-    front["description"] = with_rules(agent.description, agent.conditions)
+    front["description"] = with_rules(agent.description, agent.conditions, agent.default)
     skip = {"name", "description", "prompt", "synthetic", "builtin"}
     for key, value in agent.extras.items():
         if key not in skip and value is not None:

@@ -259,7 +259,10 @@ def _finish(h: Harvest) -> None:
     for rule in h.rules:
         earlier = first.get(rule.when)
         if earlier is not None and earlier.role == rule.role:
-            continue  # the same signal written twice (an exported mode read back)
+            # the same signal written twice (an exported mode read back): one rule, and the
+            # priority the export gave it
+            earlier.priority = max(earlier.priority, rule.priority)
+            continue
         if earlier is not None:
             h.diagnostics.append(
                 Diagnostic.make(

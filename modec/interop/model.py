@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from modec.diagnostics import Diagnostic, Span
+from modec.interop.routing_text import Routing
 
 __all__ = [
     "FORMATS",
@@ -135,3 +136,21 @@ def delegation_rule(role: ForeignRole, key: str, call: str) -> ForeignRule:
         span=role.span,
         comment=f"{call} names {role.name!r}",
     )
+
+
+def marker_rules(h: Harvest, role: ForeignRole, routing: Routing, span: Span, where: str) -> None:
+    """The rules of ``modec routes here …`` lines (an exported mode read back) for ``role``;
+    the default-specialist line makes the role the fallback."""
+    for i, (when, priority) in enumerate(routing.conditions):
+        h.rules.append(
+            ForeignRule(
+                name=f"{role.name}_tasks" + (f"_{i + 1}" if i else ""),
+                role=role.name,
+                when=when,
+                span=span,
+                comment=f"written in {where} of {role.name!r}",
+                priority=priority,
+            )
+        )
+    if routing.default and role.kind == "specialist":
+        role.kind = "fallback"

@@ -18,7 +18,7 @@ from typing import Any, Final
 from modec.diagnostics import Diagnostic, Span
 from modec.interop.claude import mention_rule
 from modec.interop.frontmatter import read_agent_file
-from modec.interop.model import ForeignRole, ForeignRule, Harvest, delegation_rule
+from modec.interop.model import ForeignRole, Harvest, delegation_rule, marker_rules
 from modec.interop.reading import Text, describe, load_yaml, plain
 from modec.interop.routing_text import split_rules
 
@@ -140,7 +140,7 @@ def _agent(h: Harvest, name: str, fields: dict[str, Any], spans: dict[str, Span]
     at = spans[""]
     description = fields.get("description")
     description = description if isinstance(description, str) else ""
-    prose, conditions = split_rules(description)
+    prose, routing = split_rules(description)
     mode = fields.get("mode", "all")
     if mode not in _MODES:
         h.diagnostics.append(
@@ -194,16 +194,7 @@ def _agent(h: Harvest, name: str, fields: dict[str, Any], spans: dict[str, Span]
         h.rules.append(
             delegation_rule(role, "subagent_type", "opencode's task tool (subagent_type=…)")
         )
-    for i, cond in enumerate(conditions):
-        h.rules.append(
-            ForeignRule(
-                f"{name}_tasks" + (f"_{i + 1}" if i else ""),
-                name,
-                cond,
-                spans.get("description", at),
-                f"written in the description of {name!r}",
-            )
-        )
+    marker_rules(h, role, routing, spans.get("description", at), "the description")
 
 
 def _check_tools(h: Harvest, tools: Any, at: Span) -> None:

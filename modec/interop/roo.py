@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from modec.compiler.source import YNode
 from modec.diagnostics import Diagnostic, Related, Span
-from modec.interop.model import ForeignRole, ForeignRule, Harvest, Tool, delegation_rule, point
+from modec.interop.model import ForeignRole, Harvest, Tool, delegation_rule, marker_rules, point
 from modec.interop.reading import Text, describe, is_string, load_yaml, plain, text_of
 from modec.interop.routing_text import split_rules
 
@@ -182,7 +182,7 @@ def _mode(f: _File, item: YNode) -> ForeignRole | None:
     source = strings.get("source")
     if source is not None and source not in ("global", "project"):
         f.reject(values["source"].span, f"source {source!r} is neither 'global' nor 'project'")
-    when_to_use, conditions = split_rules(strings.get("whenToUse") or "")
+    when_to_use, routing = split_rules(strings.get("whenToUse") or "")
     description = when_to_use or strings.get("description") or ""
     prompt = role_definition or description or name or slug
     for known in _KEYS:
@@ -219,16 +219,7 @@ def _mode(f: _File, item: YNode) -> ForeignRole | None:
     if role.kind == "specialist":
         f.harvest.rules.append(delegation_rule(role, "mode", "Roo Code's new_task(mode=…)"))
     at = values.get("whenToUse", item).span
-    for i, cond in enumerate(conditions):
-        f.harvest.rules.append(
-            ForeignRule(
-                name=f"{slug}_tasks" + (f"_{i + 1}" if i else ""),
-                role=slug,
-                when=cond,
-                span=at,
-                comment=f"written in whenToUse of {slug!r}",
-            )
-        )
+    marker_rules(f.harvest, role, routing, at, "whenToUse")
     return role
 
 

@@ -22,8 +22,11 @@ HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
 EXPECTED = HERE / "expected"
 
-FILES = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*")
-               if p.is_file() and p.name not in ("README.md", ".gitattributes"))
+FILES = sorted(
+    str(p.relative_to(CORPUS))
+    for p in CORPUS.rglob("*")
+    if p.is_file() and p.name not in ("README.md", ".gitattributes")
+)
 
 GOLDEN = {
     "roo": "roomodes/RooCodeInc__Roo-Code__.roomodes",
@@ -59,7 +62,8 @@ def test_every_corpus_file_imports_and_compiles(rel: str) -> None:
     result = import_paths([rel])
     assert result.text, [d.message for d in result.diagnostics]
     assert not has_errors(result.compile_diagnostics), [
-        (d.code, d.message) for d in result.compile_diagnostics]
+        (d.code, d.message) for d in result.compile_diagnostics
+    ]
     assert result.roles
     assert all(r.line >= 1 and r.file for r in result.roles)
     # every role's source file and line is named in a comment above it
@@ -80,8 +84,7 @@ def test_import_is_deterministic(rel: str) -> None:
 def test_whole_corpus_folder_is_one_mode() -> None:
     result = import_paths(["."])
     assert result.ok
-    assert set(result.formats) == {"roo", "kilo", "claude", "copilot", "opencode", "crewai",
-                                   "bmad"}
+    assert set(result.formats) == {"roo", "kilo", "claude", "copilot", "opencode", "crewai", "bmad"}
     names = [r.name for r in result.roles]
     assert len(names) == len(set(names))  # collisions (two `code` slugs, …) got unique names
     assert result.text.count("\ntask_orchestrator:") == 1
@@ -102,11 +105,18 @@ def test_crewai_tasks_route_to_their_agents() -> None:
     c = compile_text(result.text, "crew.yaml")
     assert c.artifact is not None
     router = load_router(c.artifact)
-    assert router.route(Task(description="anything",
-                             metadata={"crew_task": "write_chapter"})).specialist == "writer"
-    assert router.route(Task(description="anything",
-                             metadata={"crew_task": "research_chapter"})).specialist == \
-        "researcher"
+    assert (
+        router.route(
+            Task(description="anything", metadata={"crew_task": "write_chapter"})
+        ).specialist
+        == "writer"
+    )
+    assert (
+        router.route(
+            Task(description="anything", metadata={"crew_task": "research_chapter"})
+        ).specialist
+        == "researcher"
+    )
     assert "expect_specialist: writer" in result.text
 
 

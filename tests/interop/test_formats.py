@@ -45,14 +45,18 @@ def _router(result: ImportResult):  # type: ignore[no-untyped-def]
 def _compiles(result: ImportResult) -> None:
     assert result.text
     assert not has_errors(result.compile_diagnostics), [
-        (d.code, d.message) for d in result.compile_diagnostics]
+        (d.code, d.message) for d in result.compile_diagnostics
+    ]
 
 
 # --------------------------------------------------------------------------- Roo / Kilo
 
 
 def test_roo_one_invalid_mode_rejects_the_file_but_modec_recovers_both(tmp_path: Path) -> None:
-    p = _write(tmp_path, ".roomodes", """customModes:
+    p = _write(
+        tmp_path,
+        ".roomodes",
+        """customModes:
   - slug: docs
     name: Docs
     roleDefinition: You write docs.
@@ -61,7 +65,8 @@ def test_roo_one_invalid_mode_rejects_the_file_but_modec_recovers_both(tmp_path:
     name: Bad
     roleDefinition: You break things.
     groups: [read, teleport]
-""")
+""",
+    )
     result = import_paths([p])
     codes = _codes(result)
     assert "MC703" in codes and codes.count("MC705") == 2
@@ -74,14 +79,18 @@ def test_roo_one_invalid_mode_rejects_the_file_but_modec_recovers_both(tmp_path:
 
 
 def test_roo_unknown_keys_are_kept_and_warned(tmp_path: Path) -> None:
-    p = _write(tmp_path, ".roomodes", """customModes:
+    p = _write(
+        tmp_path,
+        ".roomodes",
+        """customModes:
   - slug: docs
     name: Docs
     roleDefinition: You write docs.
     whenToUse: Use for documentation work.
     groups: [read, browser]
     color: blue
-""")
+""",
+    )
     result = import_paths([p])
     assert _codes(result) == ["MC706"]
     assert "color: blue" in result.text  # kept under x_roo
@@ -89,13 +98,17 @@ def test_roo_unknown_keys_are_kept_and_warned(tmp_path: Path) -> None:
 
 
 def test_roo_orchestrator_and_code_are_built_in_unless_defined(tmp_path: Path) -> None:
-    p = _write(tmp_path, "custom_modes.yaml", """customModes:
+    p = _write(
+        tmp_path,
+        "custom_modes.yaml",
+        """customModes:
   - slug: docs
     name: Docs
     roleDefinition: You write docs.
     whenToUse: Use for documentation work.
     groups: [read]
-""")
+""",
+    )
     result = import_paths([p])
     by_name = {r.name: r for r in result.roles}
     assert by_name["code"].synthetic and result.default_specialist == "code"
@@ -106,9 +119,13 @@ def test_roo_orchestrator_and_code_are_built_in_unless_defined(tmp_path: Path) -
 
 
 def test_roo_json_variant_and_kilo(tmp_path: Path) -> None:
-    p = _write(tmp_path, ".kilocodemodes", '{"customModes": [{"slug": "a", "name": "A", '
-               '"roleDefinition": "r", "groups": ["read", ["edit", {"fileRegex": "(\\\\.md$"}]]'
-               "}]}")
+    p = _write(
+        tmp_path,
+        ".kilocodemodes",
+        '{"customModes": [{"slug": "a", "name": "A", '
+        '"roleDefinition": "r", "groups": ["read", ["edit", {"fileRegex": "(\\\\.md$"}]]'
+        "}]}",
+    )
     result = import_paths([p])
     assert result.formats == ["kilo"]
     assert "MC705" in _codes(result)  # the fileRegex is not a valid regex
@@ -125,8 +142,11 @@ def test_roo_duplicate_slugs(tmp_path: Path) -> None:
 
 def test_large_roo_file_beyond_the_compiler_bound_imports(tmp_path: Path) -> None:
     body = "x" * 20_000
-    modes = "".join(f"  - slug: m{i}\n    name: M{i}\n    roleDefinition: {body}\n"
-                    f"    whenToUse: Use for job {i}.\n    groups: [read]\n" for i in range(75))
+    modes = "".join(
+        f"  - slug: m{i}\n    name: M{i}\n    roleDefinition: {body}\n"
+        f"    whenToUse: Use for job {i}.\n    groups: [read]\n"
+        for i in range(75)
+    )
     p = _write(tmp_path, ".roomodes", "customModes:\n" + modes)
     assert p.stat().st_size > 1_400_000
     result = import_paths([p])
@@ -155,18 +175,24 @@ def test_claude_agent_examples_mentions_and_delegation(tmp_path: Path) -> None:
     assert router.route("please @code-reviewer look at this").specialist == "code_reviewer"
     assert router.route("ask @agent-code-reviewer").specialist == "code_reviewer"
     assert router.route("please @code-reviewers").specialist == "main_thread"
-    assert router.route(Task(description="x", metadata={"subagent_type": "code-reviewer"})
-                        ).specialist == "code_reviewer"
+    assert (
+        router.route(Task(description="x", metadata={"subagent_type": "code-reviewer"})).specialist
+        == "code_reviewer"
+    )
 
 
 def test_claude_drops_invalid_frontmatter_modec_recovers(tmp_path: Path) -> None:
-    p = _write(tmp_path, ".claude/agents/helper.md", """---
+    p = _write(
+        tmp_path,
+        ".claude/agents/helper.md",
+        """---
 name: helper
 description: Use when: the user asks: anything
 tools: Read
 ---
 Body.
-""")
+""",
+    )
     result = import_paths([p])
     codes = _codes(result)
     assert "MC004" in codes and "MC704" in codes
@@ -178,8 +204,11 @@ Body.
 
 
 def test_claude_missing_name_and_unknown_tool_and_model(tmp_path: Path) -> None:
-    p = _write(tmp_path, ".claude/agents/x.md",
-               "---\ndescription: Writes things.\ntools: Read, Teleport\nmodel: gpt-5\n---\nB\n")
+    p = _write(
+        tmp_path,
+        ".claude/agents/x.md",
+        "---\ndescription: Writes things.\ntools: Read, Teleport\nmodel: gpt-5\n---\nB\n",
+    )
     result = import_paths([p])
     codes = _codes(result)
     assert {"MC704", "MC709", "MC713", "MC710"} <= set(codes)
@@ -189,8 +218,9 @@ def test_claude_missing_name_and_unknown_tool_and_model(tmp_path: Path) -> None:
 
 def test_claude_name_collision_and_reserved_name(tmp_path: Path) -> None:
     a = _write(tmp_path, ".claude/agents/a.md", "---\nname: tests\ndescription: Use for A.\n---\n")
-    b = _write(tmp_path, ".claude/agents/b/a.md", "---\nname: Tests\ndescription: Use for B.\n"
-               "---\n")
+    b = _write(
+        tmp_path, ".claude/agents/b/a.md", "---\nname: Tests\ndescription: Use for B.\n---\n"
+    )
     result = import_paths([a.parent])
     names = sorted(r.name for r in result.roles if not r.synthetic)
     assert names == ["tests_role", "tests_role_2"]
@@ -219,22 +249,29 @@ def test_mode_files_are_not_foreign() -> None:
 
 
 def test_copilot_chatmode(tmp_path: Path) -> None:
-    p = _write(tmp_path, "plan.chatmode.md",
-               "---\ndescription: 'Plans work.'\ntools: ['codebase']\n---\nYou plan.\n")
+    p = _write(
+        tmp_path,
+        "plan.chatmode.md",
+        "---\ndescription: 'Plans work.'\ntools: ['codebase']\n---\nYou plan.\n",
+    )
     result = import_paths([p])
     _compiles(result)
     assert [r.name for r in result.roles] == ["plan", "agent"]
 
 
 def test_opencode_json_with_task_permission_is_the_orchestrator(tmp_path: Path) -> None:
-    p = _write(tmp_path, "opencode.json", """{
+    p = _write(
+        tmp_path,
+        "opencode.json",
+        """{
   // comments are allowed
   "agent": {
     "lead": {"description": "Plans", "mode": "primary",
              "permission": {"task": {"review": "allow", "ghost": "allow"}}},
     "review": {"description": "Reviews code", "mode": "subagent", "tools": {"telepathy": true}}
   }
-}""")
+}""",
+    )
     result = import_paths([p])
     codes = _codes(result)
     assert "MC711" in codes and "MC709" in codes  # ghost is undefined; telepathy no tool
@@ -244,22 +281,32 @@ def test_opencode_json_with_task_permission_is_the_orchestrator(tmp_path: Path) 
 
 
 def test_crewai_task_with_unknown_agent(tmp_path: Path) -> None:
-    _write(tmp_path, "config/agents.yaml", "writer:\n  role: Writer\n  goal: Write.\n"
-           "  backstory: You write.\n")
-    _write(tmp_path, "config/tasks.yaml", "draft:\n  description: Draft it.\n"
-           "  expected_output: A draft.\n  agent: writer\nedit:\n  description: Edit it.\n"
-           "  expected_output: Edited.\n  agent: editor\n")
+    _write(
+        tmp_path,
+        "config/agents.yaml",
+        "writer:\n  role: Writer\n  goal: Write.\n  backstory: You write.\n",
+    )
+    _write(
+        tmp_path,
+        "config/tasks.yaml",
+        "draft:\n  description: Draft it.\n"
+        "  expected_output: A draft.\n  agent: writer\nedit:\n  description: Edit it.\n"
+        "  expected_output: Edited.\n  agent: editor\n",
+    )
     result = import_paths([tmp_path / "config" / "tasks.yaml"])  # finds agents.yaml beside it
     assert "MC711" in _codes(result)
     _compiles(result)
     router = _router(result)
-    assert router.route(Task(description="x", metadata={"crew_task": "draft"})).specialist \
-        == "writer"
+    assert (
+        router.route(Task(description="x", metadata={"crew_task": "draft"})).specialist == "writer"
+    )
 
 
 def test_bmad_shared_trigger_goes_to_the_first_agent(tmp_path: Path) -> None:
-    agent = ("agent:\n  metadata:\n    id: a/{0}.md\n    title: {0}\n  persona:\n    role: R\n"
-             "  menu:\n    - trigger: party-mode\n      description: Party\n")
+    agent = (
+        "agent:\n  metadata:\n    id: a/{0}.md\n    title: {0}\n  persona:\n    role: R\n"
+        "  menu:\n    - trigger: party-mode\n      description: Party\n"
+    )
     _write(tmp_path, "a.agent.yaml", agent.format("alpha"))
     _write(tmp_path, "b.agent.yaml", agent.format("beta"))
     result = import_paths([tmp_path])
@@ -275,12 +322,20 @@ def test_unknown_file_is_mc702(tmp_path: Path) -> None:
 
 
 def test_derived_keywords_are_marked_and_lowest_priority(tmp_path: Path) -> None:
-    _write(tmp_path, ".claude/agents/sec.md", "---\nname: sec\ndescription: Use for "
-           "vulnerability audits and threat modeling.\n---\nYou audit vulnerability reports "
-           "for every service we ship today.\n")
-    _write(tmp_path, ".claude/agents/docs.md", "---\nname: docs\ndescription: Use for "
-           "writing manuals and tutorials.\n---\nYou write tutorials for the users of the "
-           "product.\n")
+    _write(
+        tmp_path,
+        ".claude/agents/sec.md",
+        "---\nname: sec\ndescription: Use for "
+        "vulnerability audits and threat modeling.\n---\nYou audit vulnerability reports "
+        "for every service we ship today.\n",
+    )
+    _write(
+        tmp_path,
+        ".claude/agents/docs.md",
+        "---\nname: docs\ndescription: Use for "
+        "writing manuals and tutorials.\n---\nYou write tutorials for the users of the "
+        "product.\n",
+    )
     result = import_paths([tmp_path / ".claude"], derive_keywords=True)
     assert "x_heuristic: true" in result.text and "priority: -100" in result.text
     assert "HEURISTIC (--derive-keywords)" in result.text
