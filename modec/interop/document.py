@@ -323,6 +323,17 @@ def _rules(rules: list[ForeignRule], doc: Document) -> tuple[list[_Rule], list[D
                 )
             )
             continue
+        if target == "task_orchestrator":
+            diagnostics.append(
+                Diagnostic.make(
+                    "MC711",
+                    rule.span,
+                    f"{rule.comment}: {rule.role!r} is the orchestrator, which modec routes no "
+                    "task to; the rule is left out",
+                    "choose another --orchestrator to keep this agent's rules",
+                )
+            )
+            continue
         span = rule.span
 
         def locate(start: int, end: int, span: Span = span) -> Span:
