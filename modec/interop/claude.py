@@ -74,13 +74,18 @@ _FIELDS: Final = (
     "name",
     "description",
     "tools",
-    "model",
-    "color",
-    "permissionMode",
-    "skills",
-    "hooks",
-    "mcpServers",
     "disallowedTools",
+    "model",
+    "permissionMode",
+    "maxTurns",
+    "skills",
+    "mcpServers",
+    "hooks",
+    "memory",
+    "background",
+    "isolation",
+    "color",
+    "disabled",
 )
 _EXAMPLE: Final = re.compile(r"<example>(.*?)</example>", re.DOTALL | re.IGNORECASE)
 _USER: Final = re.compile(r"(?:^|\n|\\n)\s*user:\s*(.+?)(?=\\n|\n|$)", re.IGNORECASE)
@@ -210,9 +215,9 @@ def _check_tools(h: Harvest, agent: AgentFile) -> None:
             Diagnostic.make(
                 "MC709",
                 at,
-                "tools: is empty; Claude Code then gives the agent every tool, as if "
-                "the key were absent",
-                "remove the key, or list the tools the agent needs",
+                "tools: has no value; Claude Code documents a list of tools, [] for none, or no "
+                "key for every tool, so this agent's tools are not what anyone can read here",
+                "remove the key to give every tool, or list the tools the agent needs",
             )
         )
         return

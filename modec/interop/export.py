@@ -128,8 +128,9 @@ def render_export(mode: ModeFile, to: Target) -> dict[str, str]:
     """The tool's files for ``mode`` (relative path → text), without writing anything."""
     agents = _agents(mode, to)
     if to == "roo":
+        _keep_order_without_priorities([a for a in agents if not a.orchestrator or a.extras])
         return {".roomodes": _roo(agents)}
-    files: dict[str, str] = {}
+    placed: list[tuple[str, str, _Agent]] = []
     for agent in agents:
         if agent.orchestrator and to != "opencode":
             continue
@@ -141,8 +142,19 @@ def render_export(mode: ModeFile, to: Target) -> dict[str, str]:
             "copilot": f".github/agents/{name}.agent.md",
             "opencode": f".opencode/agent/{name}.md",
         }[to]
-        files[path] = _markdown(agent, to, name, agents)
-    return files
+        placed.append((path, name, agent))
+    placed.sort(key=lambda item: item[0])  # the order `modec import` reads the files in
+    _keep_order_without_priorities([agent for _, _, agent in placed])
+    return {path: _markdown(agent, to, name, agents) for path, name, agent in placed}
+
+
+def _keep_order_without_priorities(read_order: list[_Agent]) -> None:
+    """Drop the priorities when reading the files in ``read_order`` gives modec's row order
+    anyway (each role's rows together, roles in the order their rows come)."""
+    as_read = [(a.name, c, p) for a in read_order for c, p in a.conditions]
+    if [p for _, _, p in as_read] == sorted((p for _, _, p in as_read), reverse=True):
+        for agent in read_order:
+            agent.conditions = [(c, 0) for c, _ in agent.conditions]
 
 
 def _roo(agents: list[_Agent]) -> str:

@@ -17,6 +17,7 @@ from typing import Final
 from modec.diagnostics import Diagnostic, Span, sort_diagnostics
 from modec.interop.detect import detect_content, detect_path
 from modec.interop.importer import import_paths
+from modec.interop.model import FORMATS
 from modec.interop.reading import MAX_FOLDER_FILES
 
 __all__ = ["is_foreign", "lint_foreign"]
@@ -79,13 +80,14 @@ def lint_foreign(paths: list[str | os.PathLike[str]] | list[Path]) -> list[Diagn
     result = import_paths([Path(p) for p in paths])
     diagnostics = list(result.diagnostics)
     if result.text:
-        tools = ", ".join(result.formats)
+        tools = " + ".join(FORMATS[f] for f in result.formats)
+        agents = sum(not r.synthetic for r in result.roles)
         diagnostics.append(
             Diagnostic.make(
                 "MC716",
                 Span.point(shown[0], 1, 1),
-                f"{' '.join(shown)}: {tools} agent file(s), not a mode file; linted through the "
-                f"importer ({len(result.roles)} role(s) recovered)",
+                f"{' '.join(shown)} holds {tools} agent files, not a mode file: linted through "
+                f"the importer ({agents} agent(s) read)",
                 f"make a mode of it: modec import {' '.join(shown)} --out imported.mode.yaml",
             )
         )

@@ -80,7 +80,10 @@ def test_export_then_import_back(work: Path) -> None:
     result = runner.invoke(app, ["export", str(mode), "--to", "roo", "--out", str(out)])
     assert result.exit_code == 0, result.output
     roomodes = (out / ".roomodes").read_text(encoding="utf-8")
-    assert "modec routes here (priority" in roomodes
+    assert "modec routes here when: metadata.subagent_type ==" in roomodes
+    assert (
+        "modec routes here (priority" not in roomodes
+    )  # the files' order already gives modec's row order
     assert "modec routes here when no other rule matches." not in roomodes  # main_thread
     back = runner.invoke(app, ["import", str(out / ".roomodes")])
     assert back.exit_code == 0, back.output
@@ -111,3 +114,31 @@ def test_lint_of_a_foreign_folder(work: Path) -> None:
     kilo = runner.invoke(app, ["lint", "kilocode", "--format", "json"])
     assert kilo.exit_code == 0
     assert {d["code"] for d in json.loads(kilo.output)["diagnostics"]} >= {"MC710", "MC716"}
+
+
+def test_export_writes_priorities_when_file_order_would_change_row_order(work: Path) -> None:
+    mode = work / "m.yaml"
+    mode.write_text(
+        """task_orchestrator:
+  role_definition: Routes.
+  specialist_roles: {b_role: B, a_role: A}
+b_role: {role_definition: B}
+a_role: {role_definition: A}
+task_routing_rules:
+  first_tasks: {keywords: [alpha], required_specialist: a_role}
+  second_tasks: {keywords: [beta], required_specialist: b_role}
+  third_tasks: {keywords: [gamma], required_specialist: a_role}
+  general_tasks: {required_specialist: b_role}
+""",
+        encoding="utf-8",
+    )
+    out = work / "exported"
+    assert (
+        runner.invoke(app, ["export", str(mode), "--to", "claude", "--out", str(out)]).exit_code
+        == 0
+    )
+    a_text = (out / ".claude/agents/a-role.md").read_text(encoding="utf-8")
+    assert 'modec routes here (priority 3) when: description contains any("alpha")' in a_text
+    assert 'modec routes here (priority 1) when: description contains any("gamma")' in a_text
+    b_text = (out / ".claude/agents/b-role.md").read_text(encoding="utf-8")
+    assert "modec routes here when no other rule matches." in b_text
