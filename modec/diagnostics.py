@@ -161,6 +161,8 @@ CODES: Final[dict[str, CodeInfo]] = _codes(
     ("MC715", E, "export cannot write the tool's files"),
     ("MC716", Severity.NOTE, "another tool's agent file, linted through its importer "
      "(`modec import` makes a mode of it)"),
+    ("MC717", Severity.NOTE, "agent's name differs from its file name (the tool calls it by "
+     "its name)"),
 )
 del E, W
 

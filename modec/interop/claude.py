@@ -147,6 +147,16 @@ def harvest(text: Text) -> Harvest:
                 "fix the frontmatter: Claude Code needs valid YAML with name and description",
             )
         )
+    if name.strip() != stem and "name" in agent.spans:
+        h.diagnostics.append(
+            Diagnostic.make(
+                "MC717",
+                agent.span("name"),
+                f"the agent is {name.strip()!r} but its file is {stem}.md: Claude Code (and an "
+                f"@-mention) calls it {name.strip()!r}",
+                f"rename the file to {name.strip()}.md, or the agent to {stem!r}",
+            )
+        )
     extras = _extras(h, agent, name)
     prose, routing = split_rules(description)
     prose, examples = split_examples(prose)
