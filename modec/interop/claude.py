@@ -87,23 +87,51 @@ _FIELDS: Final = (
     "color",
     "disabled",
 )
-_EXAMPLE: Final = re.compile(r"<example>(.*?)</example>", re.DOTALL | re.IGNORECASE)
-_USER: Final = re.compile(r"(?:^|\n|\\n)\s*user:\s*(.+?)(?=\\n|\n|$)", re.IGNORECASE)
+_OPEN: Final = re.compile(r"<example>", re.IGNORECASE)
+_CLOSE: Final = re.compile(r"</example>", re.IGNORECASE)
+#: Most ``<example>`` blocks read from one description.
+MAX_EXAMPLES: Final = 50
+_USER: Final = re.compile(r"(?<![\w-])user:\s*(.+?)(?=\\n|\n|<|$)", re.IGNORECASE)
 _TOOL_NAME: Final = re.compile(r"^(mcp__[\w-]+(__[\w-]+)?|[A-Z]\w*(\(.*\))?)$")
 
 
+def _example_blocks(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each ``<example>…</example>`` block, found in one linear scan."""
+    blocks: list[tuple[int, int]] = []
+    pos = 0
+    while len(blocks) < MAX_EXAMPLES:
+        opening = _OPEN.search(text, pos)
+        closing = _CLOSE.search(text, opening.end()) if opening else None
+        if opening is None or closing is None:
+            break
+        blocks.append((opening.start(), closing.end()))
+        pos = closing.end()
+    return blocks
+
+
 def split_examples(description: str) -> tuple[str, list[str]]:
-    """The description without ``<example>`` blocks, and each example's first user message."""
+    """The description without ``<example>`` blocks, and each example's first user message.
+
+    >>> split_examples('Use after edits. <example>user: "review it"</example>')
+    ('Use after edits.', ['review it'])
+    """
+    blocks = _example_blocks(description)
     tasks: list[str] = []
-    for block in _EXAMPLE.findall(description):
-        match = _USER.search(block)
+    for start, end in blocks:
+        match = _USER.search(description, start + len("<example>"), end - len("</example>"))
         if match:
             said = match.group(1).strip().strip("\"'“”").strip()
             if said:
                 tasks.append(said)
-    cleaned = _EXAMPLE.sub(" ", description)
-    cleaned = re.sub(r"(\\n)+", " ", cleaned)
-    return " ".join(cleaned.split()) if tasks else description.strip(), tasks
+    if not tasks:
+        return description.strip(), tasks
+    kept, pos = [], 0
+    for start, end in blocks:
+        kept.append(description[pos:start])
+        pos = end
+    kept.append(description[pos:])
+    cleaned = re.sub(r"(\\n)+", " ", " ".join(kept))
+    return " ".join(cleaned.split()), tasks
 
 
 def mention_rule(role: ForeignRole, names: list[str], comment: str) -> ForeignRule:

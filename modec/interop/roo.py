@@ -146,38 +146,11 @@ def _mode(f: _File, item: YNode) -> ForeignRole | None:
     if item.kind != "map":
         f.reject(item.span, f"a mode is {describe(item)}, not a mapping")
         return None
-    values: dict[str, YNode] = {}
-    extras: dict[str, Any] = {}
-    for key, value in item.items:
-        field = str(key.raw)
-        if field in _KEYS:
-            values[field] = value
-        elif field in _EXPORT_KEYS:
-            extras[field] = plain(value)
-        else:
-            extras[field] = plain(value)
-            f.ignored(
-                key.span,
-                f"{f.label} silently drops the unknown mode key {field!r}",
-                f"known keys: {', '.join(_KEYS)}",
-            )
+    values, extras = _split_keys(f, item)
     strings = {k: _string(f, k, v) for k, v in values.items() if k != "groups"}
-    slug = strings.get("slug")
+    slug = _required(f, item, values, strings)
     name = strings.get("name")
-    if slug is None:
-        f.reject(item.span, "a mode has no slug", "add slug: a-name-with-dashes")
-        slug = _slugify(name or "") or f"mode-{item.span.line}"
-    elif not _SLUG.match(slug):
-        f.reject(values["slug"].span, f"slug {slug!r} may hold only letters, digits and dashes")
-    if not name:
-        f.reject(values.get("name", item).span, f"mode {slug!r} has no name")
     role_definition = strings.get("roleDefinition")
-    if not role_definition:
-        f.reject(
-            values.get("roleDefinition", item).span,
-            f"mode {slug!r} has no roleDefinition",
-            "Roo Code requires a roleDefinition",
-        )
     groups = _groups(f, slug, values.get("groups"), item)
     source = strings.get("source")
     if source is not None and source not in ("global", "project"):
@@ -221,6 +194,47 @@ def _mode(f: _File, item: YNode) -> ForeignRole | None:
     at = values.get("whenToUse", item).span
     marker_rules(f.harvest, role, routing, at, "whenToUse")
     return role
+
+
+def _split_keys(f: _File, item: YNode) -> tuple[dict[str, YNode], dict[str, Any]]:
+    """The schema's keys (nodes), and every other key as plain data (unknown ones warned)."""
+    values: dict[str, YNode] = {}
+    extras: dict[str, Any] = {}
+    for key, value in item.items:
+        field = str(key.raw)
+        if field in _KEYS:
+            values[field] = value
+            continue
+        extras[field] = plain(value)
+        if field not in _EXPORT_KEYS:
+            f.ignored(
+                key.span,
+                f"{f.label} silently drops the unknown mode key {field!r}",
+                f"known keys: {', '.join(_KEYS)}",
+            )
+    return values, extras
+
+
+def _required(
+    f: _File, item: YNode, values: dict[str, YNode], strings: dict[str, str | None]
+) -> str:
+    """The mode's slug (recovered from its name when missing); missing required keys reject."""
+    slug = strings.get("slug")
+    name = strings.get("name")
+    if slug is None:
+        f.reject(item.span, "a mode has no slug", "add slug: a-name-with-dashes")
+        slug = _slugify(name or "") or f"mode-{item.span.line}"
+    elif not _SLUG.match(slug):
+        f.reject(values["slug"].span, f"slug {slug!r} may hold only letters, digits and dashes")
+    if not name:
+        f.reject(values.get("name", item).span, f"mode {slug!r} has no name")
+    if not strings.get("roleDefinition"):
+        f.reject(
+            values.get("roleDefinition", item).span,
+            f"mode {slug!r} has no roleDefinition",
+            "Roo Code requires a roleDefinition",
+        )
+    return slug
 
 
 def _key_order(key: str) -> tuple[int, str]:
