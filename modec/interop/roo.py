@@ -79,6 +79,8 @@ class _File:
         self.label = "Kilo Code" if tool == "kilo" else "Roo Code"
         self.harvest = Harvest(tool, files=[text.path], texts={text.path: text.text})
         self.rejects: list[Diagnostic] = []
+        #: modes with neither whenToUse nor description, and where they are
+        self.undescribed: dict[str, Span] = {}
 
     def reject(self, span: Span, message: str, hint: str | None = None) -> None:
         d = Diagnostic.make("MC705", span, f"{self.label} rejects this file: {message}", hint)
@@ -123,6 +125,7 @@ def harvest(text: Text, tool: Tool = "roo") -> Harvest:
                 continue
             seen[slug] = item.span
             f.harvest.roles.append(role)
+    _delegation_tables(f)
     if f.rejects:
         f.harvest.diagnostics += f.rejects
         f.harvest.diagnostics.append(
@@ -180,20 +183,46 @@ def _mode(f: _File, item: YNode) -> ForeignRole | None:
         else "specialist",
     )
     if not description:
-        f.harvest.diagnostics.append(
-            Diagnostic.make(
-                "MC710",
-                values.get("slug", item).span,
-                f"mode {slug!r} has neither whenToUse nor "
-                "description: the orchestrator chooses it from its roleDefinition alone",
-                "add whenToUse: 'Use this mode when …'",
-            )
-        )
+        f.undescribed[slug] = values.get("slug", item).span
     if role.kind == "specialist":
         f.harvest.rules.append(delegation_rule(role, "mode", "Roo Code's new_task(mode=…)"))
     at = values.get("whenToUse", item).span
     marker_rules(f.harvest, role, routing, at, "whenToUse")
     return role
+
+
+_TABLE_LINE: Final = re.compile(
+    r"^[^\S\n]*(?:[-*•]|\d+[.)])?[^`\n]{0,8}`(?P<slug>[A-Za-z0-9-]+)`[^\S\n]*(?:[-–—:]|→|=>)"
+    r"[^\S\n]*(?P<text>[^\n]{3,300})$",
+    re.MULTILINE,
+)
+
+
+def _delegation_tables(f: _File) -> None:
+    """A mode without whenToUse or description takes the line another mode's instructions
+    wrote for it in a delegation table (`` `slug` - what it is for ``): what the author told
+    the delegating mode. Modes with neither stay MC710."""
+    for role in f.harvest.roles:
+        text = "\n".join(str(role.extras.get(k) or "") for k in ("customInstructions",))
+        text += "\n" + role.prompt
+        for match in _TABLE_LINE.finditer(text):
+            slug = match.group("slug")
+            target = next((r for r in f.harvest.roles if r.name == slug), None)
+            if target is None or slug not in f.undescribed or target is role:
+                continue
+            target.description = match.group("text").strip()
+            target.extras["modec_description_from"] = f"the delegation table of {role.name!r}"
+            del f.undescribed[slug]
+    for slug, span in f.undescribed.items():
+        f.harvest.diagnostics.append(
+            Diagnostic.make(
+                "MC710",
+                span,
+                f"mode {slug!r} has neither whenToUse nor description: the orchestrator "
+                "chooses it from its roleDefinition alone",
+                "add whenToUse: 'Use this mode when …'",
+            )
+        )
 
 
 def _split_keys(f: _File, item: YNode) -> tuple[dict[str, YNode], dict[str, Any]]:

@@ -353,3 +353,34 @@ def test_degenerate_inputs_are_diagnostics(tmp_path: Path, bad: str) -> None:
     p.write_text(bad, encoding="utf-8")
     result = import_paths([p])
     assert result.text == "" or not has_errors(result.compile_diagnostics)
+
+
+def test_kilo_delegation_table_describes_modes_without_a_description(tmp_path: Path) -> None:
+    p = _write(
+        tmp_path,
+        ".kilocodemodes",
+        """customModes:
+  - slug: ask
+    name: Ask
+    roleDefinition: You guide the user.
+    customInstructions: |-
+      Delegate:
+      • 🪲 `debug` - isolate runtime problems
+      • 🧪 `tdd` - test-first development
+    groups: [read]
+  - slug: debug
+    name: Debug
+    roleDefinition: You debug.
+    groups: [read]
+  - slug: tdd
+    name: TDD
+    roleDefinition: You test first.
+    whenToUse: Use for tests.
+    groups: [read]
+""",
+    )
+    result = import_paths([p])
+    assert "debug: isolate runtime problems" in result.text  # from the table
+    assert "tdd: Use for tests." in result.text  # its own whenToUse wins
+    mc710 = [d for d in result.diagnostics if d.code == "MC710"]
+    assert [d.span.line for d in mc710 if d.span] == [2]  # only 'ask' has no text at all
