@@ -9,8 +9,6 @@ Exit codes: 0 clean (warnings and notes allowed), 1 errors, 2 usage.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +19,7 @@ from modec._version import __version__
 from modec.compiler.pipeline import compile_text
 from modec.diagnostics import Diagnostic, has_errors, render_json, render_sarif, render_text
 from modec.interop.export import TARGETS, export_mode
+from modec.interop.files import write_files
 from modec.interop.importer import ImportResult, import_paths
 from modec.interop.lint import lint_foreign
 from modec.interop.model import FORMATS
@@ -48,19 +47,6 @@ def _render(diags: list[Diagnostic], fmt: _Format, sources: dict[str, str]) -> s
     if fmt is _Format.sarif:
         return render_sarif(diags, tool_version=__version__)
     return render_text(diags, sources)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(text.encode("utf-8"))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def score_keywords(result: ImportResult, out_name: str) -> list[tuple[str, int, int]]:
@@ -130,16 +116,29 @@ def import_cmd(
         typer.echo(_render(diags, fmt, result.sources), err=True)
     if not result.text:
         raise typer.Exit(1)
+    if out is None and result.parts:
+        typer.echo(
+            f"error: the mode is larger than one mode file holds; it extends "
+            f"{len(result.parts)} part file(s): give --out FILE",
+            err=True,
+        )
+        raise typer.Exit(2)
     if out is None:
         typer.echo(result.text, nl=False)
     else:
-        _write_atomic(out, result.text)
+        try:
+            write_files(out.parent, {out.name: result.text, **result.parts})
+        except OSError as exc:
+            typer.echo(f"error: cannot write {out}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(1) from exc
     kinds = ", ".join(FORMATS[f] for f in result.formats)
     made = sum(not r.synthetic for r in result.roles)
     typer.echo(
         f"imported {made} role(s) from {kinds} (+ task_orchestrator"
         f"{', built-in roles' if made < len(result.roles) else ''}; default specialist "
-        f"{result.default_specialist!r})" + (f" → {out}" if out else ""),
+        f"{result.default_specialist!r})"
+        + (f" → {out}" if out else "")
+        + (f" (+ {', '.join(result.parts)})" if result.parts else ""),
         err=True,
     )
     if derive_keywords:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Final
 
 import yaml
@@ -28,7 +29,15 @@ from modec.diagnostics import Diagnostic, Span
 from modec.grammar.parser import parse_condition
 from modec.interop.model import FORMATS, ForeignRole, ForeignRule, Harvest
 
-__all__ = ["RESERVED", "Document", "dump_yaml", "modec_name", "one_line", "write_document"]
+__all__ = [
+    "PART_BYTES",
+    "RESERVED",
+    "Document",
+    "dump_yaml",
+    "modec_name",
+    "one_line",
+    "write_document",
+]
 
 #: Top-level keys of a mode file and names a role may not take.
 RESERVED: Final = frozenset(
@@ -43,6 +52,8 @@ RESERVED: Final = frozenset(
     }
 )
 _ONE_LINE_MAX: Final = 600
+#: Largest mode or part file written (the compiler's limit is 1 MiB; this leaves headroom).
+PART_BYTES: Final = 900 * 1024
 
 
 def modec_name(name: str, fallback: str = "role") -> str:
@@ -72,6 +83,8 @@ class Document:
     roles: list[tuple[str, ForeignRole]] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     default_specialist: str = ""
+    #: part files (name next to the mode → text) that the mode ``extends``; empty when small.
+    parts: dict[str, str] = field(default_factory=dict)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -198,9 +211,17 @@ def _pick(
 
 
 def write_document(
-    harvest: Harvest, orchestrator: str | None = None, title: str | None = None
+    harvest: Harvest,
+    orchestrator: str | None = None,
+    title: str | None = None,
+    out_name: str = "imported.mode.yaml",
 ) -> Document:
-    """The mode YAML for ``harvest`` (roles in harvest order, then rules, then tests)."""
+    """The mode YAML for ``harvest`` (roles in harvest order, then rules, then tests).
+
+    A mode larger than :data:`PART_BYTES` keeps its orchestrator, rules and tests, and
+    ``extends`` part files that hold the roles (``Document.parts``): the compiler reads at
+    most 1 MiB per file, and real Roo Code files are larger.
+    """
     chosen, fallback, diagnostics = _pick(harvest, orchestrator)
     namer = _Namer()
     doc = Document(text="", diagnostics=diagnostics)
@@ -217,26 +238,67 @@ def write_document(
     doc.default_specialist = default
     rules, rule_diags = _rules(harvest.rules, doc)
     doc.diagnostics += rule_diags
-    parts = [_header(harvest, title, default)]
-    parts.append(_orchestrator(chosen, doc))
+    chunks: list[str] = []
     for modec, role in doc.roles:
         where = (
             f"built into {FORMATS[role.tool]} (in no file)"
             if role.synthetic
             else f"{_where(role.span)}: {FORMATS[role.tool]} agent"
         )
-        parts.append(
+        chunks.append(
             _comment(f"{where} {role.name!r}") + "\n" + dump_yaml({modec: _role_body(role)})
         )
-    parts.append(_rule_section(rules, default))
+    tail = [_rule_section(rules, default)]
     tests = _tests(harvest, doc)
     if tests:
-        parts.append(tests)
-    doc.text = "\n".join(parts)
+        tail.append(tests)
+    orchestrator_text = _orchestrator(chosen, doc)
+    doc.text = "\n".join([_header(harvest, title, default), orchestrator_text, *chunks, *tail])
+    if len(doc.text.encode("utf-8")) > PART_BYTES:
+        doc.parts = _parts(chunks, out_name)
+        doc.text = "\n".join(
+            [_header(harvest, title, default, list(doc.parts)), orchestrator_text, *tail]
+        )
     return doc
 
 
-def _header(harvest: Harvest, title: str | None, default: str) -> str:
+def _parts(chunks: list[str], out_name: str) -> dict[str, str]:
+    """Role sections packed in order into part files of at most :data:`PART_BYTES`."""
+    stem = PurePath(out_name).name.removesuffix(".yaml").removesuffix(".mode")
+    groups: list[list[str]] = [[]]
+    size = 0
+    for chunk in chunks:
+        n = len(chunk.encode("utf-8")) + 1
+        if groups[-1] and size + n > PART_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(chunk)
+        size += n
+    parts: dict[str, str] = {}
+    for i, group in enumerate(groups, start=1):
+        name = f"{stem}.roles-{i}.yaml"
+        head = _comment(
+            f"Roles {i}/{len(groups)} of {PurePath(out_name).name} (modec import): that file is "
+            "the mode and extends this one; the compiler reads at most 1 MiB per file."
+        )
+        holder = dump_yaml(
+            {
+                "task_orchestrator": {
+                    "role_definition": (
+                        f"Holds roles of {PurePath(out_name).name}, which is the mode "
+                        "and overrides this "
+                        "role."
+                    )
+                }
+            }
+        )
+        parts[name] = head + "\n" + holder + "\n" + "\n".join(group)
+    return parts
+
+
+def _header(
+    harvest: Harvest, title: str | None, default: str, extends: list[str] | None = None
+) -> str:
     tools = list(dict.fromkeys(r.tool for r in harvest.roles)) or [harvest.tool]
     label = " + ".join(FORMATS[t] for t in tools)
     files = sorted(set(harvest.files))
@@ -256,6 +318,8 @@ def _header(harvest: Harvest, title: str | None, default: str) -> str:
             "x_import": {"formats": tools, "files": files},
         }
     }
+    if extends:
+        meta["mode_metadata"]["extends"] = extends
     config: dict[str, Any] = {"mode_configuration": {"builtin_task_types": False}}
     if default:
         config["mode_configuration"]["default_specialist"] = default

@@ -15,8 +15,6 @@ its target, and only when all are written are they moved into place.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -27,6 +25,7 @@ from modec.compiler.table import default_specialist, ordered_rules
 from modec.diagnostics import Diagnostic, Span, has_errors
 from modec.grammar.printer import format_expr
 from modec.interop.document import dump_yaml, one_line
+from modec.interop.files import write_files
 from modec.interop.routing_text import with_rules
 
 __all__ = ["TARGETS", "ExportResult", "export_mode", "render_export"]
@@ -215,7 +214,7 @@ def export_mode(mode_path: str | Path, to: Target, out_dir: str | Path) -> Expor
         return result
     result.files = render_export(c.mode, to)
     try:
-        result.written = _write_all(Path(out_dir), result.files)
+        result.written = write_files(Path(out_dir), result.files)
     except OSError as error:
         result.diagnostics.append(
             Diagnostic.make(
@@ -226,23 +225,3 @@ def export_mode(mode_path: str | Path, to: Target, out_dir: str | Path) -> Expor
             )
         )
     return result
-
-
-def _write_all(root: Path, files: dict[str, str]) -> list[Path]:
-    staged: list[tuple[str, Path]] = []
-    try:
-        for rel, text in files.items():
-            target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            staged.append((tmp, target))
-            with os.fdopen(fd, "wb") as out:
-                out.write(text.encode("utf-8"))
-                out.flush()
-                os.fsync(out.fileno())
-        for tmp, target in staged:
-            os.replace(tmp, target)
-    finally:
-        for tmp, _ in staged:
-            Path(tmp).unlink(missing_ok=True)
-    return [target for _, target in staged]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -66,6 +67,8 @@ class ImportResult:
     formats: list[str] = field(default_factory=list)
     held_apart: dict[str, list[str]] = field(default_factory=dict)
     default_specialist: str = ""
+    #: part files the mode extends (name next to the mode → text), for very large imports
+    parts: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -291,6 +294,18 @@ def _harvest_one(tool: Tool, text: Text) -> Harvest:
     return bmad.harvest(text)
 
 
+def _check(text: str, parts: dict[str, str], out_name: str) -> list[Diagnostic]:
+    """What the compiler says of the written mode (its parts are resolved from a scratch
+    folder, since ``extends`` reads files)."""
+    if not parts:
+        return compile_text(text, out_name, until="check").sorted_diagnostics()
+    with tempfile.TemporaryDirectory(prefix="modec-import-") as scratch:
+        base = Path(scratch)
+        for name, part in parts.items():
+            (base / name).write_text(part, encoding="utf-8")
+        return compile_text(text, out_name, until="check", base_dir=base).sorted_diagnostics()
+
+
 def import_paths(
     paths: list[Path] | list[str],
     fmt: str | None = None,
@@ -322,9 +337,9 @@ def import_paths(
         rules, held, notes = derive_rules(harvest, doc)
         harvest.rules += rules
         diagnostics += notes
-    doc = write_document(harvest, orchestrator)
+    doc = write_document(harvest, orchestrator, out_name=out_name)
     diagnostics += doc.diagnostics
-    compiled = compile_text(doc.text, out_name, until="check")
+    compiled = _check(doc.text, doc.parts, out_name)
     roles = [
         ImportedRole(modec, r.tool, r.name, r.span.file, r.span.line, r.synthetic)
         for modec, r in doc.roles
@@ -332,13 +347,16 @@ def import_paths(
     formats: list[str] = list(dict.fromkeys(r.tool for r in harvest.roles))
     sources = dict(harvest.texts)
     sources[out_name] = doc.text
+    sources.update(doc.parts)
+    sources.update(doc.parts)
     return ImportResult(
         doc.text,
         sort_diagnostics(diagnostics),
-        compiled.sorted_diagnostics(),
+        compiled,
         roles,
         sources,
         formats,
         held,
         doc.default_specialist,
+        dict(doc.parts),
     )

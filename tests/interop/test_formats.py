@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from modec.compiler.pipeline import compile_text
+from modec.compiler.pipeline import compile_path, compile_text
 from modec.diagnostics import has_errors
 from modec.interop import ImportResult, import_paths, is_foreign, lint_foreign
 from modec.interop.detect import detect_content
@@ -149,9 +149,20 @@ def test_large_roo_file_beyond_the_compiler_bound_imports(tmp_path: Path) -> Non
     )
     p = _write(tmp_path, ".roomodes", "customModes:\n" + modes)
     assert p.stat().st_size > 1_400_000
-    result = import_paths([p])
+    result = import_paths([p], out_name="big.mode.yaml")
     assert len([r for r in result.roles if not r.synthetic]) == 75
     assert result.diagnostics == []
+    # the compiler reads at most 1 MiB per file: the roles go to part files the mode extends
+    assert sorted(result.parts) == ["big.roles-1.yaml", "big.roles-2.yaml"]
+    assert all(len(t.encode()) < 1 << 20 for t in [result.text, *result.parts.values()])
+    assert result.ok
+    (tmp_path / "out").mkdir()
+    for name, text in {"big.mode.yaml": result.text, **result.parts}.items():
+        (tmp_path / "out" / name).write_text(text, encoding="utf-8")
+    c = compile_path(tmp_path / "out" / "big.mode.yaml", until="check")
+    assert c.ok and c.mode is not None and len(c.mode.roles) == 77  # 75, code, task_orchestrator
+    part = compile_path(tmp_path / "out" / "big.roles-1.yaml", until="check")
+    assert part.ok  # a part lints on its own too (warnings only)
 
 
 def test_past_the_import_bound_is_mc701(tmp_path: Path) -> None:
