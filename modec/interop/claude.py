@@ -18,7 +18,7 @@ import re
 from pathlib import PurePath
 from typing import Any, Final
 
-from modec.diagnostics import Diagnostic
+from modec.diagnostics import Diagnostic, Severity
 from modec.grammar.printer import format_string
 from modec.interop.frontmatter import AgentFile, read_agent_file
 from modec.interop.model import (
@@ -153,10 +153,21 @@ def harvest(text: Text) -> Harvest:
     agent = read_agent_file(text)
     h.diagnostics += agent.diagnostics
     stem = PurePath(text.path).name.removesuffix(".md").split("__")[-1]
-    dropped: list[str] = []
     if not agent.present:
-        dropped.append("it has no frontmatter (--- name, description ---)")
-    elif not agent.valid:
+        # a README or notes file beside the agents: Claude Code skips it, and so does modec
+        h.diagnostics.append(
+            Diagnostic.make(
+                "MC704",
+                agent.span(),
+                "Claude Code skips this file: it has no frontmatter, so it is no agent; modec "
+                "skips it too",
+                "start an agent file with --- name: …, description: … ---",
+                severity=Severity.WARNING,
+            )
+        )
+        return h
+    dropped: list[str] = []
+    if not agent.valid:
         dropped.append("its frontmatter is not valid YAML")
     name = agent.fields.get("name")
     if not isinstance(name, str) or not name.strip():

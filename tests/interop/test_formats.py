@@ -395,3 +395,13 @@ def test_kilo_delegation_table_describes_modes_without_a_description(tmp_path: P
     assert "tdd: Use for tests." in result.text  # its own whenToUse wins
     mc710 = [d for d in result.diagnostics if d.code == "MC710"]
     assert [d.span.line for d in mc710 if d.span] == [2]  # only 'ask' has no text at all
+
+
+def test_a_readme_beside_claude_agents_is_skipped_not_an_agent(tmp_path: Path) -> None:
+    _write(tmp_path, ".claude/agents/README.md", "# Our agents\n\nSee below.\n")
+    _write(tmp_path, ".claude/agents/code-reviewer.md", CLAUDE_OK)
+    result = import_paths([tmp_path / ".claude" / "agents"])
+    assert [r.original for r in result.roles if not r.synthetic] == ["code-reviewer"]
+    skipped = [d for d in result.diagnostics if d.code == "MC704"]
+    assert len(skipped) == 1 and skipped[0].severity == "warning"
+    assert not has_errors(result.diagnostics)
