@@ -61,8 +61,19 @@ class _Agent:
 
 
 def _tool_extras(role: Role, tool: str) -> dict[str, Any]:
-    value = role.extras.get(f"x_{tool}")
-    return dict(value) if isinstance(value, dict) else {}
+    """The fields an import kept for ``tool`` (Kilo Code's are Roo Code's schema)."""
+    for key in (f"x_{tool}", "x_kilo") if tool == "roo" else (f"x_{tool}",):
+        value = role.extras.get(key)
+        if isinstance(value, dict):
+            return dict(value)
+    return {}
+
+
+def _unique(wanted: str, fallback: str, taken: set[str]) -> str:
+    """``wanted`` unless another agent took it (two imports of one name), else ``fallback``."""
+    name = wanted if wanted not in taken else fallback
+    taken.add(name)
+    return name
 
 
 def _is_synthetic(role: Role) -> bool:
@@ -130,10 +141,13 @@ def render_export(mode: ModeFile, to: Target) -> dict[str, str]:
         _keep_order_without_priorities([a for a in agents if not a.orchestrator or a.extras])
         return {".roomodes": _roo(agents)}
     placed: list[tuple[str, str, _Agent]] = []
+    taken: set[str] = set()
     for agent in agents:
         if agent.orchestrator and to != "opencode":
             continue
-        name = str(agent.extras.get("name") or _hyphen(agent.name))
+        name = _unique(
+            str(agent.extras.get("name") or _hyphen(agent.name)), _hyphen(agent.name), taken
+        )
         if agent.orchestrator:
             name = "orchestrator"
         path = {
@@ -158,11 +172,16 @@ def _keep_order_without_priorities(read_order: list[_Agent]) -> None:
 
 def _roo(agents: list[_Agent]) -> str:
     modes: list[dict[str, Any]] = []
+    taken: set[str] = set()
     for agent in agents:
         if agent.orchestrator and not agent.extras:
             continue
         x = agent.extras
-        slug = "orchestrator" if agent.orchestrator else str(x.get("slug") or _hyphen(agent.name))
+        slug = (
+            "orchestrator"
+            if agent.orchestrator
+            else _unique(str(x.get("slug") or _hyphen(agent.name)), _hyphen(agent.name), taken)
+        )
         entry: dict[str, Any] = {
             "slug": slug,
             "name": str(x.get("name") or agent.name.replace("_", " ").title()),

@@ -142,3 +142,16 @@ task_routing_rules:
     assert 'modec routes here (priority 1) when: description contains any("gamma")' in a_text
     b_text = (out / ".claude/agents/b-role.md").read_text(encoding="utf-8")
     assert "modec routes here when no other rule matches." in b_text
+
+
+def test_export_of_a_merged_mode_keeps_agent_names_unique(work: Path) -> None:
+    mode = work / "all.mode.yaml"
+    assert runner.invoke(app, ["import", ".", "--out", str(mode)]).exit_code == 0
+    for to in ("roo", "claude"):
+        out = work / to
+        assert (
+            runner.invoke(app, ["export", str(mode), "--to", to, "--out", str(out)]).exit_code == 0
+        )
+        back = runner.invoke(app, ["import", str(out), "--out", str(work / f"{to}.yaml")])
+        assert back.exit_code == 0, back.output  # Roo would reject duplicate slugs
+        assert "imported 56 role(s)" in back.output
