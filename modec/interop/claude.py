@@ -308,7 +308,9 @@ def _check_tools(h: Harvest, agent: AgentFile) -> None:
 
 
 _SIGNAL: Final = re.compile(
-    r"\b(use|when|whenever|proactively|must be used|delegate|invoke|call|for)\b", re.IGNORECASE
+    r"\b(use[sd]?|when|whenever|proactively|must be used|delegat\w*|invoke[sd]?|spawn\w*|"
+    r"call (?:it|on|this))\b",
+    re.IGNORECASE,
 )
 
 

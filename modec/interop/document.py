@@ -374,8 +374,7 @@ def _rules(rules: list[ForeignRule], doc: Document) -> tuple[list[_Rule], list[D
     out: list[_Rule] = []
     diagnostics: list[Diagnostic] = []
     by_name = {name: modec for (_, name), modec in doc.names.items()}
-    taken = set(RESERVED) - {"general_tasks"}
-    taken.add("general_tasks")
+    taken = {"general_tasks"}  # the fallback row is written last, by _rule_section
     for rule in rules:
         target = doc.names.get((rule.span.file, rule.role)) or by_name.get(rule.role)
         if target is None:
