@@ -145,6 +145,27 @@ CODES: Final[dict[str, CodeInfo]] = _codes(
     ("MC605", W, "keyword always captured by an earlier rule's keyword"),
     ("MC606", W, "substring keyword matches inside common English words"),
     ("MC607", W, "specialist is never routed to"),
+    # MC7xx: other tools' agent files (modec.interop: import, export, foreign lint)
+    ("MC701", E, "foreign file or folder is larger than the import bound"),
+    ("MC702", E, "file is not an agent file of any tool modec imports"),
+    ("MC703", E, "the tool rejects the whole file (none of its modes load)"),
+    ("MC704", E, "the tool drops this agent (invalid frontmatter, a required field missing)"),
+    ("MC705", E, "the tool rejects this value"),
+    ("MC706", W, "the tool silently ignores this key"),
+    ("MC707", Severity.NOTE, "name changed to follow modec's rule (the original is kept "
+     "under x_)"),
+    ("MC708", W, "two agents share a name or a routing signal"),
+    ("MC709", W, "tool list names a tool that does not exist, or gives no tools"),
+    ("MC710", W, "description gives a router no routing signal"),
+    ("MC711", W, "reference to an agent that is not defined, or an unusable rule"),
+    ("MC712", Severity.NOTE, "keyword rules derived from descriptions (heuristic)"),
+    ("MC713", W, "model name the tool does not know"),
+    ("MC714", E, "no agent found in the input"),
+    ("MC715", E, "export cannot write the tool's files"),
+    ("MC716", Severity.NOTE, "another tool's agent file, linted through its importer "
+     "(`modec import` makes a mode of it)"),
+    ("MC717", Severity.NOTE, "agent's name differs from its file name (the tool calls it by "
+     "its name)"),
 )
 del E, W
 
