@@ -48,7 +48,9 @@ def test_at_least_forty_broken_cases() -> None:
 def test_every_code_is_covered() -> None:
     covered = {entry.split()[0] for entries in EXPECTED.values() for entry in entries}
     covered.add("MC002")  # generated below: a committed 1 MiB file would be waste
-    assert covered >= set(CODES), f"codes without a golden case: {sorted(set(CODES) - covered)}"
+    # The importers' codes (MC7xx) have their cases in tests/interop/test_codes.py.
+    wanted = {c for c in CODES if not c.startswith("MC7")}
+    assert covered >= wanted, f"codes without a golden case: {sorted(wanted - covered)}"
 
 
 def test_file_over_one_mebibyte(tmp_path: Path) -> None:

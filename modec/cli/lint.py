@@ -233,6 +233,24 @@ def lint_command(args: argparse.Namespace, out: Output) -> int:
     if len(paths) != len(args.paths):
         stream = getattr(sys.stdin, "buffer", None)
         stdin = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+    from modec.interop import is_foreign
+
+    foreign = [p for p in paths if is_foreign(p)]
+    foreign_code = 0
+    if foreign:
+        if args.fix or args.diff:
+            raise CliError(
+                f"{foreign[0]} holds another tool's agent files: --fix and --diff apply to "
+                "mode files",
+                "make a mode of them with `modec import`, then fix that",
+                code=2,
+            )
+        from modec.cli.interop import lint_foreign
+
+        foreign_code = lint_foreign(out, foreign, args.format)
+        paths = [p for p in paths if p not in foreign]
+        if not paths and stdin is None:
+            return foreign_code
     found = collect_mode_files(paths)
     empty = found.warn_empty(out)
     fixing = args.fix or args.diff
@@ -263,4 +281,4 @@ def lint_command(args: argparse.Namespace, out: Output) -> int:
     errors = any(d.severity is Severity.ERROR for d in diags)
     warnings = any(d.severity is Severity.WARNING for d in diags)
     pending = args.diff and any(item.changed for item in results)
-    return 1 if errors or (args.strict and warnings) or empty or pending else 0
+    return max(foreign_code, 1 if errors or (args.strict and warnings) or empty or pending else 0)

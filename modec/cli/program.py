@@ -117,7 +117,17 @@ def _common() -> argparse.ArgumentParser:
 
 def build_parser() -> Parser:
     """The whole command tree (cheap: no command module imports the compiler at load)."""
-    from modec.cli import analysis, compiler, completion, editor, lint, runtime, schema, serve
+    from modec.cli import (
+        analysis,
+        compiler,
+        completion,
+        editor,
+        interop,
+        lint,
+        runtime,
+        schema,
+        serve,
+    )
 
     common = _common()
     parser = Parser(
@@ -128,7 +138,7 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"modec {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for group in (lint, compiler, analysis, schema, runtime, serve, editor, completion):
+    for group in (lint, compiler, analysis, interop, schema, runtime, serve, editor, completion):
         group.register(sub, common)
     return parser
 

@@ -25,6 +25,7 @@ from typing import Any, Final
 
 import yaml
 
+from modec.compiler.surface import near_misses
 from modec.diagnostics import Diagnostic, Span
 from modec.grammar.parser import parse_condition
 from modec.interop.model import FORMATS, ForeignRole, ForeignRule, Harvest
@@ -141,8 +142,8 @@ class _Namer:
     def name(self, role: ForeignRole, wanted: str | None = None) -> str:
         base = wanted or modec_name(role.name)
         out = base
-        if out in RESERVED and wanted is None:
-            out = f"{out}_role"
+        if wanted is None and (out in RESERVED or near_misses(out, RESERVED)):
+            out = f"{out}_role"  # a role one edit from a section name reads as its misspelling
         n = 2
         stem = out
         while out in self.taken:

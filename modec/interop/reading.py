@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from modec.compiler import source
+from modec.compiler.compose import compose
+from modec.compiler.positions import LineIndex
 from modec.compiler.source import YNode
 from modec.diagnostics import Diagnostic, Span
 
@@ -108,8 +110,7 @@ def read_text(data: bytes, display: str) -> tuple[Text, Diagnostic | None]:
 
 def load_yaml(text: str, display: str) -> tuple[YNode | None, list[Diagnostic]]:
     """Compose YAML with positions; the root must be a mapping (MC006 otherwise)."""
-    root, diagnostics = source._Composer(text, source._Lines(display, text)).compose()
-    return root, diagnostics
+    return compose(text, LineIndex(display, text))
 
 
 @dataclass(frozen=True, slots=True)

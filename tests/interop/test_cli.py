@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from modec.compiler.pipeline import compile_path
-from modec.interop._cli import app
+from modec.cli import app
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 ROO = "roomodes/RooCodeInc__Roo-Code__.roomodes"
