@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from modec.compiler.artifact import Artifact, CorruptArtifactError
-    from modec.compiler.pipeline import compile_mode
+    from modec.compiler.pipeline import Compilation, compile_mode, compile_path, compile_text
+    from modec.compiler.task import AmbiguousRouteError, Task, TaskTooLargeError, read_task
     from modec.diagnostics import (
         Diagnostic,
         InvalidModeError,
@@ -32,17 +33,22 @@ if TYPE_CHECKING:
         SessionNotActiveError,
     )
     from modec.runtime.lifecycle import AsyncModeRuntime, ModeRuntime
-    from modec.runtime.router import AmbiguousRouteError, Decision, Router, Task, load_router
+    from modec.runtime.router import Decision, Router, load_router
 
 _EXPORTS: dict[str, str] = {
     "compile_mode": "modec.compiler.pipeline",
+    "compile_path": "modec.compiler.pipeline",
+    "compile_text": "modec.compiler.pipeline",
+    "Compilation": "modec.compiler.pipeline",
     "Artifact": "modec.compiler.artifact",
     "CorruptArtifactError": "modec.compiler.artifact",
     "load_router": "modec.runtime.router",
     "Router": "modec.runtime.router",
-    "Task": "modec.runtime.router",
+    "Task": "modec.compiler.task",
+    "read_task": "modec.compiler.task",
+    "TaskTooLargeError": "modec.compiler.task",
     "Decision": "modec.runtime.router",
-    "AmbiguousRouteError": "modec.runtime.router",
+    "AmbiguousRouteError": "modec.compiler.task",
     "ModeRuntime": "modec.runtime.lifecycle",
     "AsyncModeRuntime": "modec.runtime.lifecycle",
     "Diagnostic": "modec.diagnostics",
@@ -56,6 +62,7 @@ __all__ = [
     "AmbiguousRouteError",
     "Artifact",
     "AsyncModeRuntime",
+    "Compilation",
     "CorruptArtifactError",
     "Decision",
     "Diagnostic",
@@ -66,9 +73,13 @@ __all__ = [
     "Router",
     "SessionNotActiveError",
     "Task",
+    "TaskTooLargeError",
     "__version__",
     "compile_mode",
+    "compile_path",
+    "compile_text",
     "load_router",
+    "read_task",
 ]
 
 
@@ -83,5 +94,5 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     """The public names (imported lazily, so a plain module ``dir`` would miss them) and the
-    module's own attributes."""
-    return sorted({*globals(), *__all__})
+    module's dunder attributes; helpers and submodules stay out of the listing."""
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})

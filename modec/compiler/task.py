@@ -37,6 +37,7 @@ from typing import Any, Final, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from modec.compiler.ir import COMPLEXITY_NAMES
+from modec.compiler.semantics import compose_text  # the owner of the `text` rule
 from modec.diagnostics import ModecError
 
 __all__ = [
@@ -60,15 +61,6 @@ MAX_TASK_CHARS: Final = 4_000_000
 MAX_TASK_ITEMS: Final = 10_000
 
 _VALID_COMPLEXITY: Final = "1–5 or one of " + ", ".join(COMPLEXITY_NAMES)
-
-
-def compose_text(title: str, description: str) -> str:
-    """The ``text`` field: title, a newline, description.
-
-    The compiler's semantics module owns this rule; this is the same rule, kept here until the
-    router reads it from there.
-    """
-    return title + "\n" + description
 
 
 class TaskTooLargeError(ModecError, ValueError):
