@@ -27,8 +27,11 @@ from modec.runtime.lifecycle import ModeRuntime
 from modec.runtime.sessions import sqlite_url
 
 MODES = ("development_mode.yaml", "security_review_mode.yaml")
-TASK = {"title": "fix: crash on start", "description": "segfault when the cache is cold",
-        "tags": ["hotfix"]}
+TASK = {
+    "title": "fix: crash on start",
+    "description": "segfault when the cache is cold",
+    "tags": ["hotfix"],
+}
 
 ACTIVATION_TARGET = 0.020
 CONTEXT_TARGET = 50e-6
@@ -104,10 +107,15 @@ def binds(root: Path, rounds: int, calls: int) -> list[float]:
     return times
 
 
-def _row(name: str, median: float, unit: str, target: str, ok: bool, detail: str
-         ) -> dict[str, Any]:
-    return {"name": name, "median": median, "unit": unit, "target": target, "pass": ok,
-            "detail": detail}
+def _row(name: str, median: float, unit: str, target: str, ok: bool, detail: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "median": median,
+        "unit": unit,
+        "target": target,
+        "pass": ok,
+        "detail": detail,
+    }
 
 
 def run_runtime_benchmarks(quick: bool) -> list[dict[str, Any]]:
@@ -127,15 +135,37 @@ def run_runtime_benchmarks(quick: bool) -> list[dict[str, Any]]:
     finally:
         if enabled:
             gc.enable()
-    rows.append(_row("activation from warm diskcache (bind + first route)", act * 1e3, "ms",
-                     "<= 20 ms", act <= ACTIVATION_TARGET, f"median of {samples} fresh runtimes"))
-    rows.append(_row("context() warm", ctx * 1e6, "µs", "<= 50 µs", ctx <= CONTEXT_TARGET,
-                     f"median of {rounds} rounds x {calls} calls"))
+    rows.append(
+        _row(
+            "activation from warm diskcache (bind + first route)",
+            act * 1e3,
+            "ms",
+            "<= 20 ms",
+            act <= ACTIVATION_TARGET,
+            f"median of {samples} fresh runtimes",
+        )
+    )
+    rows.append(
+        _row(
+            "context() warm",
+            ctx * 1e6,
+            "µs",
+            "<= 50 µs",
+            ctx <= CONTEXT_TARGET,
+            f"median of {rounds} rounds x {calls} calls",
+        )
+    )
     rate = 1.0 / per_bind
-    rows.append(_row("binds per second on SQLite", rate, "binds/s", ">= 1,000 binds/s",
-                     rate >= BINDS_TARGET,
-                     f"median of {rounds} rounds x {bind_calls} binds, {per_bind * 1e3:.3f} ms "
-                     "per bind"))
+    rows.append(
+        _row(
+            "binds per second on SQLite",
+            rate,
+            "binds/s",
+            ">= 1,000 binds/s",
+            rate >= BINDS_TARGET,
+            f"median of {rounds} rounds x {bind_calls} binds, {per_bind * 1e3:.3f} ms per bind",
+        )
+    )
     return rows
 
 
@@ -147,8 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     print("runtime targets")
     for row in rows:
         verdict = "PASS" if row["pass"] else "MISS"
-        print(f"  {verdict}  {row['name']}: {row['median']:,.3f} {row['unit']} "
-              f"(target {row['target']}; {row['detail']})")
+        print(
+            f"  {verdict}  {row['name']}: {row['median']:,.3f} {row['unit']} "
+            f"(target {row['target']}; {row['detail']})"
+        )
     return 0 if all(row["pass"] for row in rows) else 1
 
 

@@ -48,13 +48,16 @@ task_routing_rules:
 """
 
 #: TEAM_MODE with a changed meaning: releases go to a new custom role.
-TEAM_MODE_EDITED = TEAM_MODE + """\
+TEAM_MODE_EDITED = (
+    TEAM_MODE
+    + """\
   release_tasks:
     keywords: [release]
     required_specialist: release_manager
 release_manager:
   role_definition: "You ship releases"
 """
+)
 
 #: TEAM_MODE broken: YAML that does not parse.
 TEAM_MODE_BROKEN = TEAM_MODE.replace("task_routing_rules:", "task_routing_rules: [oops")
@@ -74,17 +77,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def make_runtime(
-    project: Path, database_url: str, tmp_path: Path
-) -> Iterator[RuntimeFactory]:
+def make_runtime(project: Path, database_url: str, tmp_path: Path) -> Iterator[RuntimeFactory]:
     """Open runtimes on the test database (closed afterwards); by default on ``project``
     with the cache directory ``tmp_path/cache``."""
     opened: list[ModeRuntime] = []
 
-    def factory(root: Path | None = None, cache: Path | None = None, **options: Any
-                ) -> ModeRuntime:
-        runtime = ModeRuntime(root or project, database_url, cache or tmp_path / "cache",
-                              **options)
+    def factory(root: Path | None = None, cache: Path | None = None, **options: Any) -> ModeRuntime:
+        runtime = ModeRuntime(root or project, database_url, cache or tmp_path / "cache", **options)
         opened.append(runtime)
         return runtime
 

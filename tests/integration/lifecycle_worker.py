@@ -33,8 +33,9 @@ def _route(project: str, url: str, cache: str, session: str, task: str) -> dict[
         return {"decision": decision.to_dict(), "stats": asdict(runtime.artifacts.stats)}
 
 
-def _ops(project: str, url: str, cache: str, seed: int, count: int, sessions: list[str],
-         modes: list[str]) -> dict[str, object]:
+def _ops(
+    project: str, url: str, cache: str, seed: int, count: int, sessions: list[str], modes: list[str]
+) -> dict[str, object]:
     from modec.runtime.lifecycle import ModeRuntime
 
     rng = random.Random(seed)
@@ -84,8 +85,9 @@ def main(argv: list[str]) -> None:
         result = _route(project, url, cache, session, task)
     elif mode == "ops":
         seed, count, sessions, modes = rest
-        result = _ops(project, url, cache, int(seed), int(count), sessions.split(","),
-                      modes.split(","))
+        result = _ops(
+            project, url, cache, int(seed), int(count), sessions.split(","), modes.split(",")
+        )
     elif mode == "switch-loop":
         session, modes = rest
         _switch_loop(project, url, cache, session, modes.split(","))
