@@ -11,6 +11,7 @@ import os
 import selectors
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,43 @@ def run_worker(*args: str) -> dict[str, Any]:
     """Run a worker to completion and return its JSON result."""
     proc = spawn(*args)
     return result(proc)
+
+
+def assert_switches_replaced_and_backed_up_once(
+    runtime: ModeRuntime, results: list[dict[str, Any]]
+) -> int:
+    """Check the ``switches`` reported by ``lifecycle_worker.py ops`` processes against
+    the database and ``backups/``; return how many switches were checked.
+
+    Per session, ordered by the version each bind wrote (the id of its history row): every
+    bind reports as ``previous`` exactly the binding written just before it (the session's
+    first binding for the first one), and every binding replaced by a switch is in exactly
+    one backup, which names that binding's version; binds without backup leave none.
+    """
+    by_session: dict[str, list[list[Any]]] = {}
+    for r in results:
+        for entry in r["switches"]:
+            by_session.setdefault(entry[0], []).append(entry)
+    backed_up: Counter[tuple[str | None, int | None]] = Counter(
+        (b.session_id, b.binding_version) for b in runtime.list_backups() if b.reason == "switch"
+    )
+    expected: Counter[tuple[str | None, int | None]] = Counter()
+    checked = 0
+    for sid, entries in by_session.items():
+        entries.sort(key=lambda e: e[3])
+        first = runtime.history(sid)[0]  # the session's first bind: its version is its row id
+        written = [first.id] + [e[3] for e in entries]
+        assert len(set(written)) == len(written), f"{sid}: a version was written twice"
+        replaced = [e[2] for e in entries]
+        assert replaced == written[:-1], f"{sid}: a switch reported a binding it did not replace"
+        binding = runtime.sessions.get_binding(sid)
+        assert binding is not None and binding.version == written[-1]
+        for _, action, previous, _, backup_version, backup_name in entries:
+            if action == "switch":
+                assert backup_version == previous and backup_name, (sid, previous)
+                expected[(sid, previous)] += 1
+            else:
+                assert backup_version is None and backup_name is None
+            checked += 1
+    assert backed_up == expected, "a replaced binding was not backed up exactly once"
+    return checked

@@ -38,6 +38,7 @@ from modec.runtime.sessions import Action, SessionBindingStore, ValidationStatus
 from modec.runtime.store import ArtifactNotFoundError, ArtifactStore
 from tests.integration import lifecycle_support as support
 from tests.integration.lifecycle_support import (
+    assert_switches_replaced_and_backed_up_once,
     MIGRATION_TASK,
     TEAM_MODE,
     TEAM_MODE_BROKEN,
@@ -845,10 +846,7 @@ def test_processes_binding_and_switching_through_the_runtime_lose_and_double_not
     for r in results:
         done.update(r["done"])
     assert sum(done.values()) == PROCESSES * OPS_PER_PROCESS
-    print(
-        f"\n{PROCESSES} x {OPS_PER_PROCESS} runtime operations: "
-        f"{max(r['elapsed'] for r in results):.2f}s"
-    )
+    assert_switches_replaced_and_backed_up_once(runtime, results)
 
     hashes = {m: runtime.prepare_mode(m)[1].mode_hash for m in MODES}
     with SessionBindingStore(database_url) as sessions:
