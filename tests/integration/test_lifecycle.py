@@ -38,11 +38,11 @@ from modec.runtime.sessions import Action, SessionBindingStore, ValidationStatus
 from modec.runtime.store import ArtifactNotFoundError, ArtifactStore
 from tests.integration import lifecycle_support as support
 from tests.integration.lifecycle_support import (
-    assert_switches_replaced_and_backed_up_once,
     MIGRATION_TASK,
     TEAM_MODE,
     TEAM_MODE_BROKEN,
     RuntimeFactory,
+    assert_switches_replaced_and_backed_up_once,
     await_ready,
     result,
     spawn,
