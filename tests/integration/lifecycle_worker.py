@@ -15,6 +15,8 @@ prints ``ready`` and switches until it is killed.
         switch SESSION round the modes forever
     lifecycle_worker.py init-loop PROJECT URL CACHE
         start sessions forever (until killed)
+    lifecycle_worker.py act PROJECT URL CACHE terminate SESSION | bind SESSION MODE
+        one call from another process
     lifecycle_worker.py read-only PROJECT URL CACHE BYTES
         list modes, status, route, history and backups with writes limited to BYTES
 """
@@ -122,6 +124,20 @@ def _read_only(project: str, url: str, cache: str, limit: str) -> dict[str, obje
         }
 
 
+def _act(
+    project: str, url: str, cache: str, action: str, session: str, *args: str
+) -> dict[str, object]:
+    """One runtime call from another process: ``terminate SESSION`` or ``bind SESSION MODE``."""
+    from modec.runtime.lifecycle import ModeRuntime
+
+    with ModeRuntime(project, url, cache) as runtime:
+        if action == "terminate":
+            runtime.terminate(session)
+        else:
+            runtime.bind(session, args[0])
+        return {"done": action}
+
+
 def main(argv: list[str]) -> None:
     mode, project, url, cache, *rest = argv
     if mode == "route":
@@ -135,6 +151,8 @@ def main(argv: list[str]) -> None:
     elif mode == "init-loop":
         _init_loop(project, url, cache)
         return
+    elif mode == "act":
+        result = _act(project, url, cache, *rest)
     elif mode == "read-only":
         (limit,) = rest
         result = _read_only(project, url, cache, limit)

@@ -34,10 +34,12 @@ __all__ = [
     "SUPPORTED_DIALECTS",
     "WRITE_OPTION",
     "alembic_config",
+    "cannot_write_files",
     "head_revision",
     "is_transient",
     "known_revisions",
     "make_engine",
+    "read_only_engine",
     "retrying",
     "sqlite_url",
 ]
@@ -177,6 +179,43 @@ def make_engine(url: str | URL, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -
         _configure_sqlite(engine, busy_timeout=busy_timeout, wal=file is not None)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
+
+
+_SQLITE_IOERR: Final = 10
+_SQLITE_FULL: Final = 13
+_SQLITE_CANTOPEN: Final = 14
+
+
+def cannot_write_files(exc: BaseException) -> bool:
+    """True for a SQLite failure to create or grow its files (a full disk, a file size
+    limit, a read-only folder): reading may still work through :func:`read_only_engine`."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if not isinstance(orig, sqlite3.OperationalError):
+        return False
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN)
+    message = str(orig).lower()
+    return "disk i/o error" in message or "disk is full" in message
+
+
+def read_only_engine(url: str | URL, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+    """A read-only engine on the SQLite file of ``url`` that writes nothing at all, not even
+    the WAL index (``immutable``): for reading when no file can be written. SQLite removes
+    the WAL when its last connection closes, so when the index cannot be created there is
+    no other connection and the file itself holds every committed transaction."""
+    file = _sqlite_file(_normalized_url(url))
+    if file is None:
+        raise ValueError("a read-only engine needs a SQLite file")
+    uri = "file:" + Path(file).resolve().as_posix() + "?mode=ro&immutable=1"
+    engine = create_engine(
+        "sqlite://",
+        creator=lambda: sqlite3.connect(
+            uri, uri=True, timeout=busy_timeout, check_same_thread=False
+        ),
+    )
+    _configure_sqlite(engine, busy_timeout=busy_timeout, wal=False)
+    return engine
 
 
 def _sqlite_busy(exc: sqlite3.Error) -> bool:

@@ -4,6 +4,7 @@ and write sessions, bindings, history and the shared artifact table."""
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import uuid
 from collections.abc import Callable, Sequence
@@ -28,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DBAPIError
 
 from modec.diagnostics import ModecError, SessionNotActiveError
 from modec.runtime.sessions.engine import (
@@ -36,10 +38,12 @@ from modec.runtime.sessions.engine import (
     WRITE_OPTION,
     RetryHook,
     alembic_config,
+    cannot_write_files,
     head_revision,
     is_transient,
     known_revisions,
     make_engine,
+    read_only_engine,
     retrying,
 )
 from modec.runtime.sessions.schema import (
@@ -70,6 +74,7 @@ __all__ = ["BindingProbe", "Rebinding", "SessionBindingStore"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+_log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- statements
@@ -221,8 +226,33 @@ class SessionBindingStore:
         self._max_attempts = max_attempts
         self._on_retry = on_retry
         self._retries = retrying(max_attempts - 1, is_transient, self._retried_again)
+        self.read_only = False
         if migrate:
-            self.upgrade()
+            try:
+                self.upgrade()
+            except DBAPIError as exc:
+                if self._dialect != "sqlite" or not cannot_write_files(exc):
+                    raise
+                self._open_read_only(url, busy_timeout, exc)
+
+    def _open_read_only(self, url: str | URL, busy_timeout: float, exc: DBAPIError) -> None:
+        """Fall back to reading (a full disk must not stop read-only commands); writes
+        then raise a :class:`~modec.diagnostics.ModecError` saying why."""
+        self._engine.dispose()
+        engine = read_only_engine(url, busy_timeout=busy_timeout)
+        _log.warning(
+            "the session database cannot create or grow its files (%s): open read-only", exc.orig
+        )
+        self._engine = engine
+        self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        self.read_only = True
+        self._write_failure = str(exc.orig)
+        if self.schema_revision() != head_revision():
+            raise ModecError(
+                "the session database needs a schema upgrade, and no file can be written "
+                f"({self._write_failure})",
+                suggestion="free disk space (or lift the file size limit) and retry",
+            ) from exc
 
     # ------------------------------------------------------------------ plumbing
 
@@ -255,6 +285,12 @@ class SessionBindingStore:
         self._engine.dispose()
 
     def _transaction(self, work: Callable[[Connection], _T], *, write: bool) -> _T:
+        if write and self.read_only:
+            raise ModecError(
+                f"the session database is open read-only: no file can be written "
+                f"({self._write_failure})",
+                suggestion="free disk space (or lift the file size limit) and retry",
+            )
         engine = self._writer if write else self._engine
 
         def attempt() -> _T:
