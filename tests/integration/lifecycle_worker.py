@@ -115,7 +115,13 @@ def _read_only(project: str, url: str, cache: str, limit: str) -> dict[str, obje
     with ModeRuntime(project, url, cache) as runtime:
         current = runtime.current_session()
         sid = current.session_id if current else ""
+        try:
+            runtime.sessions.bind(sid, "default_roles.yaml", "sha256:" + "0" * 64)
+            write_error = ""
+        except Exception as exc:  # the parent checks the message
+            write_error = f"{type(exc).__name__}: {exc}"
         return {
+            "write_error": write_error,
             "modes": [m.name for m in runtime.list_modes()],
             "status": [info.session.session_id for info in runtime.status()],
             "route": runtime.route(sid, "audit the login flow").specialist,
