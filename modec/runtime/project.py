@@ -20,6 +20,7 @@ callers (the MCP server) rely on that.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -64,6 +65,7 @@ __all__ = [
     "scan_modes",
     "target_in",
     "write_atomic",
+    "write_backup",
 ]
 
 ORCHESTRATOR_DIR: Final = ".task_orchestrator"
@@ -426,6 +428,52 @@ def backup_bytes(backup: Backup, content: bytes | None) -> bytes:
         raise ValueError("backup content does not match its recorded sha256")
     meta = json.dumps(backup.metadata(), sort_keys=True, ensure_ascii=True).encode("ascii")
     return _BACKUP_TITLE + _BACKUP_META + meta + b"\n" + _BACKUP_END + (content or b"")
+
+
+def write_backup(
+    folder: Path,
+    draft: Backup,
+    content: bytes | None,
+    *,
+    name: str | None = None,
+    replace: bool = False,
+) -> Backup:
+    """Write ``draft`` (its ``path`` ignored) with ``content`` into ``folder`` atomically, as
+    ``name`` or ``mode_backup_<UTC time>[_<session>].yaml`` (a free variant of it); an existing
+    file is replaced only with ``replace``. Raises :class:`BackupError`."""
+    stem = "mode_backup_" + draft.created_at.strftime("%Y%m%d_%H%M%S_%f")
+    if draft.session_id is not None:
+        stem += "_" + safe_file_stem(draft.session_id)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(
+            f"cannot create the backup directory {folder}: {exc}",
+            suggestion=f"make {folder} a writable directory",
+        ) from exc
+    for attempt in range(100):
+        file_name = name or (stem + (f"_{attempt}" if attempt else "") + ".yaml")
+        record = _at_path(draft, folder / file_name)
+        try:
+            write_atomic(record.path, backup_bytes(record, content), exclusive=not replace)
+        except FileExistsError as exc:
+            if name is not None:
+                raise BackupError(
+                    f"backup {name} exists already", suggestion="choose another name"
+                ) from exc
+            continue
+        except OSError as exc:
+            raise BackupError(
+                f"cannot write backup {record.path}: {exc.strerror or exc}",
+                suggestion=f"check that {folder} is writable",
+            ) from exc
+        return record
+    raise BackupError(f"no free backup file name for {stem}")  # pragma: no cover
+
+
+def _at_path(backup: Backup, path: Path) -> Backup:
+    """``backup`` at another path."""
+    return dataclasses.replace(backup, path=path)
 
 
 def read_backup(path: str | os.PathLike[str]) -> tuple[Backup, bytes | None]:

@@ -56,7 +56,6 @@ from modec.runtime.project import (
     ProjectLayout,
     ProjectType,
     ResolvedMode,
-    backup_bytes,
     default_mode_name,
     find_in,
     prune_backups,
@@ -64,6 +63,7 @@ from modec.runtime.project import (
     resolve_mode,
     safe_file_stem,
     target_in,
+    write_backup,
 )
 from modec.runtime.router import Decision, Router, TaskLike
 from modec.runtime.sessions import (
@@ -869,43 +869,15 @@ class ModeRuntime:
             content = self.resolve_mode(mode_file).path.read_bytes()
         except (ModeFileNotFoundError, OSError):
             content = None  # the binding is still worth keeping; restore will say so
-        created = _now()
-        digest = None if content is None else _sha256(content)
-        stem = "mode_backup_" + created.strftime("%Y%m%d_%H%M%S_%f")
-        if binding is not None:
-            stem += "_" + safe_file_stem(binding.session_id)
-        try:
-            self.project.backups.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BackupError(
-                f"cannot create the backup directory {self.project.backups}: {exc}",
-                suggestion=f"make {self.project.backups} a writable directory",
-            ) from exc
-        for attempt in range(100):
-            file_name = name or (stem + (f"_{attempt}" if attempt else "") + ".yaml")
-            record = Backup(
-                path=self.project.backups / file_name,
-                created_at=created,
-                reason=reason,
-                mode_file=mode_file,
-                mode_hash=binding.mode_hash if binding else None,
-                session_id=binding.session_id if binding else None,
-                validation_status=binding.validation_status.value if binding else None,
-                content_sha256=digest,
-                binding_version=binding.version if binding else None,
-            )
-            try:
-                write_atomic(record.path, backup_bytes(record, content), exclusive=not replace)
-            except FileExistsError as exc:
-                if name is not None:
-                    raise BackupError(
-                        f"backup {name} exists already", suggestion="choose another name"
-                    ) from exc
-                continue
-            except OSError as exc:
-                raise BackupError(
-                    f"cannot write backup {record.path}: {exc.strerror or exc}",
-                    suggestion=f"check that {self.project.backups} is writable",
-                ) from exc
-            return record
-        raise BackupError(f"no free backup file name for {stem}")  # pragma: no cover
+        draft = Backup(
+            path=self.project.backups,
+            created_at=_now(),
+            reason=reason,
+            mode_file=mode_file,
+            mode_hash=binding.mode_hash if binding else None,
+            session_id=binding.session_id if binding else None,
+            validation_status=binding.validation_status.value if binding else None,
+            content_sha256=None if content is None else _sha256(content),
+            binding_version=binding.version if binding else None,
+        )
+        return write_backup(self.project.backups, draft, content, name=name, replace=replace)

@@ -3,7 +3,6 @@ and write sessions, bindings, history and the shared artifact table."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import uuid
@@ -11,23 +10,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Final, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
-    Executable,
-    Table,
-    bindparam,
     delete,
-    func,
-    insert,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -69,101 +61,13 @@ from modec.runtime.sessions.schema import (
 from modec.runtime.sessions.schema import (
     now as _now,
 )
+from modec.runtime.sessions.statements import statements
 
 __all__ = ["BindingProbe", "Rebinding", "SessionBindingStore"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 _log = logging.getLogger(__name__)
-
-
-# --------------------------------------------------------------------------- statements
-
-_SESSIONS: Final = cast(Table, SessionRow.__table__)
-_BINDINGS: Final = cast(Table, BindingRow.__table__)
-_HISTORY: Final = cast(Table, HistoryRow.__table__)
-_ARTIFACTS: Final = cast(Table, ArtifactRow.__table__)
-_BINDING_CHANGES: Final = (
-    "mode_file",
-    "mode_hash",
-    "validation_status",
-    "bound_at",
-    "updated_at",
-    "version",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _Statements:
-    """The store's hot statements, built once per dialect. Executing a prebuilt statement with
-    parameters reuses its memoized cache key and compiled form; building the statements on
-    every call made a SQLite bind take 3.5 times as long."""
-
-    status_share: Executable  # the session's status, FOR SHARE on PostgreSQL
-    status_exclusive: Executable  # FOR NO KEY UPDATE on PostgreSQL
-    touch_session: Executable  # UPDATE updated_at RETURNING status: locks the row for binds
-    insert_session: Executable  # ON CONFLICT DO NOTHING RETURNING
-    select_session: Executable
-    latest_session: Executable  # the project's newest active session, by seq
-    upsert_binding: Executable  # ON CONFLICT (session_id) DO UPDATE RETURNING
-    select_binding: Executable
-    probe_binding: Executable  # status and binding version, one indexed read
-    insert_history: Executable
-    insert_artifact: Executable  # ON CONFLICT DO NOTHING RETURNING
-    select_artifact: Executable
-
-
-def _dialect_insert(dialect: str, table: Table) -> Any:
-    if dialect == "postgresql":
-        return pg_dialect.insert(table)
-    return sqlite_dialect.insert(table)
-
-
-@functools.cache
-def _statements(dialect: str) -> _Statements:
-    by_session = SessionRow.session_id == bindparam("session_id")
-    status = select(SessionRow.status).where(by_session)
-    upsert = _dialect_insert(dialect, _BINDINGS)
-    insert_session = _dialect_insert(dialect, _SESSIONS)
-    if dialect == "sqlite":
-        # SQLite has no sequences; writers hold the database lock, so max + 1 is unique.
-        next_seq = select(func.coalesce(func.max(SessionRow.seq), 0) + 1).scalar_subquery()
-        insert_session = insert_session.values(seq=next_seq)
-    return _Statements(
-        status_share=status.with_for_update(read=True),
-        status_exclusive=status.with_for_update(key_share=True),
-        touch_session=update(SessionRow)
-        .where(SessionRow.session_id == bindparam("sid"))
-        .values(updated_at=bindparam("at"))
-        .returning(SessionRow.status),
-        insert_session=insert_session.on_conflict_do_nothing().returning(*SESSION_COLUMNS),
-        select_session=select(*SESSION_COLUMNS).where(by_session),
-        latest_session=select(*SESSION_COLUMNS)
-        .where(
-            SessionRow.project_root == bindparam("project_root"),
-            SessionRow.status == SessionStatus.ACTIVE.value,
-        )
-        .order_by(SessionRow.seq.desc())
-        .limit(1),
-        upsert_binding=upsert.on_conflict_do_update(
-            index_elements=[_BINDINGS.c.session_id],
-            set_={name: upsert.excluded[name] for name in _BINDING_CHANGES},
-        ).returning(*BINDING_COLUMNS),
-        select_binding=select(*BINDING_COLUMNS).where(
-            BindingRow.session_id == bindparam("session_id")
-        ),
-        probe_binding=select(SessionRow.status, BindingRow.version)
-        .select_from(SessionRow)
-        .outerjoin(BindingRow, BindingRow.session_id == SessionRow.session_id)
-        .where(by_session),
-        insert_history=insert(_HISTORY).returning(*HISTORY_COLUMNS),
-        insert_artifact=_dialect_insert(dialect, _ARTIFACTS)
-        .on_conflict_do_nothing()
-        .returning(ArtifactRow.mode_hash),
-        select_artifact=select(ArtifactRow.format, ArtifactRow.data).where(
-            ArtifactRow.mode_hash == bindparam("mode_hash")
-        ),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +126,7 @@ class SessionBindingStore:
         self._engine = make_engine(url, busy_timeout=busy_timeout)
         self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
         self._dialect = self._engine.dialect.name
-        self._sql = _statements(self._dialect)
+        self._sql = statements(self._dialect)
         self._max_attempts = max_attempts
         self._on_retry = on_retry
         self._retries = retrying(max_attempts - 1, is_transient, self._retried_again)
