@@ -223,15 +223,18 @@ class ModeContextCache:
     def get(self, session_id: str) -> ModeContext | None:
         """The live context of the session, or ``None`` (an expired entry is dropped)."""
         with self._lock:
-            entry = self._entries.get(session_id)
-            return None if entry is None else entry.context
+            try:  # one lookup: Cache.get would test membership first, each reading the timer
+                return self._entries[session_id].context
+            except KeyError:
+                return None
 
     def lookup(self, session_id: str) -> tuple[ModeContext, bool] | None:
         """``(context, due)`` for a live entry (``due``: its check interval has passed),
         else ``None``."""
         with self._lock:
-            entry = self._entries.get(session_id)
-            if entry is None:
+            try:
+                entry = self._entries[session_id]
+            except KeyError:
                 return None
             return entry.context, self._clock() - entry.checked >= self.check_interval
 

@@ -489,7 +489,8 @@ class ModeRuntime:
 
     def route(self, session_id: str, task: TaskLike) -> Decision:
         """Route ``task`` (a Task, a description string or a mapping) with the session's mode."""
-        return self.context(session_id).router.route(task)
+        cached = self._cached(session_id)
+        return (cached or self.context(session_id)).router.route(task)
 
     def resume(self, session_id: str) -> Resumption:
         """Re-validate the session's mode file and repair the binding (see the module doc).
