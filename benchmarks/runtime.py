@@ -209,7 +209,8 @@ def run_runtime_benchmarks(quick: bool) -> list[dict[str, Any]]:
             fsync = fsync_latency(base)
             with postgres_schema() as pg_url:
                 pg_bind = (
-                    None if pg_url is None
+                    None
+                    if pg_url is None
                     else _median(binds(base / "pg", rounds, bind_calls, pg_url))
                 )
             bound, bare, ratio = route_ratio(base / "route", rounds, calls)
@@ -221,33 +222,84 @@ def run_runtime_benchmarks(quick: bool) -> list[dict[str, Any]]:
     finally:
         if enabled:
             gc.enable()
-    rows.append(_row("activation from warm diskcache (bind + first route)", act * 1e3, "ms",
-                     "<= 20 ms", act <= ACTIVATION_TARGET, f"median of {samples} fresh runtimes"))
-    rows.append(_row("context() warm", ctx * 1e6, "µs", "<= 50 µs", ctx <= CONTEXT_TARGET,
-                     f"median of {rounds} rounds x {calls} calls"))
+    rows.append(
+        _row(
+            "activation from warm diskcache (bind + first route)",
+            act * 1e3,
+            "ms",
+            "<= 20 ms",
+            act <= ACTIVATION_TARGET,
+            f"median of {samples} fresh runtimes",
+        )
+    )
+    rows.append(
+        _row(
+            "context() warm",
+            ctx * 1e6,
+            "µs",
+            "<= 50 µs",
+            ctx <= CONTEXT_TARGET,
+            f"median of {rounds} rounds x {calls} calls",
+        )
+    )
     rate = 1.0 / per_bind
-    rows.append(_row("binds per second on SQLite (durable, on disk)", rate, "binds/s",
-                     ">= 3,000 binds/s", rate >= BINDS_TARGET,
-                     f"median of {rounds} rounds x {bind_calls} binds, {per_bind * 1e3:.3f} ms "
-                     f"per bind; one fsync here takes {fsync * 1e3:.3f} ms"))
+    rows.append(
+        _row(
+            "binds per second on SQLite (durable, on disk)",
+            rate,
+            "binds/s",
+            ">= 3,000 binds/s",
+            rate >= BINDS_TARGET,
+            f"median of {rounds} rounds x {bind_calls} binds, {per_bind * 1e3:.3f} ms "
+            f"per bind; one fsync here takes {fsync * 1e3:.3f} ms",
+        )
+    )
     if tmpfs_bind is not None:
         rate = 1.0 / tmpfs_bind
-        rows.append(_row("binds per second on SQLite on tmpfs (the bind path itself)", rate,
-                         "binds/s", ">= 3,000 binds/s", rate >= BINDS_TARGET,
-                         f"{tmpfs_bind * 1e3:.3f} ms per bind, /dev/shm"))
+        rows.append(
+            _row(
+                "binds per second on SQLite on tmpfs (the bind path itself)",
+                rate,
+                "binds/s",
+                ">= 3,000 binds/s",
+                rate >= BINDS_TARGET,
+                f"{tmpfs_bind * 1e3:.3f} ms per bind, /dev/shm",
+            )
+        )
     if pg_bind is None:
-        rows.append(_row("binds per second on PostgreSQL", 0.0, "binds/s", ">= 1,500 binds/s",
-                         True, f"skipped: set {PG_URL_VARS[0]}"))
+        rows.append(
+            _row(
+                "binds per second on PostgreSQL",
+                0.0,
+                "binds/s",
+                ">= 1,500 binds/s",
+                True,
+                f"skipped: set {PG_URL_VARS[0]}",
+            )
+        )
     else:
         rate = 1.0 / pg_bind
-        rows.append(_row("binds per second on PostgreSQL", rate, "binds/s", ">= 1,500 binds/s",
-                         rate >= PG_BINDS_TARGET,
-                         f"median of {rounds} rounds x {bind_calls} binds, "
-                         f"{pg_bind * 1e3:.3f} ms per bind"))
-    rows.append(_row("routing a bound session / bare router.route", ratio, "x", "<= 1.2x",
-                     ratio <= ROUTE_RATIO_TARGET,
-                     f"{bound * 1e6:.2f} µs vs {bare * 1e6:.2f} µs, median of {rounds} "
-                     f"interleaved rounds x {calls} calls"))
+        rows.append(
+            _row(
+                "binds per second on PostgreSQL",
+                rate,
+                "binds/s",
+                ">= 1,500 binds/s",
+                rate >= PG_BINDS_TARGET,
+                f"median of {rounds} rounds x {bind_calls} binds, {pg_bind * 1e3:.3f} ms per bind",
+            )
+        )
+    rows.append(
+        _row(
+            "routing a bound session / bare router.route",
+            ratio,
+            "x",
+            "<= 1.2x",
+            ratio <= ROUTE_RATIO_TARGET,
+            f"{bound * 1e6:.2f} µs vs {bare * 1e6:.2f} µs, median of {rounds} "
+            f"interleaved rounds x {calls} calls",
+        )
+    )
     return rows
 
 
