@@ -69,6 +69,9 @@ def _bind_loop(url: str, session_id: str, hashes: list[str]) -> dict[str, object
 
     store = SessionBindingStore(url)
     index = len(store.history(session_id))
+    # one committed bind before the kills start: every round has something to judge
+    store.bind(session_id, f"mode_{index}.yaml", hashes[index % len(hashes)], action="switch")
+    index += 1
     _ready()
     while True:
         store.bind(session_id, f"mode_{index}.yaml", hashes[index % len(hashes)], action="switch")

@@ -153,7 +153,7 @@ def test_sigkill_mid_bind_leaves_the_old_or_the_new_binding(database_url: str) -
         for _ in range(rounds):
             proc = _spawn("bind-loop", database_url, "victim", ",".join(HASHES))
             _await_ready(proc)
-            time.sleep(rng.uniform(0.0, 0.04))
+            time.sleep(rng.uniform(0.0, 0.1))  # where the kill lands, not a verdict
             os.kill(proc.pid, signal.SIGKILL)
             proc.communicate(timeout=RUN_TIMEOUT)
             assert proc.returncode == -signal.SIGKILL
@@ -171,7 +171,7 @@ def test_sigkill_mid_bind_leaves_the_old_or_the_new_binding(database_url: str) -
             )
             assert binding.validation_status is ValidationStatus.VALID
             assert len(history) >= count
-            progressed += len(history) > count
+            progressed += len(history) > count + 1  # beyond the bind made before "ready"
             count = len(history)
 
         # the killed writers left no lock behind

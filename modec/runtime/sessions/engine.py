@@ -23,7 +23,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from modec.diagnostics import ModecError
@@ -134,8 +134,14 @@ def _configure_sqlite(engine: Engine, *, busy_timeout: float, wal: bool) -> None
             cursor.close()
 
     def on_begin(conn: Connection) -> None:
-        mode = "IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        # Writes take the write lock up front. Reads are single statements, each atomic on
+        # its own, so they run without BEGIN (half the round trips of a read). BEGIN goes to
+        # the driver directly: it is not a statement SQLAlchemy needs to know about.
+        if conn.get_execution_options().get(WRITE_OPTION):
+            try:
+                conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+            except sqlite3.OperationalError as exc:  # as SQLAlchemy would have wrapped it
+                raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
 
     event.listen(engine, "connect", on_connect)
     event.listen(engine, "begin", on_begin)
