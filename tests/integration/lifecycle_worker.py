@@ -85,9 +85,9 @@ def _switch_loop(project: str, url: str, cache: str, session: str, modes: list[s
     from modec.runtime.lifecycle import ModeRuntime
 
     runtime = ModeRuntime(project, url, cache)
-    runtime.context(session)
+    runtime.switch(session, modes[0])  # one committed switch before the kills start
     print("ready", flush=True)
-    index = 0
+    index = 1
     while True:
         runtime.switch(session, modes[index % len(modes)])
         index += 1
