@@ -286,8 +286,14 @@ def _check_name(name: str) -> PurePosixPath:
 
 
 def _inside(directory: Path, relative: PurePosixPath, name: str) -> Path:
-    real_dir = directory.resolve()
-    real = directory.joinpath(*relative.parts).resolve()
+    try:
+        real_dir = directory.resolve()
+        real = directory.joinpath(*relative.parts).resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop before 3.13
+        raise ModeFileNotFoundError(
+            f"mode {name!r} cannot be read: {_reason(exc)}",
+            suggestion="fix or remove that entry of .task_orchestrator/roles/",
+        ) from exc
     if not real.is_relative_to(real_dir):
         # Say where, relative to nothing on this machine: the client may be remote.
         raise UnsafeModePathError(

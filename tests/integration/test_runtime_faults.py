@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from modec.diagnostics import ModeFileNotFoundError
 from modec.runtime.lifecycle import AsyncModeRuntime, ModeRuntime, UnsafeModeNameError
 from modec.runtime.project import BackupRetention, prune_backups, read_backup
 from modec.runtime.sessions import SessionBindingStore
@@ -119,6 +120,14 @@ def test_unreadable_roles_entries_are_listed_as_invalid_never_fatal(
     assert modes["default_roles.yaml"].valid
     sid = runtime.initialize_session().session_id  # starting a session works too
     assert runtime.route(sid, "profile the slow endpoint").specialist
+    # a loop where the default mode would be: a clear error naming it, no traceback
+    (roles / "development_mode.yaml").unlink()
+    (roles / "development_mode.yaml").symlink_to("development_mode.yaml")
+    with pytest.raises(ModeFileNotFoundError, match="development_mode.yaml' cannot be read"):
+        runtime.initialize_session()
+    with pytest.raises(ModeFileNotFoundError):
+        runtime.bind(sid, "loop.yaml")
+    assert not [m for m in runtime.list_modes() if m.name == "development_mode.yaml"][0].valid
 
 
 # --------------------------------------------------------------------------- growth
