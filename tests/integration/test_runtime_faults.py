@@ -123,11 +123,11 @@ def test_unreadable_roles_entries_are_listed_as_invalid_never_fatal(
     # a loop where the default mode would be: a clear error naming it, no traceback
     (roles / "development_mode.yaml").unlink()
     (roles / "development_mode.yaml").symlink_to("development_mode.yaml")
-    with pytest.raises(ModeFileNotFoundError, match="development_mode.yaml' cannot be read"):
+    with pytest.raises(ModeFileNotFoundError, match=r"development_mode\.yaml' cannot be read"):
         runtime.initialize_session()
     with pytest.raises(ModeFileNotFoundError):
         runtime.bind(sid, "loop.yaml")
-    assert not [m for m in runtime.list_modes() if m.name == "development_mode.yaml"][0].valid
+    assert not next(m for m in runtime.list_modes() if m.name == "development_mode.yaml").valid
 
 
 # --------------------------------------------------------------------------- growth
