@@ -19,7 +19,6 @@ import json
 import math
 import os
 import struct
-import tempfile
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,6 +34,7 @@ from modec.compiler.ir import (
 )
 from modec.compiler.table import DecisionTable, default_specialist, fallback_rule, ordered_rules
 from modec.diagnostics import ModecError
+from modec.fs import write_atomic
 
 __all__ = [
     "ARTIFACT_FORMAT",
@@ -190,17 +190,8 @@ class Artifact(BaseModel):
             raise CorruptArtifactError(f"artifact payload cannot be decoded: {exc}") from exc
 
     def write(self, path: str | os.PathLike[str]) -> Path:
-        """Write the bytes atomically (temporary file, then ``os.replace``)."""
-        target = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(self.to_bytes())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        """Write the bytes atomically and durably (:func:`modec.fs.write_atomic`)."""
+        return write_atomic(path, self.to_bytes())
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> Artifact:

@@ -4,32 +4,46 @@ A :class:`ModeContext` is built once from a binding and its compiled artifact: t
 roles (listed by ``task_orchestrator.specialist_roles``), the custom roles (other role
 definitions), the routing rules in row order, the configuration, the mode hash, and the
 router that routes the session's tasks. :class:`ModeContextCache` keeps one per session for a
-time to live (30 minutes by default, as in MCP Task Orchestrator) on an injectable clock; the
+time to live (30 minutes by default, as in MCP Task Orchestrator) on an injectable clock
+(a ``cachetools.TTLCache``, least recently used entries dropped beyond ``max_entries``); the
 runtime invalidates an entry whenever it binds, switches, resumes or terminates the session.
 
-The cache is per process: a binding changed by another process is seen when the entry
-expires or is invalidated here (``ModeRuntime.context(..., refresh=True)`` reads it at once).
+The cache is per process, so an entry also records when it was last checked against the
+database: once ``check_interval`` (1 second by default) has passed, the runtime compares the
+binding's version and the session's status in one indexed read
+(:meth:`~modec.runtime.sessions.SessionBindingStore.probe`) before trusting it. A session
+terminated or rebound by another process stops routing on the old mode within that
+interval; ``ModeRuntime.context(..., refresh=True)`` reads it at once.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
 
+import cachetools
+
 from modec.compiler.artifact import Artifact
 from modec.runtime.router import Router
 from modec.runtime.sessions import BindingRecord, ValidationStatus
 
-__all__ = ["DEFAULT_TTL", "ModeContext", "ModeContextCache", "RoutingRule"]
+__all__ = [
+    "DEFAULT_CHECK_INTERVAL",
+    "DEFAULT_TTL",
+    "ModeContext",
+    "ModeContextCache",
+    "RoutingRule",
+]
 
 #: Seconds a cached context lives (30 minutes).
 DEFAULT_TTL: Final = 30 * 60.0
+#: Seconds a cached context is trusted before its binding version is checked again.
+DEFAULT_CHECK_INTERVAL: Final = 1.0
 _DEFAULT_MAX_ENTRIES: Final = 4096
 
 
@@ -74,6 +88,7 @@ class ModeContext:
     configuration: Mapping[str, Any]
     default_specialist: str | None
     router: Router = field(repr=False, compare=False)
+    binding_version: int = 0
 
     @classmethod
     def build(cls, binding: BindingRecord, artifact: Artifact, router: Router) -> ModeContext:
@@ -126,6 +141,7 @@ class ModeContext:
             configuration=MappingProxyType(config),
             default_specialist=table.default_specialist,
             router=router,
+            binding_version=binding.version,
         )
 
     @property
@@ -165,7 +181,7 @@ class ModeContext:
 @dataclass(slots=True)
 class _Entry:
     context: ModeContext
-    expires: float
+    checked: float  # when the entry was last known to match the database
 
 
 class ModeContextCache:
@@ -173,7 +189,8 @@ class ModeContextCache:
 
     ``clock`` is any monotonic seconds function (default :func:`time.monotonic`); tests pass a
     fake one. At most ``max_entries`` sessions are kept (least recently used dropped first).
-    Thread-safe.
+    An entry is *due* for a check once ``check_interval`` seconds passed since it was put or
+    :meth:`confirm`-ed. Thread-safe.
 
     >>> now = [0.0]
     >>> cache = ModeContextCache(ttl=10, clock=lambda: now[0])
@@ -186,36 +203,52 @@ class ModeContextCache:
         ttl: float = DEFAULT_TTL,
         clock: Callable[[], float] = time.monotonic,
         max_entries: int = _DEFAULT_MAX_ENTRIES,
+        *,
+        check_interval: float = DEFAULT_CHECK_INTERVAL,
     ) -> None:
         if ttl <= 0:
             raise ValueError("ttl must be positive")
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
+        if check_interval < 0:
+            raise ValueError("check_interval must not be negative")
         self.ttl = float(ttl)
+        self.check_interval = float(check_interval)
         self._clock = clock
-        self._max = max_entries
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._entries: cachetools.TTLCache[str, _Entry] = cachetools.TTLCache(
+            max_entries, self.ttl, timer=clock
+        )
         self._lock = threading.Lock()
 
     def get(self, session_id: str) -> ModeContext | None:
         """The live context of the session, or ``None`` (an expired entry is dropped)."""
         with self._lock:
+            try:  # one lookup: Cache.get would test membership first, each reading the timer
+                return self._entries[session_id].context
+            except KeyError:
+                return None
+
+    def lookup(self, session_id: str) -> tuple[ModeContext, bool] | None:
+        """``(context, due)`` for a live entry (``due``: its check interval has passed),
+        else ``None``."""
+        with self._lock:
+            try:
+                entry = self._entries[session_id]
+            except KeyError:
+                return None
+            return entry.context, self._clock() - entry.checked >= self.check_interval
+
+    def confirm(self, session_id: str) -> None:
+        """Record that the session's entry was just found to match the database."""
+        with self._lock:
             entry = self._entries.get(session_id)
-            if entry is None:
-                return None
-            if self._clock() >= entry.expires:
-                del self._entries[session_id]
-                return None
-            self._entries.move_to_end(session_id)
-            return entry.context
+            if entry is not None:
+                entry.checked = self._clock()
 
     def put(self, context: ModeContext) -> None:
         """Cache ``context`` for its session for ``ttl`` seconds from now."""
         with self._lock:
-            self._entries[context.session_id] = _Entry(context, self._clock() + self.ttl)
-            self._entries.move_to_end(context.session_id)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+            self._entries[context.session_id] = _Entry(context, self._clock())
 
     def invalidate(self, session_id: str) -> bool:
         """Drop the session's entry; ``True`` if there was one."""
@@ -228,6 +261,7 @@ class ModeContextCache:
 
     def __len__(self) -> int:
         with self._lock:
+            self._entries.expire()
             return len(self._entries)
 
     def __contains__(self, session_id: object) -> bool:

@@ -20,20 +20,21 @@ callers (the MCP server) rely on that.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Final
 
 from modec.compiler.build import bundled_mode_names, bundled_mode_path
 from modec.diagnostics import ModecError, ModeFileNotFoundError
+from modec.fs import remove_stray_temporaries, write_atomic
 
 __all__ = [
     "BACKUPS_DIR",
@@ -41,11 +42,13 @@ __all__ = [
     "CACHE_DIR",
     "DATABASE_FILE",
     "DEFAULT_MODES",
+    "DEFAULT_RETENTION",
     "MODE_SUFFIXES",
     "ORCHESTRATOR_DIR",
     "ROLES_DIR",
     "Backup",
     "BackupError",
+    "BackupRetention",
     "ProjectLayout",
     "ProjectType",
     "ResolvedMode",
@@ -55,11 +58,14 @@ __all__ = [
     "detect_project_type",
     "find_in",
     "mode_names",
+    "prune_backups",
     "read_backup",
     "resolve_mode",
     "safe_file_stem",
+    "scan_modes",
     "target_in",
     "write_atomic",
+    "write_backup",
 ]
 
 ORCHESTRATOR_DIR: Final = ".task_orchestrator"
@@ -118,33 +124,6 @@ def default_mode_name(root: str | os.PathLike[str]) -> str:
     return DEFAULT_MODES[detect_project_type(root)]
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes, *, exclusive: bool = False) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same directory.
-
-    Readers see the old content or the new, never a part. The data is flushed to disk before
-    it becomes visible. ``exclusive=True`` refuses to replace an existing file
-    (``FileExistsError``, nothing written), atomically too: the temporary file is hard-linked
-    into place instead of renamed over it.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        if exclusive:
-            os.link(tmp, target)
-            os.unlink(tmp)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
-
 @dataclass(frozen=True, slots=True)
 class ResolvedMode:
     """A mode name and the file it names: in ``roles/`` or, failing that, a bundled mode."""
@@ -188,10 +167,13 @@ class ProjectLayout:
 
     def ensure(self) -> list[Path]:
         """Create ``roles/`` and ``backups/`` and copy every bundled mode that ``roles/`` lacks
-        (never overwriting a file); return the files written. Idempotent, safe to race."""
+        (never overwriting a file); return the files written. Idempotent, safe to race.
+        Temporary files that killed writers left in those folders are removed
+        (:func:`~modec.fs.remove_stray_temporaries`)."""
         written: list[Path] = []
         for directory in (self.roles, self.backups):
             directory.mkdir(parents=True, exist_ok=True)
+            remove_stray_temporaries(directory)
         ignore = self.base / ".gitignore"
         if not ignore.exists() and self._write_new(ignore, _GITIGNORE):
             written.append(ignore)
@@ -226,26 +208,62 @@ class ProjectLayout:
 
 def mode_names(roles_dir: str | os.PathLike[str]) -> list[str]:
     """The mode files under ``roles_dir`` (``*.yaml``, ``*.yml``; hidden files and anything
-    reached through a symlink leaving the directory skipped), as sorted mode names."""
+    reached through a symlink leaving the directory skipped), as sorted mode names; entries
+    that cannot be read are left out (:func:`scan_modes` reports them)."""
+    return scan_modes(roles_dir)[0]
+
+
+def scan_modes(roles_dir: str | os.PathLike[str]) -> tuple[list[str], dict[str, str]]:
+    """``(names, unreadable)``: the readable mode files under ``roles_dir`` as sorted mode
+    names (see :func:`mode_names`), and the entries that could not be read (a symlink loop,
+    a folder without permission, …), each by its name relative to ``roles_dir`` with the
+    reason. Never raises for what is inside the directory."""
     roles = Path(roles_dir)
-    if not roles.is_dir():
-        return []
-    real_roles = roles.resolve()
+    unreadable: dict[str, str] = {}
+    try:
+        if not roles.is_dir():
+            return [], unreadable
+        real_roles = roles.resolve()
+    except (OSError, RuntimeError) as exc:
+        return [], {".": _reason(exc)}
     names: list[str] = []
-    for path in _walk(roles):
-        if path.suffix in MODE_SUFFIXES and path.resolve().is_relative_to(real_roles):
+    for path in _walk(roles, roles, unreadable):
+        try:
+            inside = path.resolve(strict=True).is_relative_to(real_roles)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop before 3.13
+            unreadable[path.relative_to(roles).as_posix()] = _reason(exc)
+            continue
+        if path.suffix in MODE_SUFFIXES and inside:
             names.append(path.relative_to(roles).as_posix())
-    return sorted(names)
+    return sorted(names), dict(sorted(unreadable.items()))
 
 
-def _walk(directory: Path) -> Iterator[Path]:
-    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return "a symlink loop" if isinstance(exc, RuntimeError) else str(exc)
+
+
+def _walk(directory: Path, roles: Path, unreadable: dict[str, str]) -> Iterator[Path]:
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as exc:
+        unreadable[directory.relative_to(roles).as_posix() or "."] = _reason(exc)
+        return
+    for entry in entries:
         if entry.name.startswith("."):
             continue
         path = Path(entry.path)
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(path)
-        elif entry.is_file():
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+            is_file = not is_dir and entry.is_file()
+        except OSError as exc:
+            if Path(entry.name).suffix in MODE_SUFFIXES or entry.is_symlink():
+                unreadable[path.relative_to(roles).as_posix()] = _reason(exc)
+            continue
+        if is_dir:
+            yield from _walk(path, roles, unreadable)
+        elif is_file:
             yield path
 
 
@@ -258,8 +276,7 @@ def _check_name(name: str) -> PurePosixPath:
     posix = PurePosixPath(name.replace("\\", "/"))
     if posix.is_absolute() or windows.is_absolute() or windows.drive:
         raise UnsafeModePathError(
-            f"mode name {name!r} is an absolute path; mode files live in "
-            ".task_orchestrator/roles/"
+            f"mode name {name!r} is an absolute path; mode files live in .task_orchestrator/roles/"
         )
     if ".." in posix.parts:
         raise UnsafeModePathError(f"mode name {name!r} leaves the roles directory ('..')")
@@ -269,8 +286,14 @@ def _check_name(name: str) -> PurePosixPath:
 
 
 def _inside(directory: Path, relative: PurePosixPath, name: str) -> Path:
-    real_dir = directory.resolve()
-    real = directory.joinpath(*relative.parts).resolve()
+    try:
+        real_dir = directory.resolve()
+        real = directory.joinpath(*relative.parts).resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop before 3.13
+        raise ModeFileNotFoundError(
+            f"mode {name!r} cannot be read: {_reason(exc)}",
+            suggestion="fix or remove that entry of .task_orchestrator/roles/",
+        ) from exc
     if not real.is_relative_to(real_dir):
         # Say where, relative to nothing on this machine: the client may be remote.
         raise UnsafeModePathError(
@@ -329,7 +352,8 @@ def resolve_mode(roles_dir: str | os.PathLike[str], name: str) -> ResolvedMode:
     available = sorted({*mode_names(roles), *bundled_mode_names()})
     raise ModeFileNotFoundError(
         f"no mode {name!r} in .task_orchestrator/roles/ and no bundled mode of that name",
-        suggestion="available modes: " + ", ".join(available)
+        suggestion="available modes: "
+        + ", ".join(available)
         + " (run `modec init` to copy the bundled modes into the project)",
     )
 
@@ -376,6 +400,7 @@ class Backup:
     session_id: str | None = None
     validation_status: str | None = None
     content_sha256: str | None = None
+    binding_version: int | None = None
 
     @property
     def name(self) -> str:
@@ -395,6 +420,7 @@ class Backup:
             "session_id": self.session_id,
             "validation_status": self.validation_status,
             "content_sha256": self.content_sha256,
+            "binding_version": self.binding_version,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -410,6 +436,52 @@ def backup_bytes(backup: Backup, content: bytes | None) -> bytes:
     return _BACKUP_TITLE + _BACKUP_META + meta + b"\n" + _BACKUP_END + (content or b"")
 
 
+def write_backup(
+    folder: Path,
+    draft: Backup,
+    content: bytes | None,
+    *,
+    name: str | None = None,
+    replace: bool = False,
+) -> Backup:
+    """Write ``draft`` (its ``path`` ignored) with ``content`` into ``folder`` atomically, as
+    ``name`` or ``mode_backup_<UTC time>[_<session>].yaml`` (a free variant of it); an existing
+    file is replaced only with ``replace``. Raises :class:`BackupError`."""
+    stem = "mode_backup_" + draft.created_at.strftime("%Y%m%d_%H%M%S_%f")
+    if draft.session_id is not None:
+        stem += "_" + safe_file_stem(draft.session_id)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(
+            f"cannot create the backup directory {folder}: {exc}",
+            suggestion=f"make {folder} a writable directory",
+        ) from exc
+    for attempt in range(100):
+        file_name = name or (stem + (f"_{attempt}" if attempt else "") + ".yaml")
+        record = _at_path(draft, folder / file_name)
+        try:
+            write_atomic(record.path, backup_bytes(record, content), exclusive=not replace)
+        except FileExistsError as exc:
+            if name is not None:
+                raise BackupError(
+                    f"backup {name} exists already", suggestion="choose another name"
+                ) from exc
+            continue
+        except OSError as exc:
+            raise BackupError(
+                f"cannot write backup {record.path}: {exc.strerror or exc}",
+                suggestion=f"check that {folder} is writable",
+            ) from exc
+        return record
+    raise BackupError(f"no free backup file name for {stem}")  # pragma: no cover
+
+
+def _at_path(backup: Backup, path: Path) -> Backup:
+    """``backup`` at another path."""
+    return dataclasses.replace(backup, path=path)
+
+
 def read_backup(path: str | os.PathLike[str]) -> tuple[Backup, bytes | None]:
     """The backup at ``path`` and its mode file content (verified against its sha256).
 
@@ -421,12 +493,15 @@ def read_backup(path: str | os.PathLike[str]) -> tuple[Backup, bytes | None]:
     except OSError as exc:
         raise BackupError(f"cannot read backup {file}: {exc.strerror or exc}") from exc
     lines = data.split(b"\n", 3)
-    if len(lines) < 4 or lines[0] + b"\n" != _BACKUP_TITLE or not lines[1].startswith(
-        _BACKUP_META
-    ) or lines[2] + b"\n" != _BACKUP_END:
+    if (
+        len(lines) < 4
+        or lines[0] + b"\n" != _BACKUP_TITLE
+        or not lines[1].startswith(_BACKUP_META)
+        or lines[2] + b"\n" != _BACKUP_END
+    ):
         raise BackupError(f"{file} is not a modec backup (its header is missing or altered)")
     try:
-        meta = json.loads(lines[1][len(_BACKUP_META):])
+        meta = json.loads(lines[1][len(_BACKUP_META) :])
         if not isinstance(meta, dict) or meta.get("format") != BACKUP_FORMAT:
             raise ValueError(f"unsupported backup format {meta.get('format')!r}")
         backup = Backup(
@@ -438,6 +513,7 @@ def read_backup(path: str | os.PathLike[str]) -> tuple[Backup, bytes | None]:
             session_id=_optional(meta.get("session_id")),
             validation_status=_optional(meta.get("validation_status")),
             content_sha256=_optional(meta.get("content_sha256")),
+            binding_version=_optional_int(meta.get("binding_version")),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BackupError(f"{file} has unreadable backup metadata: {exc}") from exc
@@ -451,3 +527,74 @@ def read_backup(path: str | os.PathLike[str]) -> tuple[Backup, bytes | None]:
 
 def _optional(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def _optional_int(value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"binding_version {value!r} is not an integer")
+    return value
+
+
+# --------------------------------------------------------------------------- retention
+
+#: Automatic backups (of switches and of ``backup`` without a name) are named by their UTC
+#: creation time, so their age and order come from the name alone.
+_TIMED_BACKUP: Final = re.compile(r"mode_backup_(\d{8}_\d{6}_\d{6})(?:_[A-Za-z0-9_.-]*)?\.yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class BackupRetention:
+    """How many automatic backups ``backups/`` keeps: the newest ``max_count`` at most, none
+    older than ``max_age`` (``None`` lifts that bound). Backups named by a caller and the
+    per-session backups of terminated sessions (one per session) are never pruned."""
+
+    max_age: timedelta | None = timedelta(days=30)
+    max_count: int | None = 1000
+
+    def __post_init__(self) -> None:
+        if self.max_count is not None and self.max_count < 1:
+            raise ValueError("max_count must be at least 1 (or None)")
+        if self.max_age is not None and self.max_age <= timedelta(0):
+            raise ValueError("max_age must be positive (or None)")
+
+
+#: The seed's retention: 30 days (and at most 1,000 automatic backups).
+DEFAULT_RETENTION: Final = BackupRetention()
+
+
+def prune_backups(
+    folder: str | os.PathLike[str],
+    retention: BackupRetention = DEFAULT_RETENTION,
+    *,
+    now: datetime | None = None,
+) -> list[Path]:
+    """Delete the automatic backups in ``folder`` beyond ``retention``; return them.
+
+    Only file names are read (one directory listing): cheap enough to run after every
+    backup. Files that vanish meanwhile (another process pruning) are skipped.
+    """
+    try:
+        names = [e.name for e in os.scandir(folder) if _TIMED_BACKUP.fullmatch(e.name)]
+    except OSError:
+        return []
+    names.sort(reverse=True)  # newest first: the names sort by creation time
+    doomed = set(names[retention.max_count :] if retention.max_count is not None else [])
+    if retention.max_age is not None:
+        cutoff = ((now or datetime.now(UTC)) - retention.max_age).strftime("%Y%m%d_%H%M%S_%f")
+        for name in names:
+            match = _TIMED_BACKUP.fullmatch(name)
+            if match is not None and match.group(1) < cutoff:
+                doomed.add(name)
+    removed = []
+    for name in sorted(doomed):
+        path = Path(folder) / name
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            continue  # unwritable: retention is best effort, never a failed switch
+        removed.append(path)
+    return removed

@@ -20,7 +20,15 @@ and treated as a miss: it is rebuilt from the next tier, never returned.
 
 :meth:`ArtifactStore.compile` compiles a mode file and stores the result; it skips the
 compiler when the file and every file it extends are byte for byte those of an earlier
-compilation by this compiler version (the *source index*, kept in memory and on disk).
+compilation by this compiler version (the *source index*, kept in memory and on disk). An
+index hit is never trusted as such: the entry must name the file it was looked up for (its
+real path and sha256), every source must still hash as recorded, and the artifact it points
+to must record that same file content as its first source. A cache never decides which mode
+a session runs; a misfiled entry is evicted and the file compiled.
+
+The disk tier is an optimisation: an error it raises that is not contention (a damaged
+database raises ``sqlite3.DatabaseError``, ``UnicodeDecodeError``, ``OSError``, …) disables
+it for this store with a warning, and the store goes on with memory, SQL and the compiler.
 
 >>> from modec.compiler.build import bundled_mode_path
 >>> store = ArtifactStore()                      # memory only: no disk, no SQL
@@ -37,14 +45,13 @@ import hashlib
 import json
 import logging
 import os
-import sqlite3
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import cachetools
 import diskcache
 
 from modec._version import __version__
@@ -59,9 +66,8 @@ __all__ = ["ArtifactNotFoundError", "ArtifactStore", "StoreStats", "disk_key"]
 _log = logging.getLogger(__name__)
 
 _DEFAULT_MEMORY_SIZE: Final = 64
+_INDEX_SIZE: Final = 4096
 _SOURCE_INDEX: Final = "source-index"
-# Errors of a damaged or contended diskcache directory: the disk tier misses, never crashes.
-_DISK_ERRORS: Final = (sqlite3.Error, OSError, diskcache.Timeout)
 
 #: Compiles the mode file at a path into an artifact, naming the file by the string in
 #: diagnostics and sources; raises :class:`~modec.diagnostics.InvalidModeError`.
@@ -138,6 +144,11 @@ class _IndexEntry:
             return None
         return cls(mode_hash, sources) if isinstance(mode_hash, str) else None
 
+    def claims(self, real: str, digest: str) -> bool:
+        """True if the entry is the one of the file at ``real`` with content ``digest``:
+        an entry filed under another file's key (or forged) names another first source."""
+        return bool(self.sources) and self.sources[0] == (real, digest)
+
     def still_current(self) -> bool:
         """True if every source still has the recorded bytes and would still be found where
         the compiler found it: a bundled parent is not shadowed by a file of the same name
@@ -186,9 +197,10 @@ class ArtifactStore:
         if memory_size < 1:
             raise ValueError("memory_size must be at least 1")
         self._sessions = sessions
-        self._memory: OrderedDict[str, Artifact] = OrderedDict()
-        self._memory_size = memory_size
-        self._index: dict[tuple[str, str], _IndexEntry] = {}
+        self._memory: cachetools.LRUCache[str, Artifact] = cachetools.LRUCache(memory_size)
+        self._index: cachetools.LRUCache[tuple[str, str], _IndexEntry] = cachetools.LRUCache(
+            _INDEX_SIZE
+        )
         self._in_sql: set[str] = set()
         self._lock = threading.Lock()
         self._compiler = compiler or _compile
@@ -198,17 +210,52 @@ class ArtifactStore:
         if self.cache_dir is not None:
             try:
                 self._disk = diskcache.Cache(str(self.cache_dir))
-            except _DISK_ERRORS as exc:
-                _log.warning("artifact disk cache %s is unusable (%s); running without it",
-                             self.cache_dir, exc)
+            except Exception as exc:  # any failure of an optional tier: run without it
+                self._disable(exc, "open")
 
     def __repr__(self) -> str:
         return f"ArtifactStore(cache_dir={self.cache_dir!r}, sql={self._sessions!r})"
 
     def close(self) -> None:
         """Close the disk tier (the store keeps working on memory and SQL)."""
-        if self._disk is not None:
-            self._disk.close()
+        disk, self._disk = self._disk, None
+        if disk is not None:
+            try:
+                disk.close()
+            except Exception as exc:  # a damaged cache may fail to close too
+                _log.warning("closing artifact disk cache %s failed: %s", self.cache_dir, exc)
+
+    @property
+    def disk_enabled(self) -> bool:
+        """True while the disk tier is in use (false without one, or once it failed)."""
+        return self._disk is not None
+
+    def _disable(self, exc: BaseException, doing: str) -> None:
+        _log.warning(
+            "artifact disk cache %s is unusable (%s: %s: %s); running without it",
+            self.cache_dir,
+            doing,
+            type(exc).__name__,
+            exc,
+        )
+        disk, self._disk = self._disk, None
+        if disk is not None:
+            with contextlib.suppress(Exception):  # already disabled and warned about
+                disk.close()
+
+    def _disk_call(self, doing: str, call: Callable[[diskcache.Cache], Any]) -> Any:
+        """``call(disk)``, or ``None`` when the tier is off, contended (a warning) or fails
+        (disabled, with a warning)."""
+        disk = self._disk
+        if disk is None:
+            return None
+        try:
+            return call(disk)
+        except diskcache.Timeout as exc:
+            _log.warning("artifact disk cache %s is busy (%s): a miss", self.cache_dir, exc)
+        except Exception as exc:
+            self._disable(exc, doing)
+        return None
 
     # ------------------------------------------------------------------ lookups
 
@@ -282,16 +329,11 @@ class ArtifactStore:
         except OSError:
             digest = None  # the compiler reports it with a located diagnostic
         if digest is not None:
-            entry = self._index_get(real, digest)
-            if entry is not None and entry.still_current():
-                try:
-                    artifact = self.get(entry.mode_hash)
-                except ArtifactNotFoundError:
-                    pass
-                else:
-                    self.stats.source_index += 1
-                    self._sql_put(artifact)  # the disk tier may have outlived the database
-                    return artifact
+            artifact = self._indexed(real, digest)
+            if artifact is not None:
+                self.stats.source_index += 1
+                self._sql_put(artifact)  # the disk tier may have outlived the database
+                return artifact
         shown = real if name is None else name
         artifact = self._compiler(Path(real), shown)
         self.stats.compiled += 1
@@ -300,6 +342,34 @@ class ArtifactStore:
             sources = _checkable_sources(artifact, real, shown)
             self._index_put(real, digest, artifact.mode_hash, sources)
         return artifact
+
+    def _indexed(self, real: str, digest: str) -> Artifact | None:
+        """The artifact the source index records for the file at ``real`` with content
+        ``digest``, if the entry is verifiably that file's (see the module doc)."""
+        entry = self._index_get(real, digest)
+        if entry is None:
+            return None
+        if not entry.claims(real, digest):
+            self._evict_index(real, digest, "it names another file")
+            return None
+        if not entry.still_current():
+            return None
+        try:
+            artifact = self.get(entry.mode_hash)
+        except ArtifactNotFoundError:
+            return None
+        first = artifact.sources[0].sha256 if artifact.sources else None
+        if first != digest:
+            self._evict_index(real, digest, f"its artifact {entry.mode_hash} is another file's")
+            return None
+        return artifact
+
+    def _evict_index(self, real: str, digest: str, why: str) -> None:
+        self.stats.evicted += 1
+        _log.warning("evicting source index entry of %s: %s", real, why)
+        with self._lock:
+            self._index.pop((real, digest), None)
+        self._disk_call("evict", lambda d: d.delete(_source_key(real, digest), retry=True))
 
     # ------------------------------------------------------------------ writes
 
@@ -329,29 +399,17 @@ class ArtifactStore:
 
     def _memory_get(self, mode_hash: str) -> Artifact | None:
         with self._lock:
-            artifact = self._memory.get(mode_hash)
-            if artifact is not None:
-                self._memory.move_to_end(mode_hash)
-            return artifact
+            return self._memory.get(mode_hash)
 
     def _memory_put(self, artifact: Artifact) -> None:
         with self._lock:
             self._memory[artifact.mode_hash] = artifact
-            self._memory.move_to_end(artifact.mode_hash)
-            while len(self._memory) > self._memory_size:
-                self._memory.popitem(last=False)
 
     # ------------------------------------------------------------------ disk tier
 
     def _disk_get(self, mode_hash: str) -> Artifact | None:
-        if self._disk is None:
-            return None
         key = disk_key(mode_hash)
-        try:
-            data: Any = self._disk.get(key, retry=True)
-        except _DISK_ERRORS as exc:
-            _log.warning("artifact disk cache read of %s failed: %s", mode_hash, exc)
-            return None
+        data: Any = self._disk_call("read", lambda d: d.get(key, retry=True))
         if data is None:
             return None
         problem = _problem(data, mode_hash)
@@ -359,19 +417,12 @@ class ArtifactStore:
             return problem
         self.stats.evicted += 1
         _log.warning("evicting disk cache entry of %s: %s", mode_hash, problem)
-        try:
-            self._disk.delete(key, retry=True)
-        except _DISK_ERRORS as exc:
-            _log.warning("could not evict disk cache entry of %s: %s", mode_hash, exc)
+        self._disk_call("evict", lambda d: d.delete(key, retry=True))
         return None
 
     def _disk_put(self, artifact: Artifact) -> None:
-        if self._disk is None:
-            return
-        try:
-            self._disk.set(disk_key(artifact.mode_hash), artifact.to_bytes(), retry=True)
-        except _DISK_ERRORS as exc:
-            _log.warning("artifact disk cache write of %s failed: %s", artifact.mode_hash, exc)
+        key, data = disk_key(artifact.mode_hash), artifact.to_bytes()
+        self._disk_call("write", lambda d: d.set(key, data, retry=True))
 
     # ------------------------------------------------------------------ SQL tier
 
@@ -385,7 +436,8 @@ class ArtifactStore:
         if fmt > ARTIFACT_FORMAT:
             return None  # a newer modec's artifact: not ours to judge or to evict
         problem = (
-            _problem(data, mode_hash) if fmt == ARTIFACT_FORMAT
+            _problem(data, mode_hash)
+            if fmt == ARTIFACT_FORMAT
             else f"artifact format {fmt} is obsolete"
         )
         if isinstance(problem, Artifact):
@@ -414,19 +466,16 @@ class ArtifactStore:
     def _index_get(self, real: str, digest: str) -> _IndexEntry | None:
         with self._lock:
             entry = self._index.get((real, digest))
-        if entry is not None or self._disk is None:
+        if entry is not None:
             return entry
-        try:
-            data: Any = self._disk.get(_source_key(real, digest), retry=True)
-        except _DISK_ERRORS:
-            return None
+        key = _source_key(real, digest)
+        data: Any = self._disk_call("read", lambda d: d.get(key, retry=True))
         if data is None:
             return None
         entry = _IndexEntry.from_bytes(data)
         if entry is None:
             _log.warning("evicting damaged source index entry of %s", real)
-            with contextlib.suppress(*_DISK_ERRORS):
-                self._disk.delete(_source_key(real, digest), retry=True)
+            self._disk_call("evict", lambda d: d.delete(key, retry=True))
             return None
         with self._lock:
             self._index[(real, digest)] = entry
@@ -440,16 +489,11 @@ class ArtifactStore:
         entry = _IndexEntry(mode_hash, sources)
         with self._lock:
             self._index[(real, digest)] = entry
-        if self._disk is not None:
-            try:
-                self._disk.set(_source_key(real, digest), entry.to_bytes(), retry=True)
-            except _DISK_ERRORS as exc:
-                _log.warning("source index write for %s failed: %s", real, exc)
+        key, data = _source_key(real, digest), entry.to_bytes()
+        self._disk_call("write", lambda d: d.set(key, data, retry=True))
 
 
-def _checkable_sources(
-    artifact: Artifact, real: str, name: str
-) -> tuple[tuple[str, str], ...]:
+def _checkable_sources(artifact: Artifact, real: str, name: str) -> tuple[tuple[str, str], ...]:
     """``(path, sha256)`` of every source of ``artifact``, compiled from ``real`` under
     ``name``, as :meth:`_IndexEntry.still_current` checks them: files by real path, bundled
     modes by file name.
@@ -467,7 +511,7 @@ def _checkable_sources(
         if path == name:
             path = real
         elif not os.path.isabs(path) and path.startswith(prefix):
-            local = os.path.join(base, path[len(prefix):])
+            local = os.path.join(base, path[len(prefix) :])
             if "/" in path or os.path.isfile(local):
                 path = local
         out.append((path, source.sha256))

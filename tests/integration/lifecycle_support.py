@@ -11,6 +11,7 @@ import os
 import selectors
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -48,13 +49,16 @@ task_routing_rules:
 """
 
 #: TEAM_MODE with a changed meaning: releases go to a new custom role.
-TEAM_MODE_EDITED = TEAM_MODE + """\
+TEAM_MODE_EDITED = (
+    TEAM_MODE
+    + """\
   release_tasks:
     keywords: [release]
     required_specialist: release_manager
 release_manager:
   role_definition: "You ship releases"
 """
+)
 
 #: TEAM_MODE broken: YAML that does not parse.
 TEAM_MODE_BROKEN = TEAM_MODE.replace("task_routing_rules:", "task_routing_rules: [oops")
@@ -74,17 +78,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def make_runtime(
-    project: Path, database_url: str, tmp_path: Path
-) -> Iterator[RuntimeFactory]:
+def make_runtime(project: Path, database_url: str, tmp_path: Path) -> Iterator[RuntimeFactory]:
     """Open runtimes on the test database (closed afterwards); by default on ``project``
     with the cache directory ``tmp_path/cache``."""
     opened: list[ModeRuntime] = []
 
-    def factory(root: Path | None = None, cache: Path | None = None, **options: Any
-                ) -> ModeRuntime:
-        runtime = ModeRuntime(root or project, database_url, cache or tmp_path / "cache",
-                              **options)
+    def factory(root: Path | None = None, cache: Path | None = None, **options: Any) -> ModeRuntime:
+        runtime = ModeRuntime(root or project, database_url, cache or tmp_path / "cache", **options)
         opened.append(runtime)
         return runtime
 
@@ -142,3 +142,43 @@ def run_worker(*args: str) -> dict[str, Any]:
     """Run a worker to completion and return its JSON result."""
     proc = spawn(*args)
     return result(proc)
+
+
+def assert_switches_replaced_and_backed_up_once(
+    runtime: ModeRuntime, results: list[dict[str, Any]]
+) -> int:
+    """Check the ``switches`` reported by ``lifecycle_worker.py ops`` processes against
+    the database and ``backups/``; return how many switches were checked.
+
+    Per session, ordered by the version each bind wrote (the id of its history row): every
+    bind reports as ``previous`` exactly the binding written just before it (the session's
+    first binding for the first one), and every binding replaced by a switch is in exactly
+    one backup, which names that binding's version; binds without backup leave none.
+    """
+    by_session: dict[str, list[list[Any]]] = {}
+    for r in results:
+        for entry in r["switches"]:
+            by_session.setdefault(entry[0], []).append(entry)
+    backed_up: Counter[tuple[str | None, int | None]] = Counter(
+        (b.session_id, b.binding_version) for b in runtime.list_backups() if b.reason == "switch"
+    )
+    expected: Counter[tuple[str | None, int | None]] = Counter()
+    checked = 0
+    for sid, entries in by_session.items():
+        entries.sort(key=lambda e: e[3])
+        first = runtime.history(sid)[0]  # the session's first bind: its version is its row id
+        written = [first.id] + [e[3] for e in entries]
+        assert len(set(written)) == len(written), f"{sid}: a version was written twice"
+        replaced = [e[2] for e in entries]
+        assert replaced == written[:-1], f"{sid}: a switch reported a binding it did not replace"
+        binding = runtime.sessions.get_binding(sid)
+        assert binding is not None and binding.version == written[-1]
+        for _, action, previous, _, backup_version, backup_name in entries:
+            if action == "switch":
+                assert backup_version == previous and backup_name, (sid, previous)
+                expected[(sid, previous)] += 1
+            else:
+                assert backup_version is None and backup_name is None
+            checked += 1
+    assert backed_up == expected, "a replaced binding was not backed up exactly once"
+    return checked

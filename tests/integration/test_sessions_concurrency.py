@@ -107,10 +107,8 @@ def test_eight_processes_binding_overlapping_sessions_lose_and_double_nothing(
         )
         for seed in range(PROCESSES)
     ]
-    started = time.perf_counter()
     _release(procs)
     results = [_result(p) for p in procs]
-    elapsed = time.perf_counter() - started
 
     assert [r["errors"] for r in results] == [[]] * PROCESSES
     # insert-if-absent under a race: every artifact was inserted by exactly one process
@@ -141,8 +139,6 @@ def test_eight_processes_binding_overlapping_sessions_lose_and_double_nothing(
                 binding.mode_file,
                 binding.mode_hash,
             )
-    rate = PROCESSES * OPS_PER_PROCESS / max(r["elapsed"] for r in results)
-    print(f"\n{store.dialect}: {rate:.0f} binds/s across {PROCESSES} processes, {elapsed:.1f}s")
 
 
 @pytest.mark.slow
@@ -157,7 +153,7 @@ def test_sigkill_mid_bind_leaves_the_old_or_the_new_binding(database_url: str) -
         for _ in range(rounds):
             proc = _spawn("bind-loop", database_url, "victim", ",".join(HASHES))
             _await_ready(proc)
-            time.sleep(rng.uniform(0.0, 0.04))
+            time.sleep(rng.uniform(0.0, 0.1))  # where the kill lands, not a verdict
             os.kill(proc.pid, signal.SIGKILL)
             proc.communicate(timeout=RUN_TIMEOUT)
             assert proc.returncode == -signal.SIGKILL
@@ -175,7 +171,7 @@ def test_sigkill_mid_bind_leaves_the_old_or_the_new_binding(database_url: str) -
             )
             assert binding.validation_status is ValidationStatus.VALID
             assert len(history) >= count
-            progressed += len(history) > count
+            progressed += len(history) > count + 1  # beyond the bind made before "ready"
             count = len(history)
 
         # the killed writers left no lock behind

@@ -48,8 +48,12 @@ def compiler() -> CountingCompiler:
     return CountingCompiler()
 
 
-def _open(sessions: SessionBindingStore | None, cache: Path | None,
-          compiler: CountingCompiler | None = None, **options: int) -> ArtifactStore:
+def _open(
+    sessions: SessionBindingStore | None,
+    cache: Path | None,
+    compiler: CountingCompiler | None = None,
+    **options: int,
+) -> ArtifactStore:
     return ArtifactStore(sessions, cache, compiler=compiler, **options)
 
 
@@ -107,7 +111,7 @@ def test_the_memory_tier_is_bounded(tmp_path: Path) -> None:
 
 
 def _flip(data: bytes, at: int) -> bytes:
-    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
+    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
 
 
 def _damaged(kind: str, good: bytes, other: bytes) -> object:
@@ -121,13 +125,22 @@ def _damaged(kind: str, good: bytes, other: bytes) -> object:
     }[kind]
 
 
-DAMAGE = ["flipped payload byte", "flipped header byte", "truncated", "garbage", "not bytes",
-          "another mode's artifact"]
+DAMAGE = [
+    "flipped payload byte",
+    "flipped header byte",
+    "truncated",
+    "garbage",
+    "not bytes",
+    "another mode's artifact",
+]
 
 
 @pytest.mark.parametrize("kind", DAMAGE)
 def test_a_corrupt_diskcache_entry_is_evicted_and_rebuilt_from_sql(
-    store: SessionBindingStore, tmp_path: Path, team_mode: Path, kind: str,
+    store: SessionBindingStore,
+    tmp_path: Path,
+    team_mode: Path,
+    kind: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     cache = tmp_path / "cache"
@@ -151,10 +164,11 @@ def test_a_corrupt_diskcache_entry_is_evicted_and_rebuilt_from_sql(
 
 def _big_mode(path: Path) -> Path:
     """A mode whose artifact is over diskcache's 32 KiB threshold: stored as a file."""
-    roles = "\n".join(f"    worker_{i}: \"{'does things ' * 8}\"" for i in range(80))
-    bodies = "\n".join(f"worker_{i}:\n  role_definition: \"{'x' * 300}\"" for i in range(80))
-    path.write_text(f"task_orchestrator:\n  role_definition: lead\n  specialist_roles:\n"
-                    f"{roles}\n{bodies}\n")
+    roles = "\n".join(f'    worker_{i}: "{"does things " * 8}"' for i in range(80))
+    bodies = "\n".join(f'worker_{i}:\n  role_definition: "{"x" * 300}"' for i in range(80))
+    path.write_text(
+        f"task_orchestrator:\n  role_definition: lead\n  specialist_roles:\n{roles}\n{bodies}\n"
+    )
     return path
 
 
@@ -180,8 +194,10 @@ def test_a_corrupt_diskcache_value_file_is_evicted_and_rebuilt(
     assert again.stats.disk == 1
 
 
-@pytest.mark.parametrize("kind", ["flipped payload byte", "truncated", "garbage",
-                                  "another mode's artifact", "obsolete format"])
+@pytest.mark.parametrize(
+    "kind",
+    ["flipped payload byte", "truncated", "garbage", "another mode's artifact", "obsolete format"],
+)
 def test_a_corrupt_sql_artifact_is_evicted_and_rebuilt_from_source(
     store: SessionBindingStore, tmp_path: Path, team_mode: Path, kind: str
 ) -> None:
@@ -245,7 +261,9 @@ def test_a_source_that_changed_or_broke_does_not_rebuild_the_old_hash(
 
 
 def test_a_damaged_diskcache_directory_disables_the_tier_instead_of_failing(
-    store: SessionBindingStore, tmp_path: Path, team_mode: Path,
+    store: SessionBindingStore,
+    tmp_path: Path,
+    team_mode: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     artifact = _open(store, None).compile(team_mode)
@@ -300,7 +318,8 @@ def test_compile_skips_the_compiler_for_unchanged_sources_across_processes(
     # a comment-only edit of the file itself recompiles but keeps the hash
     mode.write_text("# a comment\n" + mode.read_text())
     assert _open(None, tmp_path / "cache", compiler).compile(mode, name).mode_hash == (
-        third.mode_hash)
+        third.mode_hash
+    )
     assert len(compiler.calls) == 3
 
 
@@ -328,7 +347,9 @@ def test_a_named_compile_names_the_files_in_diagnostics_and_sources(tmp_path: Pa
     store = _open(None, tmp_path / "cache")
     artifact = store.compile(mode, "team/development_mode.yaml")
     assert [s.path for s in artifact.sources] == [
-        "team/development_mode.yaml", "team/default_roles.yaml"]
+        "team/development_mode.yaml",
+        "team/default_roles.yaml",
+    ]
     assert artifact.mode_hash == store.compile(mode).mode_hash  # names are not meaning
 
     # errors in the file and in the file it extends, and a missing file: named, never absolute
@@ -342,11 +363,14 @@ def test_a_named_compile_names_the_files_in_diagnostics_and_sources(tmp_path: Pa
     with pytest.raises(InvalidModeError) as missing:
         store.compile(mode.with_name("gone.yaml"), "team/gone.yaml")
     assert {d.span.file for d in broken_parent.value.diagnostics if d.span} == {
-        "team/default_roles.yaml", "team/development_mode.yaml"}
+        "team/default_roles.yaml",
+        "team/development_mode.yaml",
+    }
     assert broken.value.diagnostics[0].span is not None
     assert broken.value.diagnostics[0].span.file == "team/development_mode.yaml"
-    assert broken.value.message.startswith("team/development_mode.yaml: 1 error(s); first: "
-                                           "team/development_mode.yaml:1:")
+    assert broken.value.message.startswith(
+        "team/development_mode.yaml: 1 error(s); first: team/development_mode.yaml:1:"
+    )
     assert missing.value.message.startswith("team/gone.yaml: 1 error(s)")
     for error in (broken_parent.value, broken.value, missing.value):
         text = error.message + "".join(f"{d.message}{d.hint}{d.span}" for d in error.diagnostics)

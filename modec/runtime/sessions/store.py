@@ -1,0 +1,836 @@
+"""The session store: :class:`SessionBindingStore`, the one object the runtime uses to read
+and write sessions, bindings, history and the shared artifact table."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from alembic import command
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import (
+    delete,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DBAPIError
+
+from modec.diagnostics import ModecError, SessionNotActiveError
+from modec.runtime.sessions.engine import (
+    DEFAULT_BUSY_TIMEOUT,
+    DEFAULT_MAX_ATTEMPTS,
+    WRITE_OPTION,
+    RetryHook,
+    alembic_config,
+    cannot_write_files,
+    head_revision,
+    is_transient,
+    known_revisions,
+    make_engine,
+    read_only_engine,
+    retrying,
+)
+from modec.runtime.sessions.schema import (
+    BIND_ACTIONS,
+    BINDING_COLUMNS,
+    HISTORY_COLUMNS,
+    SESSION_COLUMNS,
+    Action,
+    AnyRow,
+    ArtifactRow,
+    BindingRecord,
+    BindingRow,
+    HistoryRecord,
+    HistoryRow,
+    SessionRecord,
+    SessionRow,
+    SessionStatus,
+    ValidationStatus,
+    binding_record,
+    history_record,
+    session_record,
+)
+from modec.runtime.sessions.schema import (
+    now as _now,
+)
+from modec.runtime.sessions.statements import statements
+
+__all__ = ["BindingProbe", "Rebinding", "SessionBindingStore"]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Rebinding(Generic[_R]):
+    """What :meth:`SessionBindingStore.rebind` did: the binding it replaced (``previous``,
+    read in the same transaction), the new ``binding``, its history row, and what the
+    ``before`` callback returned for ``previous`` (``prepared``)."""
+
+    previous: BindingRecord | None
+    binding: BindingRecord
+    history: HistoryRecord
+    prepared: _R | None
+
+
+@dataclass(frozen=True, slots=True)
+class BindingProbe:
+    """A session's status and its binding's version (0 when it has none): what a cache
+    compares with what it holds (:meth:`SessionBindingStore.probe`)."""
+
+    status: SessionStatus
+    version: int
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class SessionBindingStore:
+    """Sessions, mode bindings, usage history and compiled artifacts in one SQL database.
+
+    ``url`` is any SQLAlchemy URL of a SQLite or PostgreSQL database (``sqlite:///path``,
+    ``sqlite://`` for memory, ``postgresql+psycopg://user@host/db``). Opening a store migrates
+    the schema to the shipped head revision unless ``migrate=False``; that is idempotent and
+    safe when many processes open the same database at once.
+
+    Every method is one transaction, retried up to ``max_attempts`` times on transient
+    contention (SQLite lock timeouts, PostgreSQL serialization failures and deadlocks) with
+    jittered exponential backoff (:func:`~modec.runtime.sessions.engine.retrying`;
+    ``on_retry`` hears of each retry); other database errors propagate as SQLAlchemy
+    exceptions.
+    Methods return frozen records, never live ORM objects. A store holds a connection pool:
+    call :meth:`dispose` (or use it as a context manager) when done, and create a new store in
+    a child process rather than inheriting one across ``fork``.
+    """
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        migrate: bool = True,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        on_retry: RetryHook | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._engine = make_engine(url, busy_timeout=busy_timeout)
+        self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
+        self._dialect = self._engine.dialect.name
+        self._sql = statements(self._dialect)
+        self._max_attempts = max_attempts
+        self._on_retry = on_retry
+        self._retries = retrying(max_attempts - 1, is_transient, self._retried_again)
+        self.read_only = False
+        if migrate:
+            try:
+                self.upgrade()
+            except DBAPIError as exc:
+                if self._dialect != "sqlite" or not cannot_write_files(exc):
+                    raise
+                self._open_read_only(url, busy_timeout, exc)
+
+    def _open_read_only(self, url: str | URL, busy_timeout: float, exc: DBAPIError) -> None:
+        """Fall back to reading (a full disk must not stop read-only commands); writes
+        then raise a :class:`~modec.diagnostics.ModecError` saying why."""
+        self._engine.dispose()
+        engine = read_only_engine(url, busy_timeout=busy_timeout)
+        _log.warning(
+            "the session database cannot create or grow its files (%s): open read-only", exc.orig
+        )
+        self._engine = engine
+        self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        self.read_only = True
+        self._write_failure = str(exc.orig)
+        if self.schema_revision() != head_revision():
+            raise ModecError(
+                "the session database needs a schema upgrade, and no file can be written "
+                f"({self._write_failure})",
+                suggestion="free disk space (or lift the file size limit) and retry",
+            ) from exc
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._dialect
+
+    def __repr__(self) -> str:
+        return f"SessionBindingStore({self.url!r})"
+
+    def __enter__(self) -> SessionBindingStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.dispose()
+
+    def dispose(self) -> None:
+        """Close every pooled connection. The store stays usable (it reconnects on demand)."""
+        self._engine.dispose()
+
+    def _transaction(self, work: Callable[[Connection], _T], *, write: bool) -> _T:
+        if write and self.read_only:
+            raise ModecError(
+                f"the session database is open read-only: no file can be written "
+                f"({self._write_failure})",
+                suggestion="free disk space (or lift the file size limit) and retry",
+            )
+        engine = self._writer if write else self._engine
+
+        def attempt() -> _T:
+            with engine.begin() as conn:
+                return work(conn)
+
+        # The first attempt runs bare: the retry policy costs more than a bind's statements,
+        # and almost every transaction succeeds at once.
+        try:
+            return attempt()
+        except Exception as exc:
+            if self._max_attempts == 1 or not is_transient(exc):
+                raise
+            self._retried(1, exc)
+        return self._retries.copy()(attempt)
+
+    def _retried(self, attempt: int, exc: BaseException) -> None:
+        if self._on_retry is not None:
+            self._on_retry(attempt, exc)
+
+    def _retried_again(self, attempt: int, exc: BaseException) -> None:
+        self._retried(attempt + 1, exc)  # the policy counts from the second attempt
+
+    def upgrade(self) -> None:
+        """Migrate the schema to :func:`head_revision`; a no-op when it is there already.
+
+        Concurrent callers migrate once: on PostgreSQL the upgrade runs under a transaction
+        advisory lock keyed by the current schema, on SQLite inside one ``BEGIN IMMEDIATE``
+        transaction; latecomers find the head revision and do nothing. Raises
+        :class:`~modec.diagnostics.ModecError` if the database was migrated by a newer modec.
+        """
+        head = head_revision()
+        if self.schema_revision() == head:
+            return
+
+        def work(conn: Connection) -> None:
+            if self._dialect == "postgresql":
+                conn.execute(
+                    text(
+                        "SELECT pg_advisory_xact_lock("
+                        "hashtextextended('modec.migrations:' || coalesce(current_schema(), ''),"
+                        " 0))"
+                    )
+                )
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current == head:
+                return
+            if current is not None and current not in known_revisions():
+                raise ModecError(
+                    f"the database schema is at revision {current!r}, which this modec "
+                    f"(head {head!r}) does not know",
+                    suggestion="upgrade modec to the version that last migrated this database",
+                )
+            cfg = alembic_config()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+        self._transaction(work, write=True)
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at (``None`` before the first migration)."""
+
+        def work(conn: Connection) -> str | None:
+            return MigrationContext.configure(conn).get_current_revision()
+
+        return self._transaction(work, write=False)
+
+    def _lock_session(self, conn: Connection, session_id: str, *, exclusive: bool) -> str | None:
+        """The session's status, locked until the transaction ends (PostgreSQL; SQLite
+        write transactions already hold the database lock)."""
+        query = self._sql.status_exclusive if exclusive else self._sql.status_share
+        status: str | None = conn.execute(query, {"session_id": session_id}).scalar_one_or_none()
+        return status
+
+    def _require_active(
+        self, conn: Connection, session_id: str, *, exclusive: bool = False
+    ) -> None:
+        status = self._lock_session(conn, session_id, exclusive=exclusive)
+        if status is None:
+            raise SessionNotActiveError(f"session {session_id!r} does not exist")
+        if status != SessionStatus.ACTIVE:
+            raise SessionNotActiveError(f"session {session_id!r} is {status}, not active")
+
+    def _append_history(
+        self,
+        conn: Connection,
+        session_id: str,
+        action: Action,
+        mode_file: str | None,
+        mode_hash: str | None,
+        *,
+        success: bool,
+        error_message: str | None,
+        at: datetime,
+    ) -> HistoryRecord:
+        row = conn.execute(
+            self._sql.insert_history,
+            {
+                "session_id": session_id,
+                "action_type": action.value,
+                "mode_file": mode_file,
+                "mode_hash": mode_hash,
+                "timestamp": at,
+                "success": success,
+                "error_message": error_message,
+            },
+        ).one()
+        return history_record(row)
+
+    # ------------------------------------------------------------------ sessions
+
+    def create_session(
+        self, session_id: str | None, project_root: str | os.PathLike[str]
+    ) -> SessionRecord:
+        """Create an active session and return it.
+
+        ``session_id`` defaults to a fresh UUID (32 hex digits); ``project_root`` is stored as
+        given (converted with ``os.fspath``). Raises ``ValueError`` if the id is empty, longer
+        than 128 characters, or already taken (also when two processes race for it).
+        """
+        values = self._new_session(session_id, project_root)
+
+        def work(conn: Connection) -> SessionRecord:
+            return self._insert_session(conn, values)
+
+        return self._transaction(work, write=True)
+
+    def start_session(
+        self,
+        session_id: str | None,
+        project_root: str | os.PathLike[str],
+        mode_file: str,
+        mode_hash: str,
+    ) -> tuple[SessionRecord, BindingRecord]:
+        """Create an active session bound to ``mode_hash`` (a ``bind`` history row), all in
+        one transaction: a crash leaves no session or a bound one, never an unbound one.
+        Raises as :meth:`create_session` and :meth:`bind`; nothing is written then."""
+        values = self._new_session(session_id, project_root)
+        _check_bind(Action.BIND, mode_file, mode_hash)
+
+        def work(conn: Connection) -> tuple[SessionRecord, BindingRecord]:
+            session = self._insert_session(conn, values)
+            binding, _ = self._write_binding(
+                conn,
+                session.session_id,
+                mode_file,
+                mode_hash,
+                Action.BIND,
+                ValidationStatus.VALID,
+                values["created_at"],
+            )
+            return session, binding
+
+        return self._transaction(work, write=True)
+
+    @staticmethod
+    def _new_session(
+        session_id: str | None, project_root: str | os.PathLike[str]
+    ) -> dict[str, Any]:
+        sid = uuid.uuid4().hex if session_id is None else session_id
+        if not sid or len(sid) > 128:
+            raise ValueError(f"session id must be 1 to 128 characters, got {sid!r}")
+        at = _now()
+        return {
+            "session_id": sid,
+            "project_root": os.fspath(project_root),
+            "status": SessionStatus.ACTIVE.value,
+            "created_at": at,
+            "updated_at": at,
+            "terminated_at": None,
+        }
+
+    def _insert_session(self, conn: Connection, values: dict[str, Any]) -> SessionRecord:
+        row = conn.execute(self._sql.insert_session, values).one_or_none()
+        if row is None:
+            raise ValueError(f"session {values['session_id']!r} already exists")
+        return session_record(row)
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        """The session, active or terminated, or ``None`` if there is none with this id."""
+
+        def work(conn: Connection) -> AnyRow | None:
+            return conn.execute(self._sql.select_session, {"session_id": session_id}).one_or_none()
+
+        row = self._transaction(work, write=False)
+        return None if row is None else session_record(row)
+
+    def list_sessions(self, active_only: bool = True) -> list[SessionRecord]:
+        """Sessions in creation order (the database's sequence); only active ones unless
+        told otherwise."""
+
+        def work(conn: Connection) -> Sequence[AnyRow]:
+            query = select(*SESSION_COLUMNS).order_by(SessionRow.seq)
+            if active_only:
+                query = query.where(SessionRow.status == SessionStatus.ACTIVE.value)
+            return conn.execute(query).all()
+
+        return [session_record(r) for r in self._transaction(work, write=False)]
+
+    def latest_session(self, project_root: str | os.PathLike[str]) -> SessionRecord | None:
+        """The most recently created active session of ``project_root`` (by the database's
+        creation sequence, never a process's clock), or ``None``. One indexed read."""
+        params = {"project_root": os.fspath(project_root)}
+
+        def work(conn: Connection) -> AnyRow | None:
+            return conn.execute(self._sql.latest_session, params).one_or_none()
+
+        row = self._transaction(work, write=False)
+        return None if row is None else session_record(row)
+
+    def terminate_session(
+        self, session_id: str, *, error_message: str | None = None
+    ) -> SessionRecord:
+        """Mark an active session terminated and record a ``terminate`` history row.
+
+        The history row names the session's current binding (if any), which is kept so that
+        the session's last mode stays on record; ``error_message``, if given, is stored on the
+        row (the termination still counts as successful). Raises
+        :class:`~modec.diagnostics.SessionNotActiveError` if the session does not exist or is
+        already terminated; nothing is written then.
+        """
+
+        def work(conn: Connection) -> SessionRecord:
+            self._require_active(conn, session_id, exclusive=True)
+            return self._terminate(conn, session_id, error_message, _now())
+
+        return self._transaction(work, write=True)
+
+    def _terminate(
+        self, conn: Connection, session_id: str, error_message: str | None, at: datetime
+    ) -> SessionRecord:
+        row = conn.execute(
+            update(SessionRow)
+            .where(SessionRow.session_id == session_id)
+            .values(status=SessionStatus.TERMINATED.value, updated_at=at, terminated_at=at)
+            .returning(*SESSION_COLUMNS)
+        ).one()
+        bound = conn.execute(self._sql.select_binding, {"session_id": session_id}).one_or_none()
+        self._append_history(
+            conn,
+            session_id,
+            Action.TERMINATE,
+            bound.mode_file if bound else None,
+            bound.mode_hash if bound else None,
+            success=True,
+            error_message=error_message,
+            at=at,
+        )
+        return session_record(row)
+
+    def expire_sessions(self, idle_before: datetime, *, limit: int = 1000) -> list[str]:
+        """Terminate up to ``limit`` active sessions untouched (no bind, switch, resume)
+        since ``idle_before``, oldest first, each with a ``terminate`` row saying it expired;
+        return their ids. Each is its own short transaction, re-checked under its lock, so
+        a session bound meanwhile stays."""
+
+        def idle(conn: Connection) -> list[str]:
+            query = (
+                select(SessionRow.session_id)
+                .where(
+                    SessionRow.status == SessionStatus.ACTIVE.value,
+                    SessionRow.updated_at < idle_before,
+                )
+                .order_by(SessionRow.updated_at)
+                .limit(limit)
+            )
+            return list(conn.execute(query).scalars())
+
+        expired = []
+        for sid in self._transaction(idle, write=False):
+
+            def work(conn: Connection, sid: str = sid) -> bool:
+                row = conn.execute(
+                    select(SessionRow.status, SessionRow.updated_at)
+                    .where(SessionRow.session_id == sid)
+                    .with_for_update(key_share=True)
+                ).one_or_none()
+                if row is None or row.status != SessionStatus.ACTIVE.value:
+                    return False
+                if row.updated_at >= idle_before:
+                    return False
+                self._terminate(conn, sid, f"expired: idle since {row.updated_at:%Y-%m-%d}", _now())
+                return True
+
+            if self._transaction(work, write=True):
+                expired.append(sid)
+        return expired
+
+    def purge_sessions(self, terminated_before: datetime) -> int:
+        """Delete terminated sessions that ended before ``terminated_before``, with their
+        bindings and history (archival is the caller's: back up first); return how many."""
+
+        def work(conn: Connection) -> int:
+            gone = conn.execute(
+                delete(SessionRow)
+                .where(
+                    SessionRow.status == SessionStatus.TERMINATED.value,
+                    SessionRow.terminated_at < terminated_before,
+                )
+                .returning(SessionRow.session_id)
+            ).all()
+            return len(gone)
+
+        return self._transaction(work, write=True)
+
+    # ------------------------------------------------------------------ bindings
+
+    def bind(
+        self,
+        session_id: str,
+        mode_file: str,
+        mode_hash: str,
+        action: Action | str = Action.BIND,
+        validation_status: ValidationStatus | str = ValidationStatus.VALID,
+    ) -> BindingRecord:
+        """Bind an active session to a compiled mode and return the new binding.
+
+        In one transaction: the session's binding row is inserted or replaced (``bound_at``
+        and ``updated_at`` are now; ``created_at`` of an existing row is kept) and exactly one
+        history row (``action``, success) is appended, whose id becomes the binding's
+        ``version``, so history ids follow binding order. ``action`` is one of ``bind``,
+        ``switch``, ``resume``, ``fallback``. The store does not check that ``mode_hash``
+        names a stored artifact: artifacts may live in other tiers.
+
+        Raises :class:`~modec.diagnostics.SessionNotActiveError` if the session does not exist
+        or is not active, and ``ValueError`` for an unknown action or validation status or
+        an empty mode file or hash; nothing is written then.
+        """
+        return self.rebind(session_id, mode_file, mode_hash, action, validation_status).binding
+
+    def rebind(
+        self,
+        session_id: str,
+        mode_file: str,
+        mode_hash: str,
+        action: Action | str = Action.BIND,
+        validation_status: ValidationStatus | str = ValidationStatus.VALID,
+        *,
+        before: Callable[[BindingRecord | None], _R] | None = None,
+        undo: Callable[[_R], object] | None = None,
+    ) -> Rebinding[_R]:
+        """:meth:`bind`, reporting the binding it replaced, read in the same transaction.
+
+        The session row is locked first (SQLite: the write lock of ``BEGIN IMMEDIATE``;
+        PostgreSQL: ``FOR NO KEY UPDATE`` through an update of its ``updated_at``), so
+        concurrent rebinds of one session queue: each one's ``previous`` is exactly the
+        binding it replaced. ``before(previous)`` runs under that lock before anything is
+        written (a backup of the binding about to be replaced); if it raises, nothing is
+        written. Should the transaction then fail or be retried, ``undo`` is called with
+        each result of ``before`` that did not commit, so exactly one outcome survives.
+        """
+        act, status = _check_bind(action, mode_file, mode_hash, validation_status)
+        prepared: list[_R] = []
+
+        def work(conn: Connection) -> Rebinding[_R]:
+            at = _now()
+            self._touch_active(conn, session_id, at)
+            row = conn.execute(self._sql.select_binding, {"session_id": session_id}).one_or_none()
+            previous = None if row is None else binding_record(row)
+            result: _R | None = None
+            if before is not None:
+                result = before(previous)
+                prepared.append(result)
+            binding, history = self._write_binding(
+                conn, session_id, mode_file, mode_hash, act, status, at
+            )
+            return Rebinding(previous, binding, history, result)
+
+        try:
+            done = self._transaction(work, write=True)
+        except BaseException:
+            self._undo(undo, prepared)
+            raise
+        if prepared:
+            self._undo(undo, prepared[:-1])  # attempts that were rolled back
+        return done
+
+    @staticmethod
+    def _undo(undo: Callable[[_R], object] | None, results: list[_R]) -> None:
+        if undo is not None:
+            for result in results:
+                undo(result)
+
+    def _touch_active(self, conn: Connection, session_id: str, at: datetime) -> None:
+        status = conn.execute(
+            self._sql.touch_session, {"sid": session_id, "at": at}
+        ).scalar_one_or_none()
+        if status is None:
+            raise SessionNotActiveError(f"session {session_id!r} does not exist")
+        if status != SessionStatus.ACTIVE:
+            raise SessionNotActiveError(f"session {session_id!r} is {status}, not active")
+
+    def _write_binding(
+        self,
+        conn: Connection,
+        session_id: str,
+        mode_file: str,
+        mode_hash: str,
+        action: Action,
+        status: ValidationStatus,
+        at: datetime,
+    ) -> tuple[BindingRecord, HistoryRecord]:
+        history = self._append_history(
+            conn,
+            session_id,
+            action,
+            mode_file,
+            mode_hash,
+            success=True,
+            error_message=None,
+            at=at,
+        )
+        values = {
+            "session_id": session_id,
+            "mode_file": mode_file,
+            "mode_hash": mode_hash,
+            "validation_status": status.value,
+            "bound_at": at,
+            "created_at": at,
+            "updated_at": at,
+            "version": history.id,
+        }
+        return binding_record(conn.execute(self._sql.upsert_binding, values).one()), history
+
+    def get_binding(self, session_id: str) -> BindingRecord | None:
+        """The session's current binding, or ``None`` if it was never bound (or unbound)."""
+
+        def work(conn: Connection) -> AnyRow | None:
+            return conn.execute(self._sql.select_binding, {"session_id": session_id}).one_or_none()
+
+        row = self._transaction(work, write=False)
+        return None if row is None else binding_record(row)
+
+    def probe(self, session_id: str) -> BindingProbe | None:
+        """The session's status and binding version (0 without a binding), or ``None`` if
+        there is no such session: one indexed read, for caches to check what they hold."""
+
+        def work(conn: Connection) -> AnyRow | None:
+            return conn.execute(self._sql.probe_binding, {"session_id": session_id}).one_or_none()
+
+        row = self._transaction(work, write=False)
+        if row is None:
+            return None
+        return BindingProbe(SessionStatus(row.status), int(row.version or 0))
+
+    def list_bindings(self, active_only: bool = True) -> list[BindingRecord]:
+        """Every binding (of active sessions only, unless told otherwise), by session id."""
+
+        def work(conn: Connection) -> Sequence[AnyRow]:
+            query = select(*BINDING_COLUMNS).order_by(BindingRow.session_id)
+            if active_only:
+                query = query.join(
+                    SessionRow, SessionRow.session_id == BindingRow.session_id
+                ).where(SessionRow.status == SessionStatus.ACTIVE.value)
+            return conn.execute(query).all()
+
+        return [binding_record(r) for r in self._transaction(work, write=False)]
+
+    def mark_degraded(
+        self, session_id: str, error: str, *, action: Action | str = Action.VALIDATE
+    ) -> BindingRecord:
+        """Mark the binding of an active session ``degraded`` and record why.
+
+        The binding keeps its mode file and mode hash (the session goes on routing on that
+        last good artifact); one failed history row (``action``, default ``validate``) with
+        ``error`` as its message is appended in the same transaction, and becomes the
+        binding's version. Raises :class:`~modec.diagnostics.SessionNotActiveError` if the
+        session does not exist or is not active, and ``LookupError`` if it has no binding;
+        nothing is written then.
+        """
+        act = Action(action)
+
+        def work(conn: Connection) -> BindingRecord:
+            at = _now()
+            self._touch_active(conn, session_id, at)
+            bound = conn.execute(self._sql.select_binding, {"session_id": session_id}).one_or_none()
+            if bound is None:
+                raise LookupError(f"session {session_id!r} has no binding to mark degraded")
+            history = self._append_history(
+                conn,
+                session_id,
+                act,
+                bound.mode_file,
+                bound.mode_hash,
+                success=False,
+                error_message=error,
+                at=at,
+            )
+            row = conn.execute(
+                update(BindingRow)
+                .where(BindingRow.session_id == session_id)
+                .values(
+                    validation_status=ValidationStatus.DEGRADED.value,
+                    updated_at=at,
+                    version=history.id,
+                )
+                .returning(*BINDING_COLUMNS)
+            ).one()
+            return binding_record(row)
+
+        return self._transaction(work, write=True)
+
+    def unbind(self, session_id: str) -> BindingRecord | None:
+        """Remove an active session's binding, recording ``unbind``; return what was removed.
+
+        Returns ``None`` (and records nothing) if the session had no binding. Raises
+        :class:`~modec.diagnostics.SessionNotActiveError` if the session does not exist or is
+        not active.
+        """
+
+        def work(conn: Connection) -> BindingRecord | None:
+            self._touch_active(conn, session_id, _now())
+            row = conn.execute(
+                delete(BindingRow)
+                .where(BindingRow.session_id == session_id)
+                .returning(*BINDING_COLUMNS)
+            ).one_or_none()
+            if row is None:
+                return None
+            binding = binding_record(row)
+            self._append_history(
+                conn,
+                session_id,
+                Action.UNBIND,
+                binding.mode_file,
+                binding.mode_hash,
+                success=True,
+                error_message=None,
+                at=_now(),
+            )
+            return binding
+
+        return self._transaction(work, write=True)
+
+    # ------------------------------------------------------------------ history
+
+    def record(
+        self,
+        session_id: str,
+        action: Action | str,
+        mode_file: str | None,
+        mode_hash: str | None,
+        success: bool,
+        error_message: str | None = None,
+    ) -> HistoryRecord:
+        """Append one history row without touching the binding, and return it.
+
+        For events that change no binding: a validation, a failed bind or resume, an attempt
+        on a session being wound down. The session must exist but need not be active. Raises
+        :class:`~modec.diagnostics.SessionNotActiveError` if it does not exist and
+        ``ValueError`` for an unknown action.
+        """
+        act = Action(action)
+
+        def work(conn: Connection) -> HistoryRecord:
+            if self._lock_session(conn, session_id, exclusive=False) is None:
+                raise SessionNotActiveError(f"session {session_id!r} does not exist")
+            return self._append_history(
+                conn,
+                session_id,
+                act,
+                mode_file,
+                mode_hash,
+                success=success,
+                error_message=error_message,
+                at=_now(),
+            )
+
+        return self._transaction(work, write=True)
+
+    def history(self, session_id: str, limit: int | None = None) -> list[HistoryRecord]:
+        """The session's history rows, oldest first; with ``limit``, only the newest ones."""
+
+        def work(conn: Connection) -> Sequence[AnyRow]:
+            query = select(*HISTORY_COLUMNS).where(HistoryRow.session_id == session_id)
+            if limit is None:
+                return conn.execute(query.order_by(HistoryRow.id)).all()
+            newest = conn.execute(query.order_by(HistoryRow.id.desc()).limit(limit)).all()
+            return newest[::-1]
+
+        return [history_record(r) for r in self._transaction(work, write=False)]
+
+    # ------------------------------------------------------------------ artifacts
+
+    def put_artifact(self, mode_hash: str, fmt: int, data: bytes) -> bool:
+        """Store an artifact's bytes under its mode hash unless one is stored already.
+
+        Returns ``True`` if this call inserted the row, ``False`` if the hash was present (the
+        stored bytes are left alone: a mode hash names one artifact). Concurrent callers are
+        safe: exactly one of them inserts.
+        """
+        values = {"mode_hash": mode_hash, "format": fmt, "data": bytes(data), "created_at": _now()}
+
+        def work(conn: Connection) -> bool:
+            return conn.execute(self._sql.insert_artifact, values).first() is not None
+
+        return self._transaction(work, write=True)
+
+    def get_artifact(self, mode_hash: str) -> tuple[int, bytes] | None:
+        """``(format, bytes)`` of the artifact stored under ``mode_hash``, or ``None``.
+
+        The bytes are returned as stored; checking them is the caller's job.
+        """
+
+        def work(conn: Connection) -> AnyRow | None:
+            return conn.execute(self._sql.select_artifact, {"mode_hash": mode_hash}).one_or_none()
+
+        row = self._transaction(work, write=False)
+        return None if row is None else (int(row.format), bytes(row.data))
+
+    def delete_artifact(self, mode_hash: str) -> bool:
+        """Delete the artifact stored under ``mode_hash``; ``True`` if there was one."""
+
+        def work(conn: Connection) -> bool:
+            stmt = (
+                delete(ArtifactRow)
+                .where(ArtifactRow.mode_hash == mode_hash)
+                .returning(ArtifactRow.mode_hash)
+            )
+            return conn.execute(stmt).first() is not None
+
+        return self._transaction(work, write=True)
+
+
+def _check_bind(
+    action: Action | str,
+    mode_file: str,
+    mode_hash: str,
+    validation_status: ValidationStatus | str = ValidationStatus.VALID,
+) -> tuple[Action, ValidationStatus]:
+    act = Action(action)
+    if act not in BIND_ACTIONS:
+        raise ValueError(
+            f"bind action must be one of {sorted(a.value for a in BIND_ACTIONS)}, got {act}"
+        )
+    status = ValidationStatus(validation_status)
+    if not mode_file or not mode_hash:
+        raise ValueError("bind needs a mode file and a mode hash")
+    return act, status
