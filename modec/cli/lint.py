@@ -189,7 +189,7 @@ def _unified(item: Linted) -> str:
 
 
 def _write_fixed(item: Linted) -> None:
-    from modec.runtime.project import write_atomic
+    from modec.fs import write_atomic
 
     assert item.path is not None and item.text is not None
     try:

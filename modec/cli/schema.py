@@ -39,7 +39,7 @@ def schema_command(args: argparse.Namespace, out: Output) -> int:
     if args.out is None:
         out.out(text)
         return 0
-    from modec.runtime.project import write_atomic
+    from modec.fs import write_atomic
 
     target = output_target(args.out, SCHEMA_FILE)
     try:

@@ -30,6 +30,7 @@ from modec.diagnostics import (
     ModeFileNotFoundError,
     SessionNotActiveError,
 )
+from modec.fs import write_atomic
 from modec.mcp_server.arguments import (
     MAX_ENTRIES,
     MAX_NAME_CHARS,
@@ -54,7 +55,7 @@ from modec.runtime.lifecycle import (
     RoleSpec,
     UnreachableTemplateError,
 )
-from modec.runtime.project import DEFAULT_MODES, BackupError, ProjectType, write_atomic
+from modec.runtime.project import DEFAULT_MODES, BackupError, ProjectType
 from modec.runtime.router import Task
 
 __all__ = ["TOOLS", "ModeTools", "ToolHints"]

@@ -160,12 +160,12 @@ def test_an_unwritable_file_is_one_line_exit_two(
     typo_fixes: None, mode: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Fault injection: the suite runs as root, for whom no permission bit refuses a write.
-    from modec.runtime import project
+    from modec import fs
 
     def refuse(path: object, data: bytes, *, exclusive: bool = False) -> Path:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(project, "write_atomic", refuse)
+    monkeypatch.setattr(fs, "write_atomic", refuse)
     before = mode.read_bytes()
     code, _, err = lint(str(mode), "--fix")
     assert code == 2
