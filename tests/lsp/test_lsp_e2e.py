@@ -370,3 +370,22 @@ async def test_extends_reads_the_unsaved_parent(client: LanguageClient, tmp_path
     assert any(d.code == "MC206" for d in await c.diagnostics())
     p.close()
     c.close()
+
+
+async def test_an_overlap_points_at_the_other_row(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "unique_mode.yaml"
+    text = (
+        "task_orchestrator:\n  role_definition: o\n  specialist_roles: {a: x, b: y}\n"
+        "a:\n  role_definition: a\nb:\n  role_definition: b\n"
+        "mode_configuration:\n  hit_policy: unique\n"
+        "task_routing_rules:\n  one_tasks:\n    keywords: [alpha]\n    required_specialist: a\n"
+        "  two_tasks:\n    keywords: [alpha beta]\n    required_specialist: b\n"
+    )
+    b = Buffer(client, path, text)
+    (overlap,) = [d for d in await b.diagnostics() if d.code == "MC602"]
+    assert overlap.range == _at(b, "two_tasks")
+    assert overlap.related_information is not None
+    (other,) = overlap.related_information
+    assert other.location.uri == b.uri
+    assert other.location.range == _at(b, "one_tasks")
+    b.close()

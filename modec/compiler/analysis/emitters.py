@@ -9,7 +9,7 @@ from modec.compiler.analysis.report import Overlap, RowVerdict
 from modec.compiler.analysis.verdicts import UNEXPLAINED
 from modec.compiler.ir import FALLBACK_TYPE, Const, ModeFile, Rule
 from modec.compiler.table import default_specialist, fallback_rule
-from modec.diagnostics import Diagnostic, Span
+from modec.diagnostics import Diagnostic, Related, Span
 
 __all__ = ["bound_note", "reachability", "row_diagnostics"]
 
@@ -24,7 +24,7 @@ def _classic(rule: Rule) -> bool:
     return rule.source == "builtin"
 
 
-def _dead(rule: Rule, verdict: RowVerdict) -> Diagnostic:
+def _dead(rule: Rule, verdict: RowVerdict, by_name: dict[str, Rule]) -> Diagnostic:
     if verdict.covered_by:
         message = (
             f"rule {rule.name!r} can never fire: every task it matches is taken "
@@ -43,7 +43,12 @@ def _dead(rule: Rule, verdict: RowVerdict) -> Diagnostic:
     else:
         message = f"rule {rule.name!r} can never fire: its condition is never true"
         hint = "no task satisfies it; check the comparisons and `and not` parts"
-    return Diagnostic.make("MC601", rule.name_span, message, hint=hint)
+    related = [
+        Related(span=by_name[name].name_span, message=f"{name!r} takes its tasks first")
+        for name in verdict.covered_by
+        if name in by_name and not by_name[name].implicit
+    ]
+    return Diagnostic.make("MC601", rule.name_span, message, hint=hint, related=related)
 
 
 def _overlap(first: Rule, second: Rule, ov: Overlap) -> Diagnostic:
@@ -61,6 +66,9 @@ def _overlap(first: Rule, second: Rule, ov: Overlap) -> Diagnostic:
         f"rules {first.name!r} and {second.name!r} both match the task {ov.witness.show()}"
         ", which hit policy 'unique' refuses at routing time",
         hint=hint,
+        related=[]
+        if other.implicit
+        else [Related(span=other.name_span, message=f"the other row, {other.name!r}")],
     )
 
 
@@ -88,7 +96,7 @@ def _dead_rows(
             and (show_all or not rule.implicit)
             and not isinstance(rule.condition, Const)
         ):
-            out.append(_dead(rule, verdict))
+            out.append(_dead(rule, verdict, by_name))
     return out
 
 
