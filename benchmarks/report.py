@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import platform
 import sys
 import time
@@ -311,17 +312,13 @@ def print_scenarios(settings: Settings, results: Results) -> int:
     return sum(not ok for _, ok, _ in outcomes)
 
 
-def print_cold_cli() -> None:
-    """The cold command-line figures of ``benchmarks.cold_cli`` (helper "cli"), if present:
-    its ``run()`` returns the lines to print."""
-    import importlib.util
-
-    if importlib.util.find_spec("benchmarks.cold_cli") is None:
-        return
-    from benchmarks import cold_cli  # type: ignore[attr-defined, unused-ignore]
+def print_lines_of(module: str) -> None:
+    """The report lines of a benchmark module whose ``run()`` returns them (cold command
+    line, compile, language server)."""
+    import importlib
 
     _say()
-    for line in cold_cli.run():
+    for line in importlib.import_module(module).run():
         _say(line)
 
 
@@ -344,7 +341,9 @@ def run(settings: Settings) -> int:
     print_targets(settings, results)
     print_scenarios(settings, results)
     print_runtime(settings)
-    print_cold_cli()
+    for module in ("benchmarks.cold_cli", "benchmarks.compile", "benchmarks.lsp"):
+        if module != "benchmarks.compile" or importlib.util.find_spec(module) is not None:
+            print_lines_of(module)
     if results.disagreements:
         _say()
         _say("DISAGREEMENTS (a bug in modec or in a peer's encoding of the rules):")
