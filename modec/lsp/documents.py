@@ -189,12 +189,52 @@ def _roles_from_tree(root: YNode | None) -> dict[str, Role]:
     return roles
 
 
+def _is_foreign(path: Path | None) -> bool:
+    if path is None or (path.suffix in (".yaml", ".yml") and path.parent.name == "roles"):
+        return False
+    from modec.interop import is_foreign
+
+    try:
+        return is_foreign(path)
+    except (OSError, ValueError):
+        return False
+
+
+def _lint_foreign(text: str, path: Path, display: str) -> Compilation:
+    """Another tool's agent file (``.roomodes``, ``.claude/agents/*.md`` …), linted through
+    its importer as ``modec lint`` does; the buffer's text is what is linted."""
+    import tempfile
+
+    from modec.interop import lint_foreign
+
+    with tempfile.TemporaryDirectory(prefix="modec-lsp-") as scratch:
+        tail = Path(*path.parts[-4:]) if len(path.parts) > 4 else Path(*path.parts[1:])
+        mirror = Path(scratch) / tail
+        mirror.parent.mkdir(parents=True, exist_ok=True)
+        mirror.write_text(text, encoding="utf-8", errors="surrogatepass")
+        found = lint_foreign([mirror])
+    c = Compilation(path=display, file_path=path)
+    c.sources[display] = text
+    for d in found:
+        if d.span is not None and d.span.file == str(mirror):
+            d = d.model_copy(update={"span": d.span.model_copy(update={"file": display})})
+        c.diagnostics.append(d)
+    return c
+
+
 def analyse_document(uri: str, text: str, version: int, overlay: Overlay) -> DocumentAnalysis:
-    """Compile one buffer (never raises for a bad buffer: problems are diagnostics)."""
+    """Compile one buffer (never raises for a bad buffer: problems are diagnostics).
+
+    A mode file goes through the compiler's stages; another tool's agent file through its
+    importer's lint (diagnostics only).
+    """
     path = uri_path(uri)
     display = str(path) if path is not None else uri
     file_path = path if path is not None else Path.cwd() / "untitled.yaml"
-    compilation = _compile(text, display, file_path, overlay)
+    if path is not None and _is_foreign(path):
+        compilation = _lint_foreign(text, path, display)
+    else:
+        compilation = _compile(text, display, file_path, overlay)
     return DocumentAnalysis(
         uri=uri,
         version=version,

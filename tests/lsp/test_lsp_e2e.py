@@ -389,3 +389,21 @@ async def test_an_overlap_points_at_the_other_row(client: LanguageClient, tmp_pa
     assert other.location.uri == b.uri
     assert other.location.range == _at(b, "one_tasks")
     b.close()
+
+
+async def test_another_tools_agent_file_is_linted_through_its_importer(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    agents = tmp_path / ".claude" / "agents"
+    agents.mkdir(parents=True)
+    path = agents / "reviewer.md"
+    saved = "---\nname: reviewer\ndescription: Use after every change to review the diff\n---\nYou review.\n"
+    path.write_text(saved)
+    b = Buffer(client, path, saved)
+    codes = {d.code for d in await b.diagnostics()}
+    assert "MC716" in codes and "MC704" not in codes
+    # the unsaved buffer is what is linted: broken frontmatter is what Claude Code drops
+    b.change("---\nname: [reviewer\ndescription: x\n---\nYou review.\n")
+    broken = [d for d in await b.diagnostics() if d.code == "MC704"]
+    assert broken and broken[0].severity == lsp.DiagnosticSeverity.Error
+    b.close()
