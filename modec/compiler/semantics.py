@@ -27,6 +27,7 @@ __all__ = [
     "FieldLookup",
     "compare",
     "compose_text",
+    "field_text",
     "holds",
     "in_list",
     "is_number",
@@ -47,6 +48,15 @@ FieldLookup = Callable[[str], object]
 def compose_text(title: str, description: str) -> str:
     """The ``text`` field of a task: its title, a line break, its description."""
     return title + "\n" + description
+
+
+def field_text(title: str, description: str, name: str) -> str:
+    """The value of text field ``name`` (``title``, ``description`` or ``text``)."""
+    if name == "title":
+        return title
+    if name == "description":
+        return description
+    return compose_text(title, description)
 
 
 def isword(ch: str) -> bool:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Final
 
 from modec.compiler.ir import And, Compare, Const, Expr, InList, Not, Or, RegexMatch, TextMatch
-from modec.compiler.semantics import compare, in_list, isword
+from modec.compiler.semantics import compare, field_text, in_list, isword
 from modec.compiler.table import SCANNED_FIELDS, Row
-from modec.compiler.task import Task, TaskView, compose_text
+from modec.compiler.task import Task, TaskView
 from modec.grammar import compile_regex, format_expr
 from modec.runtime.decision import (
     MAX_ATOM_EVIDENCE,
@@ -48,14 +48,7 @@ class Subjects:
     def raw(self, name: str) -> str:
         found = self._raw.get(name)
         if found is None:
-            t = self.task
-            found = (
-                t.title
-                if name == "title"
-                else t.description
-                if name == "description"
-                else compose_text(t.title, t.description)
-            )
+            found = field_text(self.task.title, self.task.description, name)
             self._raw[name] = found
         return found
 

@@ -15,7 +15,7 @@ from functools import reduce
 from typing import Final, TypeAlias
 
 from modec.compiler.ir import And, Compare, Const, Expr, InList, Not, Or, RegexMatch, TextMatch
-from modec.compiler.semantics import compare, in_list, text_test
+from modec.compiler.semantics import compare, field_text, in_list, text_test
 from modec.compiler.table import SCANNED_FIELDS
 from modec.compiler.task import Task, TaskView, compose_text
 from modec.runtime.scanner import regex_tester
@@ -69,14 +69,7 @@ class Context:
     def raw(self, name: str) -> str:
         found = self._raw.get(name)
         if found is None:
-            t = self.task
-            found = (
-                t.title
-                if name == "title"
-                else t.description
-                if name == "description"
-                else compose_text(t.title, t.description)
-            )
+            found = field_text(self.task.title, self.task.description, name)
             self._raw[name] = found
         return found
 
