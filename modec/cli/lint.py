@@ -219,66 +219,91 @@ def _print_fixes(out: Output, results: list[Linted], diff: bool) -> None:
     out.err(f"{verb} {count} problem(s) in {len(changed)} file(s)")
 
 
-def lint_command(args: argparse.Namespace, out: Output) -> int:
-    """Check mode files and report every problem with its exact location."""
+def _read_stdin() -> bytes:
     import sys
 
-    from modec._version import __version__
-    from modec.diagnostics import Severity, render_json, render_sarif, render_text
+    stream = getattr(sys.stdin, "buffer", None)
+    return stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
 
-    if args.max_diagnostics < 1:
-        raise CliError("--max-diagnostics must be at least 1", code=2)
-    paths = [p for p in args.paths if str(p) != "-"]
-    stdin: bytes | None = None
-    if len(paths) != len(args.paths):
-        stream = getattr(sys.stdin, "buffer", None)
-        stdin = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
-    from modec.interop import is_foreign
 
-    foreign = [p for p in paths if is_foreign(p)]
-    foreign_code = 0
-    if foreign:
-        if args.fix or args.diff:
-            raise CliError(
-                f"{foreign[0]} holds another tool's agent files: --fix and --diff apply to "
-                "mode files",
-                "make a mode of them with `modec import`, then fix that",
-                code=2,
-            )
-        from modec.cli.interop import lint_foreign
+def _lint_foreign_paths(args: argparse.Namespace, out: Output, paths: list[Path]) -> int:
+    """Lint the paths that hold other tools' agent files (through their importers); 0 when
+    there are none."""
+    if not paths:
+        return 0
+    if args.fix or args.diff:
+        raise CliError(
+            f"{paths[0]} holds another tool's agent files: --fix and --diff apply to mode files",
+            "make a mode of them with `modec import`, then fix that",
+            code=2,
+        )
+    from modec.cli.interop import lint_foreign
 
-        foreign_code = lint_foreign(out, foreign, args.format)
-        paths = [p for p in paths if p not in foreign]
-        if not paths and stdin is None:
-            return foreign_code
-    found = collect_mode_files(paths)
-    empty = found.warn_empty(out)
-    fixing = args.fix or args.diff
-    results = lint_files(paths, fix=fixing, stdin=stdin, stdin_name=args.stdin_filename)
+    return lint_foreign(out, paths, args.format)
+
+
+def _write_results(
+    args: argparse.Namespace, out: Output, results: list[Linted], from_stdin: bool
+) -> None:
+    """``--fix``: write the fixed files (stdin's text goes to stdout); report the fixes."""
     if args.fix:
         for item in results:
             if item.changed and item.path is not None:
                 _write_fixed(item)
-        if stdin is not None and results and results[0].path is None:
+        if from_stdin and results and results[0].path is None:
             out.out((results[0].text or "").rstrip("\n"))
-    if fixing:
+    if args.fix or args.diff:
         _print_fixes(out, results, args.diff)
+
+
+def _report(
+    args: argparse.Namespace, out: Output, results: list[Linted], from_stdin: bool
+) -> list[Diagnostic]:
+    """Print the diagnostics in the chosen format (and the text summary); return them."""
+    from modec._version import __version__
+    from modec.diagnostics import render_json, render_sarif, render_text
+
     diags = [d for item in results for d in item.compilation.diagnostics]
+    if args.format == "json":
+        out.out(render_json(diags, limit=args.max_diagnostics))
+        return diags
+    if args.format == "sarif":
+        out.out(render_sarif(diags, tool_version=__version__))
+        return diags
     sources: dict[str, str] = {}
     for item in results:
         sources.update(item.compilation.sources)
-    if args.format == "json":
-        out.out(render_json(diags, limit=args.max_diagnostics))
-    elif args.format == "sarif":
-        out.out(render_sarif(diags, tool_version=__version__))
-    else:
-        if diags:
-            text = render_text(diags, sources, limit=args.max_diagnostics, color=out.color)
-            (out.err if args.fix and stdin is not None else out.out)(text)
-        clean = sum(1 for item in results if not item.compilation.diagnostics)
-        summary = f"checked {len(results)} file(s): {clean} clean"
-        (out.err if diags or args.fix else out.out)(summary)
+    if diags:
+        text = render_text(diags, sources, limit=args.max_diagnostics, color=out.color)
+        (out.err if args.fix and from_stdin else out.out)(text)
+    clean = sum(1 for item in results if not item.compilation.diagnostics)
+    summary = f"checked {len(results)} file(s): {clean} clean"
+    (out.err if diags or args.fix else out.out)(summary)
+    return diags
+
+
+def lint_command(args: argparse.Namespace, out: Output) -> int:
+    """Check mode files and report every problem with its exact location."""
+    from modec.diagnostics import Severity
+    from modec.interop import is_foreign
+
+    if args.max_diagnostics < 1:
+        raise CliError("--max-diagnostics must be at least 1", code=2)
+    paths = [p for p in args.paths if str(p) != "-"]
+    stdin = _read_stdin() if len(paths) != len(args.paths) else None
+    foreign = [p for p in paths if is_foreign(p)]
+    foreign_code = _lint_foreign_paths(args, out, foreign)
+    paths = [p for p in paths if p not in foreign]
+    if foreign and not paths and stdin is None:
+        return foreign_code
+    empty = collect_mode_files(paths).warn_empty(out)
+    results = lint_files(
+        paths, fix=args.fix or args.diff, stdin=stdin, stdin_name=args.stdin_filename
+    )
+    _write_results(args, out, results, stdin is not None)
+    diags = _report(args, out, results, stdin is not None)
     errors = any(d.severity is Severity.ERROR for d in diags)
     warnings = any(d.severity is Severity.WARNING for d in diags)
     pending = args.diff and any(item.changed for item in results)
-    return max(foreign_code, 1 if errors or (args.strict and warnings) or empty or pending else 0)
+    failed = errors or (args.strict and warnings) or empty or pending
+    return max(foreign_code, 1 if failed else 0)
