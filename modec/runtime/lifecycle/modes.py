@@ -39,14 +39,22 @@ RESERVED_ROLE_NAMES: Final = frozenset(
 )
 
 
+#: Alphabets whose letters look alike: a name mixing two of them is refused as a homoglyph
+#: (Han, kana or Hangul beside Latin, as in ``日本語_mode``, is no such risk).
+_CONFUSABLE_SCRIPTS: Final = frozenset(
+    {"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC"}
+)
+
+
 def check_mode_name(name: str) -> str:
     """``name`` if it is a safe name for a new mode file, else :class:`UnsafeModeNameError`.
 
     Safe: at most 200 characters, NFC and unchanged by NFKC (no fullwidth or ligature
     lookalikes), only letters, digits and ``_ - . /`` (no controls, format characters such
     as bidi overrides and zero-width joiners, spaces or other symbols), letters of one
-    script, and not a name spelled in another script's Latin lookalikes (``rеsearch`` with a
-    Cyrillic ``е``, or an all-lookalike name). Path confinement is checked separately.
+    script among the alphabets that look alike (Latin, Cyrillic, Greek, …; Han or kana beside
+    Latin is fine), and not a name spelled in another script's Latin lookalikes (``rеsearch``
+    with a Cyrillic ``е``, or an all-lookalike name). Path confinement is checked separately.
 
     >>> check_mode_name("team_mode.yaml")
     'team_mode.yaml'
@@ -73,9 +81,10 @@ def check_mode_name(name: str) -> str:
                 f"mode name {name!r} contains {_describe_char(char)}; mode names use letters, "
                 "digits, '_', '-', '.' and '/'"
             )
-    if len(scripts) > 1:
+    lookalikes = scripts & _CONFUSABLE_SCRIPTS
+    if len(lookalikes) > 1:
         raise UnsafeModeNameError(
-            f"mode name {name!r} mixes scripts ({', '.join(sorted(scripts))}): one of its "
+            f"mode name {name!r} mixes scripts ({', '.join(sorted(lookalikes))}): one of its "
             "letters may be a lookalike of another"
         )
     if (
