@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, cast
+from typing import Any, Final, cast
 
 import yaml
 from yaml import events
@@ -118,7 +118,7 @@ class _Composer:
         self.get_event = self.parser.get_event
         self.resolve = cast(_Resolve, self.parser.resolve)
         self.plain_tags: dict[str, str] = {}  # plain scalar text -> its resolved tag
-        self.parsed_to = 0
+        self.last: events.Event | None = None  # the last event read
 
     def span(self, start: int, end: int) -> Span:
         return self.lines.span(start, end)
@@ -183,7 +183,7 @@ class _Composer:
             raise self.bad_escape(error) from error
         if event is None:  # pragma: no cover - get_event after the stream ended
             raise self.stream_ended()
-        self.parsed_to = _end(event)
+        self.last = event
         return event
 
     def peek_event(self) -> events.Event:
@@ -195,12 +195,16 @@ class _Composer:
             raise self.stream_ended()
         return event
 
+    def parsed_to(self) -> int:
+        """Where the last event read ends: how far the parser got."""
+        return _end(self.last) if self.last is not None else 0
+
     def bad_escape(self, error: Exception) -> _Abort:
         # PyYAML's pure-Python scanner lets chr() fail on escapes such as "\UFFFFFFFF".
         return _Abort(
             Diagnostic.make(
                 "MC004",
-                self.point(self.parsed_to),
+                self.point(self.parsed_to()),
                 f"YAML syntax error: {error}",
                 "the text after this point is not valid YAML (an out-of-range escape?)",
             ),
@@ -210,7 +214,7 @@ class _Composer:
         return _Abort(
             Diagnostic.make(
                 "MC004",
-                self.point(self.parsed_to),
+                self.point(self.parsed_to()),
                 "YAML syntax error: unexpected end of the stream",
             )
         )
@@ -218,30 +222,40 @@ class _Composer:
     # ------------------------------------------------------------------ the event loop
 
     def document(self) -> YNode:
-        next_event = self.next_event
+        next_event, scalar = self.next_event, self.scalar
+        scalar_event, alias_event = events.ScalarEvent, events.AliasEvent
+        starts = (events.MappingStartEvent, events.SequenceStartEvent)
+        ends = (events.MappingEndEvent, events.SequenceEndEvent)
         stack: list[_Frame] = []
         frame: _Frame | None = None
         while True:
-            event = next_event()
+            # Any, not events.Event: the class test below is the type test, and cast() would
+            # be a call per event on the loader's hottest path.
+            event: Any = next_event()
             kind = event.__class__
-            if kind is events.ScalarEvent:
-                is_key = frame is not None and frame.is_map and not len(frame.parts) % 2
-                node = self.scalar(cast(events.ScalarEvent, event), is_key)
-                size, height, end = 1, 0, node._end
-            elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
+            if kind is scalar_event:  # the common case, kept short: size 1, height 0
+                if frame is None:
+                    return scalar(event, False)
+                parts = frame.parts
+                node = scalar(event, frame.is_map and not len(parts) % 2)
+                parts.append(node)
+                frame.size += 1
+                if node._end > frame.end:
+                    frame.end = node._end
+                continue
+            if kind in starts:
                 if len(stack) >= MAX_DEPTH:
                     raise self.too_deep(event)
-                frame = self.open(cast(events.CollectionStartEvent, event))
+                frame = self.open(event)
                 stack.append(frame)
                 continue
-            elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
-                closed = stack.pop()
-                node, size, height = self.close(closed, event)
+            if kind is alias_event:
+                node, size, height = self.alias(event, len(stack))
+                end = _end(event)
+            elif kind in ends:
+                node, size, height = self.close(stack.pop(), event)
                 end = node._end
                 frame = stack[-1] if stack else None
-            elif kind is events.AliasEvent:
-                node, size, height = self.alias(cast(events.AliasEvent, event), len(stack))
-                end = _end(event)
             else:  # pragma: no cover - the parser guarantees node events here
                 raise AssertionError(f"unexpected YAML event {event!r}")
             if frame is None:
@@ -270,22 +284,11 @@ class _Composer:
                 f"first defined on line {line}; give each anchor its own name",
             )
 
-    def tag_of(self, event: events.ScalarEvent, is_key: bool) -> str:
-        """The scalar's resolved tag (``<<`` is a merge only as a key, ``=`` is a string)."""
-        tag = event.tag
-        if tag is None or tag == "!":
-            if not event.implicit[0]:  # quoted, or the non-specific tag "!"
-                return TAG_STR
-            raw: str = event.value
-            tag = self.plain_tags.get(raw)
-            if tag is None:
-                tag = self.plain_tags[raw] = self.resolve(yaml.ScalarNode, raw, event.implicit)
-        if tag in (TAG_VALUE, TAG_MERGE) and not (is_key and tag == TAG_MERGE):
-            return TAG_STR
-        return tag
-
     def scalar(self, event: events.ScalarEvent, is_key: bool) -> YNode:
-        start, end = _start(event), _end(event)
+        mark = event.start_mark
+        start = mark.index if mark is not None else 0
+        mark = event.end_mark
+        end = mark.index if mark is not None else start
         self.nodes += 1
         if self.nodes > self.max_nodes:
             self.too_many(start, end, via_alias=False)
@@ -303,14 +306,23 @@ class _Composer:
                     "write the character itself, or its \\U00XXXXXX code point",
                 )
             )
-        tag = self.tag_of(event, is_key)
-        where = ScalarSource(
-            self.lines, start, end, style, anchor is not None or event.tag is not None
-        )
+        tag = event.tag
+        explicit = tag is not None
+        if tag is None or tag == "!":
+            if event.implicit[0]:  # plain: resolved from its text, once per distinct text
+                tag = self.plain_tags.get(raw)
+                if tag is None:
+                    tag = self.plain_tags[raw] = self.resolve(yaml.ScalarNode, raw, event.implicit)
+            else:  # quoted, or the non-specific tag "!"
+                tag = TAG_STR
+        where = ScalarSource(self.lines, start, end, style, anchor is not None or explicit)
         span_end = where.trimmed_end() if style in _BLOCK_STYLES else end
         value: object = raw
         if tag != TAG_STR:
-            value = self.value_of(tag, raw, start, span_end, bool(event.tag))
+            if tag in (TAG_VALUE, TAG_MERGE) and not (is_key and tag == TAG_MERGE):
+                tag = TAG_STR  # `<<` is a merge only as a key; `=` is a string
+            else:
+                value = self.value_of(tag, raw, start, span_end, bool(event.tag))
         node = YNode(
             "scalar", None, tag, value, raw, style, (), (), where, self.lines, start, span_end
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from itertools import accumulate
 from typing import Final
 
 from modec.diagnostics import Span
@@ -23,6 +24,7 @@ __all__ = ["BREAKS", "LineIndex", "OffsetMap", "ScalarSource", "split_lines"]
 #: YAML line breaks, as one character each (``\\r\\n`` is ``\\r`` then ``\\n``).
 BREAKS: Final = "\r\n\x85\u2028\u2029"
 _LINE_BREAK: Final = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+_NOT_LF_BREAK: Final = re.compile("[\r\x85\u2028\u2029]")
 
 
 def split_lines(text: str) -> list[str]:
@@ -43,7 +45,7 @@ class LineIndex:
     def __init__(self, path: str, text: str) -> None:
         self.path = path
         self.text = text
-        self.starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+        self.starts = _line_starts(text)
 
     def position(self, index: int) -> tuple[int, int]:
         index = min(max(index, 0), len(self.text))
@@ -66,6 +68,13 @@ class LineIndex:
         return Span(
             file=self.path, line=line, column=column, end_line=end_line, end_column=end_column
         )
+
+
+def _line_starts(text: str) -> list[int]:
+    """The offset where each line starts; ``\\n``-only texts (the usual case) without a regex."""
+    if _NOT_LF_BREAK.search(text) is None:
+        return list(accumulate([len(line) + 1 for line in text.split("\n")], initial=0))[:-1]
+    return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
 
 
 class OffsetMap:
