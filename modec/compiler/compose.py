@@ -1,6 +1,12 @@
 """Compose the located tree from PyYAML's event stream, without recursion, so that nesting
 depth, alias expansion and duplicate keys are bounded and reported (MC004–MC009) instead of
 exhausting the stack or memory.
+
+The event loop is the loader's hot path (a 300-line mode is about 800 events): nodes keep
+character offsets and build their :class:`~modec.diagnostics.Span` only when asked, plain
+scalars resolve their tag once per distinct text, and scalars, the common event, take the
+shortest branch. libyaml (``yaml.CSafeLoader``) parses when it is built in; its marks are the
+pure-Python parser's, so every span is the same with either.
 """
 
 from __future__ import annotations
