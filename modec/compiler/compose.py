@@ -321,8 +321,12 @@ class _Composer:
                     tag = self.plain_tags[raw] = self.resolve(yaml.ScalarNode, raw, event.implicit)
             else:  # quoted, or the non-specific tag "!"
                 tag = TAG_STR
-        where = ScalarSource(self.lines, start, end, style, anchor is not None or explicit)
-        span_end = where.trimmed_end() if style in _BLOCK_STYLES else end
+        where: ScalarSource | None = None  # made on first locate() (see YNode._where)
+        span_end = end
+        if style in _BLOCK_STYLES or anchor is not None or explicit:
+            where = ScalarSource(self.lines, start, end, style, anchor is not None or explicit)
+            if style in _BLOCK_STYLES:  # the token swallows the blank lines after it
+                span_end = where.trimmed_end()
         value: object = raw
         if tag != TAG_STR:
             if tag in (TAG_VALUE, TAG_MERGE) and not (is_key and tag == TAG_MERGE):

@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
+from modec.compiler.positions import ScalarSource
 from modec.diagnostics import Diagnostic, Span, has_errors
 
 if TYPE_CHECKING:
-    from modec.compiler.positions import LineIndex, ScalarSource
+    from modec.compiler.positions import LineIndex
 
 __all__ = [
     "TAG_BOOL",
@@ -78,9 +79,9 @@ class YNode:
     __slots__ = (
         "_end",
         "_lines",
+        "_source",
         "_span",
         "_start",
-        "_where",
         "children",
         "items",
         "kind",
@@ -98,7 +99,7 @@ class YNode:
     style: Final[str | None]
     items: Final[tuple[tuple[YNode, YNode], ...]]
     children: Final[tuple[YNode, ...]]
-    _where: Final[ScalarSource | None]
+    _source: ScalarSource | None
     _lines: Final[LineIndex | None]
     _start: Final[int]
     _end: Final[int]
@@ -129,7 +130,7 @@ class YNode:
         self.style = style
         self.items = items
         self.children = children
-        self._where = _where
+        self._source = _where
         self._lines = _lines
         self._start = _start
         self._end = _end
@@ -142,6 +143,19 @@ class YNode:
             assert self._lines is not None
             span = self._span = self._lines.span(self._start, self._end)
         return span
+
+    @property
+    def _where(self) -> ScalarSource | None:
+        """Where a scalar's text sits in the file, for :meth:`locate`; None for collections and
+        nodes built by hand. The loader passes it for scalars with an anchor, a tag or a block
+        style; for the others (their content starts at the node and ends with its span) it is
+        made on first use."""
+        source = self._source
+        if source is None and self.kind == "scalar" and self._lines is not None:
+            source = self._source = ScalarSource(
+                self._lines, self._start, self._end, self.style, has_properties=False
+            )
+        return source
 
     def _key(self) -> tuple[object, ...]:
         return (
@@ -193,9 +207,10 @@ class YNode:
         closing quote of a quoted scalar). On maps, sequences and nodes built by hand, the
         node's own span.
         """
-        if self._where is None or self.raw is None:
+        where = self._where
+        if where is None or self.raw is None:
             return self.span
-        return self._where.locate(self.raw, start, end)
+        return where.locate(self.raw, start, end)
 
 
 @dataclass(frozen=True, slots=True)
