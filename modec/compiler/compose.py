@@ -1,14 +1,20 @@
 """Compose the located tree from PyYAML's event stream, without recursion, so that nesting
 depth, alias expansion and duplicate keys are bounded and reported (MC004–MC009) instead of
 exhausting the stack or memory.
+
+The event loop is the loader's hot path (a 300-line mode is about 800 events): nodes keep
+character offsets and build their :class:`~modec.diagnostics.Span` only when asked, plain
+scalars resolve their tag once per distinct text, and scalars, the common event, take the
+shortest branch. libyaml (``yaml.CSafeLoader``) parses when it is built in; its marks are the
+pure-Python parser's, so every span is the same with either.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Final, Literal, cast
+from dataclasses import dataclass
+from typing import Any, Final, cast
 
 import yaml
 from yaml import events
@@ -52,6 +58,7 @@ _Resolve = Callable[[type[yaml.Node], str, tuple[bool, bool]], str]
 
 _SCALAR_TAGS: Final = frozenset({TAG_STR, TAG_INT, TAG_FLOAT, TAG_BOOL, TAG_NULL, TAG_TIMESTAMP})
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_BLOCK_STYLES: Final = frozenset({"|", ">"})
 
 
 def compose(text: str, lines: LineIndex) -> tuple[YNode | None, list[Diagnostic]]:
@@ -67,26 +74,37 @@ class _Abort(Exception):
         self.diagnostic = diagnostic
 
 
-@dataclass(slots=True)
-class _Built:
-    node: YNode
-    size: int  # nodes in the subtree, aliases expanded
-    height: int  # levels of collections, aliases expanded (a scalar is 0)
-    end: int  # where this occurrence ends in the file (an alias: the alias itself)
-
-
-@dataclass(slots=True)
 class _Frame:
-    event: events.CollectionStartEvent
-    kind: Literal["map", "seq"]
-    tag: str
-    start: int
-    parts: list[_Built] = field(default_factory=list)
+    """A collection being composed: its start event's facts and its children so far, with the
+    size (nodes, aliases expanded), the height of the tallest child and the furthest end."""
+
+    __slots__ = ("anchor", "end", "flow", "height", "is_map", "parts", "size", "start", "tag")
+
+    def __init__(self, is_map: bool, tag: str, start: int, anchor: str | None, flow: bool) -> None:
+        self.is_map = is_map
+        self.tag = tag
+        self.start = start
+        self.anchor = anchor
+        self.flow = flow
+        self.parts: list[YNode] = []
+        self.size = 1
+        self.height = 0
+        self.end = start
+
+    def add(self, node: YNode, size: int, height: int, end: int) -> None:
+        self.parts.append(node)
+        self.size += size
+        if height > self.height:
+            self.height = height
+        if end > self.end:
+            self.end = end
 
 
 @dataclass(slots=True)
 class _Anchor:
-    built: _Built
+    node: YNode
+    size: int  # nodes in the subtree, aliases expanded
+    height: int  # levels of collections, aliases expanded (a scalar is 0)
     start: int
 
 
@@ -101,8 +119,12 @@ class _Composer:
         self.open_anchors: dict[str, int] = {}
         self.aliases = 0
         self.nodes = 0
+        self.max_nodes: int = MAX_NODES
         self.parser = _LOADER(text)
-        self.parsed_to = 0
+        self.get_event = self.parser.get_event
+        self.resolve = cast(_Resolve, self.parser.resolve)
+        self.plain_tags: dict[str, str] = {}  # plain scalar text -> its resolved tag
+        self.last: events.Event | None = None  # the last event read
 
     def span(self, start: int, end: int) -> Span:
         return self.lines.span(start, end)
@@ -161,71 +183,102 @@ class _Composer:
         return root, self.diagnostics
 
     def next_event(self) -> events.Event:
-        event = self._parse(self.parser.get_event)
-        self.parsed_to = _end(event)
+        try:
+            event = self.get_event()
+        except (ValueError, OverflowError) as error:
+            raise self.bad_escape(error) from error
+        if event is None:  # pragma: no cover - get_event after the stream ended
+            raise self.stream_ended()
+        self.last = event
         return event
 
     def peek_event(self) -> events.Event:
-        return self._parse(self.parser.peek_event)
-
-    def _parse(self, step: Callable[[], events.Event | None]) -> events.Event:
         try:
-            event = step()
+            event = self.parser.peek_event()
         except (ValueError, OverflowError) as error:
-            # PyYAML's pure-Python scanner lets chr() fail on escapes such as "\UFFFFFFFF".
-            raise _Abort(
-                Diagnostic.make(
-                    "MC004",
-                    self.point(self.parsed_to),
-                    f"YAML syntax error: {error}",
-                    "the text after this point is not valid YAML (an out-of-range escape?)",
-                ),
-            ) from error
-        if event is None:  # pragma: no cover - get_event after the stream ended
-            raise _Abort(
-                Diagnostic.make(
-                    "MC004",
-                    self.point(self.parsed_to),
-                    "YAML syntax error: unexpected end of the stream",
-                )
-            )
+            raise self.bad_escape(error) from error
+        if event is None:  # pragma: no cover - peek_event after the stream ended
+            raise self.stream_ended()
         return event
+
+    def parsed_to(self) -> int:
+        """Where the last event read ends: how far the parser got."""
+        return _end(self.last) if self.last is not None else 0
+
+    def bad_escape(self, error: Exception) -> _Abort:
+        # PyYAML's pure-Python scanner lets chr() fail on escapes such as "\UFFFFFFFF".
+        return _Abort(
+            Diagnostic.make(
+                "MC004",
+                self.point(self.parsed_to()),
+                f"YAML syntax error: {error}",
+                "the text after this point is not valid YAML (an out-of-range escape?)",
+            ),
+        )
+
+    def stream_ended(self) -> _Abort:  # pragma: no cover - the parser ends documents first
+        return _Abort(
+            Diagnostic.make(
+                "MC004",
+                self.point(self.parsed_to()),
+                "YAML syntax error: unexpected end of the stream",
+            )
+        )
 
     # ------------------------------------------------------------------ the event loop
 
     def document(self) -> YNode:
+        next_event, scalar = self.next_event, self.scalar
+        scalar_event, alias_event = events.ScalarEvent, events.AliasEvent
+        starts = (events.MappingStartEvent, events.SequenceStartEvent)
+        ends = (events.MappingEndEvent, events.SequenceEndEvent)
         stack: list[_Frame] = []
+        frame: _Frame | None = None
         while True:
-            event = self.next_event()
-            built: _Built
-            if isinstance(event, events.ScalarEvent):
-                is_key = bool(stack) and stack[-1].kind == "map" and len(stack[-1].parts) % 2 == 0
-                built = self.scalar(event, is_key)
-            elif isinstance(event, events.AliasEvent):
-                built = self.alias(event, len(stack))
-            elif isinstance(event, events.CollectionStartEvent):
-                if len(stack) >= MAX_DEPTH:
-                    raise _Abort(
-                        Diagnostic.make(
-                            "MC004",
-                            self.point(_start(event)),
-                            f"collections nest deeper than {MAX_DEPTH} levels",
-                            "flatten the structure; mode files need only a few levels",
-                        )
-                    )
-                stack.append(self.open(event))
+            # Any, not events.Event: the class test below is the type test, and cast() would
+            # be a call per event on the loader's hottest path.
+            event: Any = next_event()
+            kind = event.__class__
+            if kind is scalar_event:  # the common case, kept short: size 1, height 0
+                if frame is None:
+                    return scalar(event, False)
+                parts = frame.parts
+                node = scalar(event, frame.is_map and not len(parts) % 2)
+                parts.append(node)
+                frame.size += 1
+                if node._end > frame.end:
+                    frame.end = node._end
                 continue
-            elif isinstance(event, events.CollectionEndEvent):
-                built = self.close(stack.pop(), event)
+            if kind in starts:
+                if len(stack) >= MAX_DEPTH:
+                    raise self.too_deep(event)
+                frame = self.open(event)
+                stack.append(frame)
+                continue
+            if kind is alias_event:
+                node, size, height = self.alias(event, len(stack))
+                end = _end(event)
+            elif kind in ends:
+                node, size, height = self.close(stack.pop(), event)
+                end = node._end
+                frame = stack[-1] if stack else None
             else:  # pragma: no cover - the parser guarantees node events here
                 raise AssertionError(f"unexpected YAML event {event!r}")
-            if not stack:
-                return built.node
-            stack[-1].parts.append(built)
+            if frame is None:
+                return node
+            frame.add(node, size, height, end)
 
-    def define(self, anchor: str | None, start: int) -> None:
-        if anchor is None:
-            return
+    def too_deep(self, event: events.Event) -> _Abort:
+        return _Abort(
+            Diagnostic.make(
+                "MC004",
+                self.point(_start(event)),
+                f"collections nest deeper than {MAX_DEPTH} levels",
+                "flatten the structure; mode files need only a few levels",
+            )
+        )
+
+    def define(self, anchor: str, start: int) -> None:
         first = self.anchors.get(anchor)
         first_start = first.start if first is not None else self.open_anchors.get(anchor)
         if first_start is not None:
@@ -237,10 +290,17 @@ class _Composer:
                 f"first defined on line {line}; give each anchor its own name",
             )
 
-    def scalar(self, event: events.ScalarEvent, is_key: bool) -> _Built:
-        start, end = _start(event), _end(event)
-        self.count(1, start, end)
-        self.define(event.anchor, start)
+    def scalar(self, event: events.ScalarEvent, is_key: bool) -> YNode:
+        mark = event.start_mark
+        start = mark.index if mark is not None else 0
+        mark = event.end_mark
+        end = mark.index if mark is not None else start
+        self.nodes += 1
+        if self.nodes > self.max_nodes:
+            self.too_many(start, end, via_alias=False)
+        anchor = event.anchor
+        if anchor is not None:
+            self.define(anchor, start)
         raw: str = event.value
         style = event.style or None
         if style == '"' and _SURROGATE.search(raw):  # libyaml rejects these; PyYAML does not
@@ -253,59 +313,68 @@ class _Composer:
                 )
             )
         tag = event.tag
+        explicit = tag is not None
         if tag is None or tag == "!":
-            resolve = cast(_Resolve, self.parser.resolve)
-            tag = resolve(yaml.ScalarNode, raw, event.implicit)
-        if tag in (TAG_VALUE, TAG_MERGE) and not (is_key and tag == TAG_MERGE):
-            tag = TAG_STR
-        where = ScalarSource(
-            self.lines,
-            start,
-            end,
-            style,
-            has_properties=event.anchor is not None or event.tag is not None,
-        )
-        span_end = where.trimmed_end() if style in ("|", ">") else end
-        span = self.span(start, span_end)
+            if event.implicit[0]:  # plain: resolved from its text, once per distinct text
+                tag = self.plain_tags.get(raw)
+                if tag is None:
+                    tag = self.plain_tags[raw] = self.resolve(yaml.ScalarNode, raw, event.implicit)
+            else:  # quoted, or the non-specific tag "!"
+                tag = TAG_STR
+        where: ScalarSource | None = None  # made on first locate() (see YNode._where)
+        span_end = end
+        if style in _BLOCK_STYLES or anchor is not None or explicit:
+            where = ScalarSource(self.lines, start, end, style, anchor is not None or explicit)
+            if style in _BLOCK_STYLES:  # the token swallows the blank lines after it
+                span_end = where.trimmed_end()
         value: object = raw
+        if tag != TAG_STR:
+            if tag in (TAG_VALUE, TAG_MERGE) and not (is_key and tag == TAG_MERGE):
+                tag = TAG_STR  # `<<` is a merge only as a key; `=` is a string
+            else:
+                value = self.value_of(tag, raw, start, span_end, bool(event.tag))
+        node = YNode(
+            "scalar", None, tag, value, raw, style, (), (), where, self.lines, start, span_end
+        )
+        if anchor is not None:
+            self.anchors[anchor] = _Anchor(node, 1, 0, start)
+        return node
+
+    def value_of(self, tag: str, raw: str, start: int, end: int, explicit: bool) -> object:
+        """The scalar's value; a number out of range or a value its tag cannot read is
+        reported (MC104, MC009) and read as None or as its text."""
         if tag in _SCALAR_TAGS:
             try:
-                value = construct_scalar(tag, raw)
+                return construct_scalar(tag, raw)
             except ScalarRangeError:
-                value = None
                 self.report(
                     "MC104",
-                    span,
+                    self.span(start, end),
                     f"the number {_quoted(raw)} is out of range",
                     f"integers must fit in 64 bits ({-INT_LIMIT:,} to {INT_LIMIT - 1:,}) and "
                     "decimals must be finite; quote the value to keep it as text",
                 )
+                return None
             except ValueError:
                 self.report(
                     "MC009",
-                    span,
+                    self.span(start, end),
                     f"{_quoted(raw)} cannot be read as {_short_tag(tag)}",
                     "remove the tag or fix the value"
-                    if event.tag
+                    if explicit
                     else "quote the value to keep it as text",
                 )
-        elif tag != TAG_MERGE:
+                return raw
+        if tag != TAG_MERGE:
             self.report(
                 "MC009",
-                span,
+                self.span(start, end),
                 f"unsupported YAML tag {_short_tag(tag)}",
                 "mode files use plain strings, numbers, booleans, lists and mappings",
             )
-        node = YNode("scalar", span, tag, value, raw, style, _where=where)
-        built = _Built(node, 1, 0, span_end)
-        if event.anchor is not None:
-            self.anchors[event.anchor] = _Anchor(built, start)
-        return built
+        return raw
 
-    def count(self, nodes: int, start: int, end: int, via_alias: bool = False) -> None:
-        self.nodes += nodes
-        if self.nodes <= MAX_NODES:
-            return
+    def too_many(self, start: int, end: int, via_alias: bool) -> None:
         span = self.span(start, end)
         if via_alias:
             raise _Abort(
@@ -325,7 +394,7 @@ class _Composer:
             )
         )
 
-    def alias(self, event: events.AliasEvent, depth: int) -> _Built:
+    def alias(self, event: events.AliasEvent, depth: int) -> tuple[YNode, int, int]:
         name = event.anchor or ""
         start, end = _start(event), _end(event)
         anchored = self.anchors.get(name)
@@ -348,7 +417,9 @@ class _Composer:
                 )
             )
         self.aliases += 1
-        self.count(anchored.built.size, start, end, via_alias=True)
+        self.nodes += anchored.size
+        if self.nodes > self.max_nodes:
+            self.too_many(start, end, via_alias=True)
         if self.aliases > MAX_ALIASES:
             raise _Abort(
                 Diagnostic.make(
@@ -358,7 +429,7 @@ class _Composer:
                     "write the values out, or share them with `extends`",
                 )
             )
-        if depth + anchored.built.height > MAX_DEPTH:
+        if depth + anchored.height > MAX_DEPTH:
             raise _Abort(
                 Diagnostic.make(
                     "MC004",
@@ -366,68 +437,80 @@ class _Composer:
                     f"alias *{name} makes collections nest deeper than {MAX_DEPTH} levels",
                 )
             )
-        b = anchored.built
-        return _Built(b.node, b.size, b.height, end)
+        return anchored.node, anchored.size, anchored.height
 
     def open(self, event: events.CollectionStartEvent) -> _Frame:
         start = _start(event)
-        self.count(1, start, start + 1)
-        self.define(event.anchor, start)
-        if event.anchor is not None:
-            self.open_anchors.setdefault(event.anchor, start)
-        kind: Literal["map", "seq"]
-        if isinstance(event, events.MappingStartEvent):
-            kind, default = "map", TAG_MAP
-        else:
-            kind, default = "seq", TAG_SEQ
-        tag = event.tag if event.tag not in (None, "!") else default
-        return _Frame(event, kind, tag or default, start)
+        self.nodes += 1
+        if self.nodes > self.max_nodes:
+            self.too_many(start, start + 1, via_alias=False)
+        anchor = event.anchor
+        if anchor is not None:
+            self.define(anchor, start)
+            self.open_anchors.setdefault(anchor, start)
+        is_map = event.__class__ is events.MappingStartEvent
+        tag = event.tag
+        if not tag or tag == "!":
+            tag = TAG_MAP if is_map else TAG_SEQ
+        return _Frame(is_map, tag, start, anchor, bool(event.flow_style))
 
-    def close(self, frame: _Frame, event: events.CollectionEndEvent) -> _Built:
-        start_event = frame.event
-        if start_event.flow_style or not frame.parts:
-            end = _end(event)
-        else:
-            end = max(part.end for part in frame.parts)
-        span = self.span(frame.start, end)
-        if frame.tag != (TAG_MAP if frame.kind == "map" else TAG_SEQ):
+    def close(self, frame: _Frame, event: events.Event) -> tuple[YNode, int, int]:
+        parts = frame.parts
+        end = _end(event) if frame.flow or not parts else frame.end
+        if frame.tag != (TAG_MAP if frame.is_map else TAG_SEQ):
             self.report(
                 "MC009",
-                span,
+                self.span(frame.start, end),
                 f"unsupported YAML tag {_short_tag(frame.tag)}",
                 "mode files use plain strings, numbers, booleans, lists and mappings",
             )
-        size = 1 + sum(part.size for part in frame.parts)
-        height = 1 + max((part.height for part in frame.parts), default=0)
-        if frame.kind == "seq":
+        if frame.is_map:
+            items = self.entries(parts)
             node = YNode(
-                "seq",
-                span,
+                "map",
+                None,
                 frame.tag,
                 None,
                 None,
                 None,
-                children=tuple(part.node for part in frame.parts),
+                items,
+                (),
+                None,
+                self.lines,
+                frame.start,
+                end,
             )
         else:
-            pairs = [
-                (frame.parts[i].node, frame.parts[i + 1].node)
-                for i in range(0, len(frame.parts) - 1, 2)
-            ]
-            node = YNode("map", span, frame.tag, None, None, None, items=self.entries(pairs))
-        built = _Built(node, size, height, end)
-        anchor = start_event.anchor
+            node = YNode(
+                "seq",
+                None,
+                frame.tag,
+                None,
+                None,
+                None,
+                (),
+                tuple(parts),
+                None,
+                self.lines,
+                frame.start,
+                end,
+            )
+        height = frame.height + 1
+        anchor = frame.anchor
         if anchor is not None:
             self.open_anchors.pop(anchor, None)
-            self.anchors[anchor] = _Anchor(built, frame.start)
-        return built
+            self.anchors[anchor] = _Anchor(node, frame.size, height, frame.start)
+        return node, frame.size, height
 
-    def entries(self, pairs: list[tuple[YNode, YNode]]) -> tuple[tuple[YNode, YNode], ...]:
+    def entries(self, parts: list[YNode]) -> tuple[tuple[YNode, YNode], ...]:
         """Map entries in file order: duplicates dropped (MC005), merge keys expanded."""
         seen: dict[str, YNode] = {}
         slots: list[tuple[YNode, YNode] | list[tuple[YNode, YNode]]] = []
-        for key, value in pairs:
-            if key.kind != "scalar" or key.raw is None:
+        merges = False
+        pairs = iter(parts)
+        for key, value in zip(pairs, pairs, strict=False):
+            raw = key.raw
+            if raw is None or key.kind != "scalar":
                 self.report(
                     "MC009",
                     key.span,
@@ -438,18 +521,21 @@ class _Composer:
                 continue
             if key.tag == TAG_MERGE:
                 slots.append(self.merged(value))
+                merges = True
                 continue
-            first = seen.get(key.raw)
+            first = seen.get(raw)
             if first is not None:
                 self.report(
                     "MC005",
                     key.span,
-                    f"duplicate key {_quoted(key.raw)}",
+                    f"duplicate key {_quoted(raw)}",
                     f"first defined on line {first.span.line}; remove one of them",
                 )
                 continue
-            seen[key.raw] = key
+            seen[raw] = key
             slots.append((key, value))
+        if not merges:
+            return tuple(cast(list[tuple[YNode, YNode]], slots))
         result: list[tuple[YNode, YNode]] = []
         for slot in slots:
             if isinstance(slot, tuple):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from itertools import accumulate
 from typing import Final
 
 from modec.diagnostics import Span
@@ -23,6 +24,11 @@ __all__ = ["BREAKS", "LineIndex", "OffsetMap", "ScalarSource", "split_lines"]
 #: YAML line breaks, as one character each (``\\r\\n`` is ``\\r`` then ``\\n``).
 BREAKS: Final = "\r\n\x85\u2028\u2029"
 _LINE_BREAK: Final = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+_NOT_LF_BREAK: Final = re.compile("[\r\x85\u2028\u2029]")
+# What makes a scalar's decoded text differ from its source slice, by style.
+_PLAIN_SPECIAL: Final = re.compile("[\r\n\x85\u2028\u2029]|[ \t]$")
+_SINGLE_SPECIAL: Final = re.compile("['\r\n\x85\u2028\u2029]")
+_DOUBLE_SPECIAL: Final = re.compile("[\\\\\r\n\x85\u2028\u2029]")
 
 
 def split_lines(text: str) -> list[str]:
@@ -43,7 +49,7 @@ class LineIndex:
     def __init__(self, path: str, text: str) -> None:
         self.path = path
         self.text = text
-        self.starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+        self.starts = _line_starts(text)
 
     def position(self, index: int) -> tuple[int, int]:
         index = min(max(index, 0), len(self.text))
@@ -57,15 +63,25 @@ class LineIndex:
         return self.span(index, min(index + width, len(self.text)))
 
     def span(self, start: int, end: int) -> Span:
-        line, column = self.position(start)
-        end = min(max(start, end), len(self.text))
-        if line == len(self.starts) or end < self.starts[line]:  # ends on the same line
+        starts, size = self.starts, len(self.text)
+        index = 0 if start < 0 else size if start > size else start
+        line = bisect.bisect_right(starts, index)
+        column = index - starts[line - 1] + 1
+        end = min(max(start, end), size)
+        if line == len(starts) or end < starts[line]:  # ends on the same line
             end_line, end_column = line, column + end - start
         else:
             end_line, end_column = self.position(end)
         return Span(
             file=self.path, line=line, column=column, end_line=end_line, end_column=end_column
         )
+
+
+def _line_starts(text: str) -> list[int]:
+    """The offset where each line starts; ``\\n``-only texts (the usual case) without a regex."""
+    if _NOT_LF_BREAK.search(text) is None:
+        return list(accumulate([len(line) + 1 for line in text.split("\n")], initial=0))[:-1]
+    return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
 
 
 class OffsetMap:
@@ -77,6 +93,15 @@ class OffsetMap:
         self.chars: list[str] = []
         self.starts: list[int] = []
         self.ends: list[int] = []
+
+    @classmethod
+    def identity(cls, text: str, start: int) -> OffsetMap:
+        """The map of ``text`` copied unchanged from the file at ``start``."""
+        found = cls()
+        found.chars = list(text)
+        found.starts = list(range(start, start + len(text)))
+        found.ends = list(range(start + 1, start + len(text) + 1))
+        return found
 
     def add(self, chars: str, start: int, end: int) -> None:
         for char in chars:
@@ -208,6 +233,13 @@ def _skip_breaks(text: str, i: int, end: int, breaks: list[int]) -> int:
 
 
 def _decode_plain(text: str, i: int, end: int) -> OffsetMap:
+    """A plain scalar's map: the slice itself when it is one line without trailing blanks."""
+    if _PLAIN_SPECIAL.search(text, i, end) is None:
+        return OffsetMap.identity(text[i:end], i)
+    return _scan_plain(text, i, end)
+
+
+def _scan_plain(text: str, i: int, end: int) -> OffsetMap:
     out = OffsetMap()
     while i < end:
         ch = text[i]
@@ -256,6 +288,15 @@ _HEX_ESCAPES: Final = {"x": 2, "u": 4, "U": 8}
 
 
 def _decode_quoted(text: str, begin: int, end: int, double: bool) -> OffsetMap:
+    """A quoted scalar's map: the text inside the quotes itself when it is one line without
+    escapes (``\\`` in double quotes, ``''`` in single quotes)."""
+    special = _DOUBLE_SPECIAL if double else _SINGLE_SPECIAL
+    if special.search(text, begin + 1, end - 1) is None:
+        return OffsetMap.identity(text[begin + 1 : end - 1], begin + 1)
+    return _scan_quoted(text, begin, end, double)
+
+
+def _scan_quoted(text: str, begin: int, end: int, double: bool) -> OffsetMap:
     out = OffsetMap()
     i, stop = begin + 1, end - 1  # inside the quotes
     while i < stop:

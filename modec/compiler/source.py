@@ -179,9 +179,9 @@ def _too_large(path: str, size: int) -> LoadResult:
 
 def _decode(data: bytes, path: str) -> tuple[str, Diagnostic | None]:
     """Strict UTF-8 decoding, BOM stripped; on failure a lossy text and an MC003."""
-    lossy = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
     def at(char_index: int, message: str, hint: str) -> tuple[str, Diagnostic]:
+        lossy = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
         span = LineIndex(path, lossy).point(char_index)
         return lossy, Diagnostic.make("MC003", span, message, hint)
 

@@ -4,13 +4,14 @@ YAML 1.1 tags nodes resolve to."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
+from modec.compiler.positions import ScalarSource
 from modec.diagnostics import Diagnostic, Span, has_errors
 
 if TYPE_CHECKING:
-    from modec.compiler.positions import ScalarSource
+    from modec.compiler.positions import LineIndex
 
 __all__ = [
     "TAG_BOOL",
@@ -56,7 +57,6 @@ class SourceFile:
     sha256: str
 
 
-@dataclass(frozen=True, slots=True)
 class YNode:
     """One YAML node with its place in the file.
 
@@ -68,17 +68,121 @@ class YNode:
     string and ``style`` one of ``None`` (plain), ``"'"``, ``'"'``, ``"|"``, ``">"``. Maps keep
     their ``items`` in file order, with merge keys (``<<``) expanded in place; seqs keep their
     ``children``. A node reached through an alias is the anchored node itself, with its span.
+
+    Nodes are read-only (the attributes are ``Final`` to the type checker) and compare and hash
+    by ``kind``, ``span``, ``tag``, ``value``, ``raw``, ``style``, ``items`` and ``children``.
+    The loader builds each ``span`` from the node's character offsets on first use (most spans
+    of a file are never read), so a node it built holds the file's
+    :class:`~modec.compiler.positions.LineIndex`; a node built by hand takes its ``span``.
     """
 
-    kind: Literal["map", "seq", "scalar"]
-    span: Span
-    tag: str
-    value: object
-    raw: str | None
-    style: str | None
-    items: tuple[tuple[YNode, YNode], ...] = ()
-    children: tuple[YNode, ...] = ()
-    _where: ScalarSource | None = field(default=None, repr=False, compare=False)
+    __slots__ = (
+        "_end",
+        "_lines",
+        "_source",
+        "_span",
+        "_start",
+        "children",
+        "items",
+        "kind",
+        "raw",
+        "style",
+        "tag",
+        "value",
+    )
+    __match_args__ = ("kind", "span", "tag", "value", "raw", "style", "items", "children")
+
+    kind: Final[Literal["map", "seq", "scalar"]]
+    tag: Final[str]
+    value: Final[object]
+    raw: Final[str | None]
+    style: Final[str | None]
+    items: Final[tuple[tuple[YNode, YNode], ...]]
+    children: Final[tuple[YNode, ...]]
+    _source: ScalarSource | None
+    _lines: Final[LineIndex | None]
+    _start: Final[int]
+    _end: Final[int]
+    _span: Span | None
+
+    def __init__(
+        self,
+        kind: Literal["map", "seq", "scalar"],
+        span: Span | None,
+        tag: str,
+        value: object,
+        raw: str | None,
+        style: str | None,
+        items: tuple[tuple[YNode, YNode], ...] = (),
+        children: tuple[YNode, ...] = (),
+        _where: ScalarSource | None = None,
+        _lines: LineIndex | None = None,
+        _start: int = 0,
+        _end: int = 0,
+    ) -> None:
+        if span is None and _lines is None:
+            raise ValueError("a YNode needs a span, or the LineIndex and offsets to build it")
+        self.kind = kind
+        self._span = span
+        self.tag = tag
+        self.value = value
+        self.raw = raw
+        self.style = style
+        self.items = items
+        self.children = children
+        self._source = _where
+        self._lines = _lines
+        self._start = _start
+        self._end = _end
+
+    @property
+    def span(self) -> Span:
+        """Where the node is in the file (built from its offsets on first use, then kept)."""
+        span = self._span
+        if span is None:
+            assert self._lines is not None
+            span = self._span = self._lines.span(self._start, self._end)
+        return span
+
+    @property
+    def _where(self) -> ScalarSource | None:
+        """Where a scalar's text sits in the file, for :meth:`locate`; None for collections and
+        nodes built by hand. The loader passes it for scalars with an anchor, a tag or a block
+        style; for the others (their content starts at the node and ends with its span) it is
+        made on first use."""
+        source = self._source
+        if source is None and self.kind == "scalar" and self._lines is not None:
+            source = self._source = ScalarSource(
+                self._lines, self._start, self._end, self.style, has_properties=False
+            )
+        return source
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.kind,
+            self.span,
+            self.tag,
+            self.value,
+            self.raw,
+            self.style,
+            self.items,
+            self.children,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__ or not isinstance(other, YNode):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"YNode(kind={self.kind!r}, span={self.span!r}, tag={self.tag!r}, "
+            f"value={self.value!r}, raw={self.raw!r}, style={self.style!r}, "
+            f"items={self.items!r}, children={self.children!r})"
+        )
 
     def get(self, key: str) -> YNode | None:
         """The value under the scalar key whose decoded text (``raw``) is ``key``, else None.
@@ -103,9 +207,10 @@ class YNode:
         closing quote of a quoted scalar). On maps, sequences and nodes built by hand, the
         node's own span.
         """
-        if self._where is None or self.raw is None:
+        where = self._where
+        if where is None or self.raw is None:
             return self.span
-        return self._where.locate(self.raw, start, end)
+        return where.locate(self.raw, start, end)
 
 
 @dataclass(frozen=True, slots=True)

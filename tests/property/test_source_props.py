@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modec.compiler import compose
+from modec.compiler import compose, positions
 from modec.compiler.positions import split_lines
 from modec.compiler.source import LoadResult, YNode, load_bytes
 from modec.diagnostics import Span
@@ -212,3 +212,30 @@ def test_integers_beyond_64_bits_are_one_located_mc104(value: int, form: str) ->
     literal = ("-" if value < 0 else "") + form.format(abs(value))
     result = load_bytes(f"key:\n  n: {literal}\n".encode(), "doc.yaml")
     assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics] == [("MC104", 2, 6)]
+
+
+# The one-line alphabet mixes what the fast path must refuse (breaks, escapes, quotes,
+# trailing blanks) with what it copies unchanged.
+ONE_LINE = st.text(alphabet=" \t\r\n\x85\u2028\\'\"#:-ab\u00e9\U0001f600", max_size=24)
+
+
+@given(prefix=ONE_LINE, body=ONE_LINE)
+def test_the_fast_path_of_plain_scalars_maps_like_the_full_scan(prefix: str, body: str) -> None:
+    text, start = prefix + body, len(prefix)
+    fast = positions._decode_plain(text, start, len(text))
+    full = positions._scan_plain(text, start, len(text))
+    assert (fast.chars, fast.starts, fast.ends) == (full.chars, full.starts, full.ends)
+
+
+@pytest.mark.parametrize("quote", ["'", '"'])
+@given(prefix=ONE_LINE, body=ONE_LINE)
+def test_the_fast_path_of_quoted_scalars_maps_like_the_full_scan(
+    quote: str, prefix: str, body: str
+) -> None:
+    text, start = f"{prefix}{quote}{body}{quote}", len(prefix)
+    try:
+        full = positions._scan_quoted(text, start, len(text), double=quote == '"')
+    except (IndexError, ValueError):  # not a scalar the parser would accept
+        return
+    fast = positions._decode_quoted(text, start, len(text), double=quote == '"')
+    assert (fast.chars, fast.starts, fast.ends) == (full.chars, full.starts, full.ends)

@@ -810,6 +810,28 @@ def test_locate_on_collections_and_hand_built_nodes_gives_their_span() -> None:
     assert hand.locate(0, 1) == span
 
 
+def test_a_loaded_span_is_built_once_on_first_use() -> None:
+    a = root("a: [1, 2]\nb: {c: x}\n").get("a")
+    assert a is not None
+    assert a.span == Span(file="m.yaml", line=1, column=4, end_line=1, end_column=10)
+    assert a.span is a.span
+
+
+def test_nodes_compare_and_hash_by_their_content_and_span() -> None:
+    text = "a: [1, 2]\nb: {c: x}\n"
+    first, second = root(text), root(text)
+    assert first == second and hash(first) == hash(second)
+    assert first.get("a") != first.get("b")
+    moved = root("\n" + text)  # the same content one line lower
+    assert moved != first
+    assert "span=Span(file='m.yaml', line=1, column=4" in repr(first.get("a"))
+
+
+def test_a_hand_built_node_needs_a_span() -> None:
+    with pytest.raises(ValueError, match="needs a span"):
+        YNode("scalar", None, "tag:yaml.org,2002:str", "x", "x", None)
+
+
 def test_locate_falls_back_to_the_whole_scalar_if_the_rescan_disagrees(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
