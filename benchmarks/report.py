@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import platform
 import sys
 import time
@@ -342,8 +341,7 @@ def run(settings: Settings) -> int:
     print_scenarios(settings, results)
     print_runtime(settings)
     for module in ("benchmarks.cold_cli", "benchmarks.compile", "benchmarks.lsp"):
-        if module != "benchmarks.compile" or importlib.util.find_spec(module) is not None:
-            print_lines_of(module)
+        print_lines_of(module)
     if results.disagreements:
         _say()
         _say("DISAGREEMENTS (a bug in modec or in a peer's encoding of the rules):")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from modec.compiler.pipeline import compile_path
 from modec.cli import app
+from modec.compiler.pipeline import compile_path
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 ROO = "roomodes/RooCodeInc__Roo-Code__.roomodes"
