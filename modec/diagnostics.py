@@ -137,8 +137,12 @@ CODES: Final[dict[str, CodeInfo]] = _codes(
     ("MC501", E, "test example is malformed"),
     ("MC502", E, "test example expects an unknown task type or role"),
     # MC6xx: row analysis (modec.compiler.analysis)
-    ("MC601", W, "rule can never fire (earlier rows take every task it matches, or its "
-     "condition is never true)"),
+    (
+        "MC601",
+        W,
+        "rule can never fire (earlier rows take every task it matches, or its "
+        "condition is never true)",
+    ),
     ("MC602", E, "two rules both match a task under hit policy `unique` (with a witness task)"),
     ("MC603", Severity.NOTE, "analysis was bounded or undecided (what was skipped is listed)"),
     ("MC604", W, "keyword made redundant by a shorter one in the same rule"),
@@ -152,8 +156,7 @@ CODES: Final[dict[str, CodeInfo]] = _codes(
     ("MC704", E, "the tool drops this agent (invalid frontmatter, a required field missing)"),
     ("MC705", E, "the tool rejects this value"),
     ("MC706", W, "the tool silently ignores this key"),
-    ("MC707", Severity.NOTE, "name changed to follow modec's rule (the original is kept "
-     "under x_)"),
+    ("MC707", Severity.NOTE, "name changed to follow modec's rule (the original is kept under x_)"),
     ("MC708", W, "two agents share a name or a routing signal"),
     ("MC709", W, "tool list names a tool that does not exist, or gives no tools"),
     ("MC710", W, "description gives a router no routing signal"),
@@ -162,10 +165,17 @@ CODES: Final[dict[str, CodeInfo]] = _codes(
     ("MC713", W, "model name the tool does not know"),
     ("MC714", E, "no agent found in the input"),
     ("MC715", E, "export cannot write the tool's files"),
-    ("MC716", Severity.NOTE, "another tool's agent file, linted through its importer "
-     "(`modec import` makes a mode of it)"),
-    ("MC717", Severity.NOTE, "agent's name differs from its file name (the tool calls it by "
-     "its name)"),
+    (
+        "MC716",
+        Severity.NOTE,
+        "another tool's agent file, linted through its importer "
+        "(`modec import` makes a mode of it)",
+    ),
+    (
+        "MC717",
+        Severity.NOTE,
+        "agent's name differs from its file name (the tool calls it by its name)",
+    ),
 )
 del E, W
 
@@ -222,8 +232,13 @@ class Diagnostic(BaseModel):
 
     @classmethod
     def make(
-        cls, code: str, span: Span | None, message: str, hint: str | None = None,
-        severity: Severity | None = None, fix: Fix | None = None,
+        cls,
+        code: str,
+        span: Span | None,
+        message: str,
+        hint: str | None = None,
+        severity: Severity | None = None,
+        fix: Fix | None = None,
         related: Sequence[Related] = (),
     ) -> Diagnostic:
         """Build a diagnostic whose severity defaults to the code's registered one."""

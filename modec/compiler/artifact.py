@@ -167,8 +167,7 @@ class Artifact(BaseModel):
             )
         if fmt != ARTIFACT_FORMAT:
             raise CorruptArtifactError(
-                f"artifact format {fmt} is not supported: this modec reads format "
-                f"{ARTIFACT_FORMAT}"
+                f"artifact format {fmt} is not supported: this modec reads format {ARTIFACT_FORMAT}"
             )
         body = data[_HEADER.size :]
         if len(body) < length:

@@ -23,7 +23,8 @@ SCRIPTORIUM = (
 )
 MCP_ROLES = "EchoingVesper__mcp-task-orchestrator__mcp_orchestrator_roles.yaml"
 PACKS = sorted(
-    p.name for p in CORPUS.glob("*.yaml")
+    p.name
+    for p in CORPUS.glob("*.yaml")
     if "example-roles" in p.name or p.name.endswith("config__specialists.yaml")
 )
 
@@ -62,8 +63,15 @@ def test_mcp_orchestrator_roles_clean() -> None:
     assert c.diagnostics == []
     assert c.mode is not None
     assert sorted(c.mode.specialist_roles) == sorted(
-        ["mcp_architect", "feature_implementer", "protocol_specialist", "client_integrator",
-         "documentation_writer", "test_engineer"])
+        [
+            "mcp_architect",
+            "feature_implementer",
+            "protocol_specialist",
+            "client_integrator",
+            "documentation_writer",
+            "test_engineer",
+        ]
+    )
     assert all(name in c.mode.roles for name in c.mode.specialist_roles)
 
 
@@ -87,7 +95,9 @@ def test_role_pack_becomes_a_mode_by_extending_defaults(name: str, tmp_path: Pat
 def test_lint_cli_on_the_whole_corpus_never_tracebacks() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "modec", "lint", str(CORPUS)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1  # the packs are invalid
     assert "Traceback" not in proc.stdout + proc.stderr

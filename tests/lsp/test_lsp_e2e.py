@@ -397,7 +397,10 @@ async def test_another_tools_agent_file_is_linted_through_its_importer(
     agents = tmp_path / ".claude" / "agents"
     agents.mkdir(parents=True)
     path = agents / "reviewer.md"
-    saved = "---\nname: reviewer\ndescription: Use after every change to review the diff\n---\nYou review.\n"
+    saved = (
+        "---\nname: reviewer\ndescription: Use after every change to review the diff\n"
+        "---\nYou review.\n"
+    )
     path.write_text(saved)
     b = Buffer(client, path, saved)
     codes = {d.code for d in await b.diagnostics()}

@@ -64,8 +64,9 @@ reviewer:
 UNICODE = st.one_of(
     st.text(),
     task_texts(20),
-    st.lists(st.sampled_from(
-        tuple("securityaudiqvnpformacedsgxlbkSECURITYAQ _-.") + TRICKY_TEXT)).map("".join),
+    st.lists(
+        st.sampled_from(tuple("securityaudiqvnpformacedsgxlbkSECURITYAQ _-.") + TRICKY_TEXT)
+    ).map("".join),
     task_texts(20),
 )
 
@@ -146,7 +147,11 @@ def test_files_without_when_keywords_or_priority(
 def test_the_law_notices_a_broken_lowering() -> None:
     """The generators reach the cases where str.lower() and case folding part ways."""
     mode, router = compiled(VERSION_1)
-    for text, expected in [("ſecurity", "general_tasks"), ("\u212aQA", "testing_tasks"),
-                           ("TEſT", "general_tasks"), ("İ TEST", "testing_tasks")]:
+    for text, expected in [
+        ("ſecurity", "general_tasks"),
+        ("\u212aQA", "testing_tasks"),
+        ("TEſT", "general_tasks"),
+        ("İ TEST", "testing_tasks"),
+    ]:
         assert classic_classify(text) == expected
         check_law(mode, router, "", text, record=False)

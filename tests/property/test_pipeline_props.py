@@ -12,20 +12,63 @@ from hypothesis import strategies as st
 from modec.compiler.pipeline import compile_text
 from modec.diagnostics import Diagnostic
 
-KEYS = st.sampled_from([
-    "task_orchestrator", "role_definition", "specialist_roles", "expertise", "approach",
-    "task_routing_rules", "security_tasks", "general_tasks", "hotfix_tasks", "keywords", "when",
-    "match", "field", "priority", "required_specialist", "secondary_review", "mode_metadata",
-    "extends", "mode_configuration", "hit_policy", "default_complexity", "validation_rules",
-    "required_roles", "tests", "task", "expect_type", "implementer", "complexity_boost",
-    # near misses and extension keys: MC103 with fixes, and keys that stay free
-    "hit_polcy", "required_specilist", "role_defintion", "x_source", "extnds",
-])
+KEYS = st.sampled_from(
+    [
+        "task_orchestrator",
+        "role_definition",
+        "specialist_roles",
+        "expertise",
+        "approach",
+        "task_routing_rules",
+        "security_tasks",
+        "general_tasks",
+        "hotfix_tasks",
+        "keywords",
+        "when",
+        "match",
+        "field",
+        "priority",
+        "required_specialist",
+        "secondary_review",
+        "mode_metadata",
+        "extends",
+        "mode_configuration",
+        "hit_policy",
+        "default_complexity",
+        "validation_rules",
+        "required_roles",
+        "tests",
+        "task",
+        "expect_type",
+        "implementer",
+        "complexity_boost",
+        # near misses and extension keys: MC103 with fixes, and keys that stay free
+        "hit_polcy",
+        "required_specilist",
+        "role_defintion",
+        "x_source",
+        "extnds",
+    ]
+)
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-10, 10), st.floats(allow_nan=False),
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 10),
+    st.floats(allow_nan=False),
     st.text(max_size=20),
-    st.sampled_from(["title contains \"x\"", "tags contains any(\"a\")", "complexity >= 9",
-                     "implementer", "first", "word", "default_roles.yaml", "(", "/(a)\\1/"]),
+    st.sampled_from(
+        [
+            'title contains "x"',
+            'tags contains any("a")',
+            "complexity >= 9",
+            "implementer",
+            "first",
+            "word",
+            "default_roles.yaml",
+            "(",
+            "/(a)\\1/",
+        ]
+    ),
 )
 
 
@@ -59,8 +102,9 @@ def assert_located(text_lines: int, diags: list[Diagnostic]) -> None:
 def test_arbitrary_bytes_never_raise(data: bytes) -> None:
     c = compile_text(data, "fuzz.yaml", until="check")
     assert c.mode is not None or not c.ok
-    assert_located(data.count(b"\n") + 1, [d for d in c.diagnostics if d.span and
-                                           d.span.file == "fuzz.yaml"])
+    assert_located(
+        data.count(b"\n") + 1, [d for d in c.diagnostics if d.span and d.span.file == "fuzz.yaml"]
+    )
 
 
 @given(documents(), st.sampled_from([None, False, True]))
@@ -68,15 +112,24 @@ def test_arbitrary_yaml_documents_never_raise(doc: Any, flow: bool | None) -> No
     text = yaml.safe_dump(doc, default_flow_style=flow, allow_unicode=True)
     c = compile_text(text, "doc.yaml", until="check")
     assert c.mode is not None or not c.ok
-    assert_located(text.count("\n") + 1, [d for d in c.diagnostics if d.span and
-                                          d.span.file == "doc.yaml"])
+    assert_located(
+        text.count("\n") + 1, [d for d in c.diagnostics if d.span and d.span.file == "doc.yaml"]
+    )
 
 
-@given(st.dictionaries(st.sampled_from(["bugfix_tasks", "security_tasks", "x"]),
-                       st.dictionaries(KEYS, SCALARS, max_size=4), max_size=3))
+@given(
+    st.dictionaries(
+        st.sampled_from(["bugfix_tasks", "security_tasks", "x"]),
+        st.dictionaries(KEYS, SCALARS, max_size=4),
+        max_size=3,
+    )
+)
 def test_arbitrary_rules_never_raise(rules: dict[str, Any]) -> None:
-    doc = {"task_orchestrator": {"role_definition": "o", "specialist_roles": {"implementer": "i"}},
-           "implementer": {"role_definition": "i"}, "task_routing_rules": rules}
+    doc = {
+        "task_orchestrator": {"role_definition": "o", "specialist_roles": {"implementer": "i"}},
+        "implementer": {"role_definition": "i"},
+        "task_routing_rules": rules,
+    }
     text = yaml.safe_dump(doc)
     c = compile_text(text, "rules.yaml", until="check")
     assert c.mode is not None or not c.ok

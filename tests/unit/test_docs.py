@@ -22,6 +22,5 @@ def test_quickstart_is_two_commands() -> None:
 def test_public_surface_resolves() -> None:
     import modec
 
-    missing = [name for name in modec.__all__ if name != "__version__"
-               and not hasattr(modec, name)]
+    missing = [name for name in modec.__all__ if name != "__version__" and not hasattr(modec, name)]
     assert missing == []
