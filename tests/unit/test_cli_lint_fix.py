@@ -174,3 +174,21 @@ def test_an_unwritable_file_is_one_line_exit_two(
         "  = help: check that the file and its folder are writable",
     ]
     assert mode.read_bytes() == before
+
+
+def test_the_issues_from_scratch_file_is_fixed_and_then_routes_the_outage(tmp_path: Path) -> None:
+    """Issue 9's file (`hit_polcy`, `required_specilist`): lint names both typos, `--fix`
+    fixes both, and the outage task then goes to incident_tasks -> sre."""
+    from modec import compile_mode, load_router
+
+    source = Path(__file__).parents[1] / "cases" / "mc103_from_scratch.yaml"
+    f = tmp_path / "from_scratch.yaml"
+    f.write_bytes(source.read_bytes())
+    code, out, _ = lint(str(f))
+    assert code == 1 and out.count("error[MC103]") == 2
+    code, _, err = lint(str(f), "--fix")
+    assert code == 0, err
+    text = f.read_text()
+    assert "hit_policy: unique" in text and "required_specialist: sre" in text
+    decision = load_router(compile_mode(f)).route("Upgrade to the latest SDK during the outage")
+    assert (decision.task_type, decision.specialist) == ("incident_tasks", "sre")
