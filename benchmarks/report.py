@@ -277,8 +277,9 @@ def print_runtime(settings: Settings) -> None:
         return
     _say("runtime targets")
     for row in run_runtime_benchmarks(settings.quick):
+        verdict = "SKIP" if row["pass"] is None else "PASS" if row["pass"] else "MISS"
         _say(
-            f"  {'PASS' if row['pass'] else 'MISS'}  {row['name']}: {row['median']:,.3f} "
+            f"  {verdict}  {row['name']}: {row['median']:,.3f} "
             f"{row['unit']} (target {row['target']}; {row['detail']})"
         )
 
