@@ -136,6 +136,14 @@ class DocumentAnalysis:
     def rules(self) -> tuple[Rule, ...]:
         return self.mode.rules if self.mode is not None else ()
 
+    @cached_property
+    def row_ranks(self) -> dict[str, int]:
+        """Each row's 1-based place in the decision table (the fallback is not a row)."""
+        from modec.compiler.table import ordered_rules
+
+        rows = [r for r in ordered_rules(self.rules()) if r.condition is not None]
+        return {row.name: i for i, row in enumerate(rows, 1)}
+
     def task_types(self) -> list[str]:
         names = [r.name for r in self.rules()]
         if FALLBACK_TYPE not in names:

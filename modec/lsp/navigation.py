@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Final
 from lsprotocol import types as lsp
 
 from modec.compiler.ir import Rule
-from modec.compiler.table import ordered_rules
 from modec.diagnostics import Span
 from modec.grammar import format_expr
 from modec.lsp.documents import DocumentAnalysis, RoleRef
@@ -86,11 +85,8 @@ def _tree_target(analysis: DocumentAnalysis, line: int, column: int) -> Target |
 
 
 def _rank(analysis: DocumentAnalysis, name: str) -> tuple[int, int] | None:
-    rows = [r for r in ordered_rules(analysis.rules()) if r.condition is not None]
-    for i, row in enumerate(rows, 1):
-        if row.name == name:
-            return i, len(rows)
-    return None
+    ranks = analysis.row_ranks
+    return (ranks[name], len(ranks)) if name in ranks else None
 
 
 def _rule_hover(analysis: DocumentAnalysis, rule: Rule) -> str:
