@@ -272,11 +272,9 @@ class SessionBindingStore:
     def _require_active(
         self, conn: Connection, session_id: str, *, exclusive: bool = False
     ) -> None:
-        status = self._lock_session(conn, session_id, exclusive=exclusive)
-        if status is None:
-            raise SessionNotActiveError(f"session {session_id!r} does not exist")
-        if status != SessionStatus.ACTIVE:
-            raise SessionNotActiveError(f"session {session_id!r} is {status}, not active")
+        _require_status_active(
+            session_id, self._lock_session(conn, session_id, exclusive=exclusive)
+        )
 
     def _append_history(
         self,
@@ -582,10 +580,7 @@ class SessionBindingStore:
         status = conn.execute(
             self._sql.touch_session, {"sid": session_id, "at": at}
         ).scalar_one_or_none()
-        if status is None:
-            raise SessionNotActiveError(f"session {session_id!r} does not exist")
-        if status != SessionStatus.ACTIVE:
-            raise SessionNotActiveError(f"session {session_id!r} is {status}, not active")
+        _require_status_active(session_id, status)
 
     def _write_binding(
         self,
@@ -834,3 +829,11 @@ def _check_bind(
     if not mode_file or not mode_hash:
         raise ValueError("bind needs a mode file and a mode hash")
     return act, status
+
+
+def _require_status_active(session_id: str, status: str | None) -> None:
+    """Raise :class:`SessionNotActiveError` unless ``status`` (None: no such session) is active."""
+    if status is None:
+        raise SessionNotActiveError(f"session {session_id!r} does not exist")
+    if status != SessionStatus.ACTIVE:
+        raise SessionNotActiveError(f"session {session_id!r} is {status}, not active")
