@@ -12,6 +12,7 @@ of the first task is the fallback (crewAI's sequential process starts there).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Final
 
 from modec.compiler.source import YNode
@@ -49,7 +50,12 @@ def _root(h: Harvest, text: Text) -> YNode | None:
     return root
 
 
-def _agents(h: Harvest, text: Text) -> None:
+def _entries(
+    h: Harvest, text: Text, kind: str, required: tuple[str, ...], what: str
+) -> Iterator[tuple[str, YNode, dict[str, YNode]]]:
+    """Each ``name: {fields}`` entry of a crew file, as crewAI's ``@CrewBase`` reads it: an
+    entry that is not a mapping is MC704 and skipped; one missing a required text field is
+    MC704 and still read (modec recovers what is there)."""
     root = _root(h, text)
     if root is None:
         return
@@ -60,22 +66,29 @@ def _agents(h: Harvest, text: Text) -> None:
                 Diagnostic.make(
                     "MC704",
                     value.span,
-                    f"crewAI cannot build agent {name!r}: it is {describe(value)}, not a mapping",
+                    f"crewAI cannot build {kind} {name!r}: it is {describe(value)}, not a mapping",
                 )
             )
             continue
         fields = {str(k.raw): v for k, v in value.items}
-        missing = [k for k in _AGENT_REQUIRED if not is_string(fields.get(k))]
+        missing = [k for k in required if not is_string(fields.get(k))]
         if missing:
             h.diagnostics.append(
                 Diagnostic.make(
                     "MC704",
                     key.span,
-                    f"crewAI cannot build agent {name!r}: "
+                    f"crewAI cannot build {kind} {name!r}: "
                     f"{', '.join(missing)} missing or not text; modec recovered what is there",
-                    "an agent needs role, goal and backstory",
+                    f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} needs {what}",
                 )
             )
+        yield name, key, fields
+
+
+def _agents(h: Harvest, text: Text) -> None:
+    for name, key, fields in _entries(
+        h, text, "agent", _AGENT_REQUIRED, "role, goal and backstory"
+    ):
         role, goal, backstory = (_text(fields.get(k)) for k in _AGENT_REQUIRED)
         extras: dict[str, Any] = {"key": name}
         extras.update({k: plain(v) for k, v in fields.items()})
@@ -112,31 +125,9 @@ def _text(node: YNode | None) -> str:
 
 
 def _tasks(h: Harvest, text: Text) -> None:
-    root = _root(h, text)
-    if root is None:
-        return
-    for key, value in root.items:
-        name = str(key.raw)
-        if value.kind != "map":
-            h.diagnostics.append(
-                Diagnostic.make(
-                    "MC704",
-                    value.span,
-                    f"crewAI cannot build task {name!r}: it is {describe(value)}, not a mapping",
-                )
-            )
-            continue
-        fields = {str(k.raw): v for k, v in value.items}
-        missing = [k for k in _TASK_REQUIRED if not is_string(fields.get(k))]
-        if missing:
-            h.diagnostics.append(
-                Diagnostic.make(
-                    "MC704",
-                    key.span,
-                    f"crewAI cannot build task {name!r}: {', '.join(missing)} missing or not text",
-                    "a task needs description and expected_output",
-                )
-            )
+    for name, key, fields in _entries(
+        h, text, "task", _TASK_REQUIRED, "description and expected_output"
+    ):
         agent = _text(fields.get("agent"))
         if not agent:
             h.diagnostics.append(
