@@ -7,11 +7,14 @@ coroutines): a method added to one and not the other fails the suite.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import Engine
 
 from modec.compiler.artifact import Artifact
 from modec.runtime.context import ModeContext
@@ -64,12 +67,23 @@ class AsyncModeRuntime:
         cache_dir: str | os.PathLike[str] | None = None,
         *,
         runtime: ModeRuntime | None = None,
+        engine: Engine | None = None,
+        table_prefix: str = "",
+        schema: str | None = None,
         **options: Any,
     ) -> None:
         if runtime is None:
             if project_root is None:
                 raise ValueError("pass a project root or a ModeRuntime")
-            runtime = ModeRuntime(project_root, database_url, cache_dir, **options)
+            runtime = ModeRuntime(
+                project_root,
+                database_url,
+                cache_dir,
+                engine=engine,
+                table_prefix=table_prefix,
+                schema=schema,
+                **options,
+            )
         self.runtime = runtime
 
     @classmethod
@@ -78,11 +92,26 @@ class AsyncModeRuntime:
         project_root: str | os.PathLike[str],
         database_url: str | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
+        *,
+        engine: Engine | None = None,
+        table_prefix: str = "",
+        schema: str | None = None,
         **options: Any,
     ) -> AsyncModeRuntime:
-        """Open the runtime (migrating the database if needed) in a worker thread."""
+        """Open the runtime (migrating the database if needed) in a worker thread; the
+        arguments are :class:`ModeRuntime`'s (``engine``, ``table_prefix`` and ``schema``
+        for a host's database)."""
         runtime = await asyncio.to_thread(
-            ModeRuntime, project_root, database_url, cache_dir, **options
+            functools.partial(
+                ModeRuntime,
+                project_root,
+                database_url,
+                cache_dir,
+                engine=engine,
+                table_prefix=table_prefix,
+                schema=schema,
+                **options,
+            )
         )
         return cls(runtime=runtime)
 
@@ -137,11 +166,18 @@ class AsyncModeRuntime:
             self.runtime.initialize_session, project_root, mode_file, session_id=session_id
         )
 
-    async def bind(self, session_id: str, mode_file: str) -> ModeContext:
-        return await self._run(self.runtime.bind, session_id, mode_file)
+    async def bind(self, session_id: str, mode_file: str, *, adopt: bool = False) -> ModeContext:
+        return await self._run(self.runtime.bind, session_id, mode_file, adopt=adopt)
 
-    async def switch(self, session_id: str, mode_file: str, *, backup: bool = True) -> Switch:
-        return await self._run(self.runtime.switch, session_id, mode_file, backup=backup)
+    async def adopt(self, session_id: str, mode_file: str | None = None) -> ModeContext:
+        return await self._run(self.runtime.adopt, session_id, mode_file)
+
+    async def switch(
+        self, session_id: str, mode_file: str, *, backup: bool = True, adopt: bool = False
+    ) -> Switch:
+        return await self._run(
+            self.runtime.switch, session_id, mode_file, backup=backup, adopt=adopt
+        )
 
     async def current_session(self) -> SessionRecord | None:
         return await self._run(self.runtime.current_session)

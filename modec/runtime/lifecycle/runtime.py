@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import cachetools
 import yaml
+from sqlalchemy import Engine
 
 from modec.compiler.artifact import Artifact
 from modec.compiler.build import bundled_mode_path
@@ -131,6 +132,12 @@ class ModeRuntime:
     1 second, on :func:`time.monotonic`); ``retention`` bounds the automatic backups
     (:class:`~modec.runtime.project.BackupRetention`: 30 days, 1,000 by default).
 
+    A host shares its database: ``engine`` (a ``sqlalchemy.Engine``, instead of
+    ``database_url``) is used as it is and never disposed by :meth:`close`;
+    ``table_prefix`` and ``schema`` name modec's tables and Alembic version table (see
+    :class:`~modec.runtime.sessions.SessionBindingStore`). Host session ids are bound with
+    :meth:`adopt` (or ``bind(..., adopt=True)``), with no separate session creation.
+
     Every method is safe to call from several threads, and many processes (or machines, on a
     shared PostgreSQL) may run against one database at once. Errors are
     :class:`~modec.diagnostics.ModecError` subclasses with a ``suggestion``:
@@ -153,10 +160,24 @@ class ModeRuntime:
         clock: Callable[[], float] = time.monotonic,
         check_interval: float = DEFAULT_CHECK_INTERVAL,
         retention: BackupRetention | None = None,
+        engine: Engine | None = None,
+        table_prefix: str = "",
+        schema: str | None = None,
     ) -> None:
         self.project = ProjectLayout.at(project_root)
-        url = database_url or os.environ.get(DATABASE_URL_VAR) or sqlite_url(self.project.database)
-        self.sessions = SessionBindingStore(url)
+        if engine is not None:
+            if database_url is not None:
+                raise ValueError("pass a database URL or an engine, not both")
+            self.sessions = SessionBindingStore(
+                engine=engine, table_prefix=table_prefix, schema=schema
+            )
+        else:
+            url = (
+                database_url
+                or os.environ.get(DATABASE_URL_VAR)
+                or sqlite_url(self.project.database)
+            )
+            self.sessions = SessionBindingStore(url, table_prefix=table_prefix, schema=schema)
         try:
             self.artifacts = ArtifactStore(
                 self.sessions, self.project.cache if cache_dir is None else cache_dir
@@ -397,16 +418,50 @@ class ModeRuntime:
         )
         return self._activate(binding, artifact)
 
-    def bind(self, session_id: str, mode_file: str) -> ModeContext:
+    def bind(self, session_id: str, mode_file: str, *, adopt: bool = False) -> ModeContext:
         """Bind an active session to a mode, validated (compiled) first; one history row.
 
         A mode that does not resolve or compile is recorded as a failed ``bind`` and raised;
         the previous binding stays. ``switch(session_id, mode_file, backup=False)`` is the
-        same bind, returning the binding it replaced as well.
+        same bind, returning the binding it replaced as well. With ``adopt``, a session id
+        the database has never seen (a host's) is created in the bind's own transaction
+        instead of being refused.
         """
-        return self.switch(session_id, mode_file, backup=False).context
+        return self.switch(session_id, mode_file, backup=False, adopt=adopt).context
 
-    def switch(self, session_id: str, mode_file: str, *, backup: bool = True) -> Switch:
+    def adopt(self, session_id: str, mode_file: str | None = None) -> ModeContext:
+        """The context of a host's session ``session_id``, bound first if need be.
+
+        A session id modec has never seen is created and bound to ``mode_file`` (default:
+        :meth:`default_mode`) in one transaction, as is a known session without a binding;
+        a bound session keeps its binding and its context is returned (``mode_file`` is then
+        not used: switching is :meth:`switch`'s). Concurrent adoptions of one id create one
+        session and one binding. Raises :class:`~modec.diagnostics.SessionNotActiveError` for
+        a terminated session, and what :meth:`prepare_mode` raises for a mode that does not
+        resolve or compile (then nothing is written).
+        """
+        probe = self.sessions.probe(session_id)
+        if probe is not None:
+            if probe.status is not SessionStatus.ACTIVE:
+                self._require_active(session_id)  # raises, with the recovery suggestion
+            if probe.version:
+                return self.context(session_id)
+        resolved, artifact = self.prepare_mode(mode_file or self.default_mode())
+        try:
+            adoption = self.sessions.adopt(
+                session_id, self.project.root, resolved.name, artifact.mode_hash
+            )
+        except SessionNotActiveError:
+            self._require_active(session_id)
+            raise
+        if not adoption.bound:  # bound by another caller meanwhile
+            return self.context(session_id)
+        self.contexts.invalidate(session_id)
+        return self._activate(adoption.binding, artifact)
+
+    def switch(
+        self, session_id: str, mode_file: str, *, backup: bool = True, adopt: bool = False
+    ) -> Switch:
         """Bind an active session to another mode, validated (compiled) first, and return
         the new context with the binding it replaced (``previous``, None if it had none).
 
@@ -420,9 +475,13 @@ class ModeRuntime:
         with the session locked, and the backup is taken of exactly it, under that lock:
         under any number of concurrent switches every replaced binding is reported once and
         backed up once (:meth:`~modec.runtime.sessions.SessionBindingStore.rebind`).
+
+        With ``adopt``, an unknown session id is created in the bind's transaction (see
+        :meth:`bind`); a mode that fails then is raised without a history row when the
+        session does not exist yet.
         """
         action = Action.SWITCH if backup else Action.BIND
-        resolved, artifact = self._validated(session_id, mode_file, action)
+        resolved, artifact = self._validated(session_id, mode_file, action, adopt=adopt)
 
         def back_up(previous: BindingRecord | None) -> Backup | None:
             return None if previous is None else self._backup_binding(previous, "switch")
@@ -439,6 +498,7 @@ class ModeRuntime:
                 action,
                 before=back_up if backup else None,
                 undo=discard,
+                project_root=self.project.root if adopt else None,
             )
         except SessionNotActiveError:
             self._require_active(session_id)  # the error with its recovery suggestion
@@ -708,11 +768,13 @@ class ModeRuntime:
         return session
 
     def _validated(
-        self, session_id: str, mode_file: str, action: Action
+        self, session_id: str, mode_file: str, action: Action, *, adopt: bool = False
     ) -> tuple[ResolvedMode, Artifact]:
         try:
             return self.prepare_mode(mode_file)
         except (ModeFileNotFoundError, InvalidModeError) as exc:
+            if adopt and self.sessions.get_session(session_id) is None:
+                raise  # nothing to record the failure on: the session was to be adopted
             self._require_active(session_id)
             self.sessions.record(
                 session_id,

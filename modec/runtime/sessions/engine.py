@@ -32,10 +32,13 @@ __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
     "DEFAULT_MAX_ATTEMPTS",
     "SUPPORTED_DIALECTS",
+    "TABLES_ATTRIBUTE",
     "WRITE_OPTION",
     "alembic_config",
     "cannot_write_files",
+    "check_host_engine",
     "head_revision",
+    "host_writer",
     "is_transient",
     "known_revisions",
     "make_engine",
@@ -53,6 +56,9 @@ _FIRST_BACKOFF: Final = 0.005
 _MAX_BACKOFF: Final = 0.5
 #: Execution option marking a write transaction (``BEGIN IMMEDIATE`` on SQLite).
 WRITE_OPTION: Final = "modec_write"
+#: ``Config.attributes`` key of the :class:`~modec.runtime.sessions.schema.Tables` a
+#: migration creates (absent: the default, unprefixed tables).
+TABLES_ATTRIBUTE: Final = "modec_tables"
 _RETRYABLE_SQLSTATES: Final = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 _SQLITE_BUSY: Final = 5
 _SQLITE_LOCKED: Final = 6
@@ -138,13 +144,53 @@ def _configure_sqlite(engine: Engine, *, busy_timeout: float, wal: bool) -> None
         # its own, so they run without BEGIN (half the round trips of a read). BEGIN goes to
         # the driver directly: it is not a statement SQLAlchemy needs to know about.
         if conn.get_execution_options().get(WRITE_OPTION):
-            try:
-                conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
-            except sqlite3.OperationalError as exc:  # as SQLAlchemy would have wrapped it
-                raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+            _begin_immediate(conn)
 
     event.listen(engine, "connect", on_connect)
     event.listen(engine, "begin", on_begin)
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """``BEGIN IMMEDIATE`` on the driver connection of a write transaction, unless the
+    driver has begun one already (a host's engine may run its own BEGIN)."""
+    driver = conn.connection.driver_connection
+    if driver is None or driver.in_transaction:
+        return
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:  # as SQLAlchemy would have wrapped it
+        raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+
+
+def check_host_engine(engine: Engine) -> Engine:
+    """``engine`` if the store can run on it (SQLite or PostgreSQL, any driver); raises
+    :class:`~modec.diagnostics.ModecError` otherwise."""
+    if not isinstance(engine, Engine):
+        raise ModecError(
+            f"engine must be a sqlalchemy.Engine, got {type(engine).__name__}",
+            suggestion="pass sqlalchemy.create_engine(...) (an AsyncEngine's .sync_engine "
+            "for asyncio hosts)",
+        )
+    backend = engine.dialect.name
+    if backend not in SUPPORTED_DIALECTS:
+        raise ModecError(
+            f"unsupported database engine {backend!r}: the session store runs on SQLite and "
+            "PostgreSQL",
+            suggestion="pass an engine of a sqlite:// or postgresql:// URL",
+        )
+    return engine
+
+
+def host_writer(engine: Engine) -> Engine:
+    """The engine the store writes through on a host's ``engine``: the same pool and
+    connections (nothing of the host's engine is reconfigured: no connect events, no
+    pragmas, no pool options), marked as a write transaction. On SQLite a listener local to
+    this copy begins modec's write transactions with ``BEGIN IMMEDIATE`` when the driver has
+    not begun one itself; the host's own transactions are untouched."""
+    writer = engine.execution_options(**{WRITE_OPTION: True})
+    if engine.dialect.name == "sqlite":
+        event.listen(writer, "begin", _begin_immediate)
+    return writer
 
 
 def _enable_wal(cursor: Any, busy_timeout: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from sqlalchemy import Executable, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -14,11 +14,9 @@ from modec.runtime.sessions.schema import (
     BINDING_COLUMNS,
     HISTORY_COLUMNS,
     SESSION_COLUMNS,
-    ArtifactRow,
-    BindingRow,
-    HistoryRow,
-    SessionRow,
     SessionStatus,
+    Tables,
+    columns,
 )
 
 __all__ = ["Statements", "statements"]
@@ -26,10 +24,6 @@ __all__ = ["Statements", "statements"]
 
 # --------------------------------------------------------------------------- statements
 
-_SESSIONS: Final = cast(Table, SessionRow.__table__)
-_BINDINGS: Final = cast(Table, BindingRow.__table__)
-_HISTORY: Final = cast(Table, HistoryRow.__table__)
-_ARTIFACTS: Final = cast(Table, ArtifactRow.__table__)
 _BINDING_CHANGES: Final = (
     "mode_file",
     "mode_hash",
@@ -67,47 +61,56 @@ def _dialect_insert(dialect: str, table: Table) -> Any:
 
 
 @functools.cache
-def statements(dialect: str) -> Statements:
-    by_session = SessionRow.session_id == bindparam("session_id")
-    status = select(SessionRow.status).where(by_session)
-    upsert = _dialect_insert(dialect, _BINDINGS)
-    insert_session = _dialect_insert(dialect, _SESSIONS)
+def statements(dialect: str, tables: Tables) -> Statements:
+    """The statements of ``dialect`` on ``tables`` (built once per pair)."""
+    sessions, bindings, history, artifacts = (
+        tables.sessions,
+        tables.bindings,
+        tables.history,
+        tables.artifacts,
+    )
+    session_columns = columns(sessions, SESSION_COLUMNS)
+    binding_columns = columns(bindings, BINDING_COLUMNS)
+    by_session = sessions.c.session_id == bindparam("session_id")
+    status = select(sessions.c.status).where(by_session)
+    upsert = _dialect_insert(dialect, bindings)
+    insert_session = _dialect_insert(dialect, sessions)
     if dialect == "sqlite":
         # SQLite has no sequences; writers hold the database lock, so max + 1 is unique.
-        next_seq = select(func.coalesce(func.max(SessionRow.seq), 0) + 1).scalar_subquery()
+        next_seq = select(func.coalesce(func.max(sessions.c.seq), 0) + 1).scalar_subquery()
         insert_session = insert_session.values(seq=next_seq)
     return Statements(
         status_share=status.with_for_update(read=True),
         status_exclusive=status.with_for_update(key_share=True),
-        touch_session=update(SessionRow)
-        .where(SessionRow.session_id == bindparam("sid"))
+        touch_session=update(sessions)
+        .where(sessions.c.session_id == bindparam("sid"))
         .values(updated_at=bindparam("at"))
-        .returning(SessionRow.status),
-        insert_session=insert_session.on_conflict_do_nothing().returning(*SESSION_COLUMNS),
-        select_session=select(*SESSION_COLUMNS).where(by_session),
-        latest_session=select(*SESSION_COLUMNS)
+        .returning(sessions.c.status),
+        insert_session=insert_session.on_conflict_do_nothing().returning(*session_columns),
+        select_session=select(*session_columns).where(by_session),
+        latest_session=select(*session_columns)
         .where(
-            SessionRow.project_root == bindparam("project_root"),
-            SessionRow.status == SessionStatus.ACTIVE.value,
+            sessions.c.project_root == bindparam("project_root"),
+            sessions.c.status == SessionStatus.ACTIVE.value,
         )
-        .order_by(SessionRow.seq.desc())
+        .order_by(sessions.c.seq.desc())
         .limit(1),
         upsert_binding=upsert.on_conflict_do_update(
-            index_elements=[_BINDINGS.c.session_id],
+            index_elements=[bindings.c.session_id],
             set_={name: upsert.excluded[name] for name in _BINDING_CHANGES},
-        ).returning(*BINDING_COLUMNS),
-        select_binding=select(*BINDING_COLUMNS).where(
-            BindingRow.session_id == bindparam("session_id")
+        ).returning(*binding_columns),
+        select_binding=select(*binding_columns).where(
+            bindings.c.session_id == bindparam("session_id")
         ),
-        probe_binding=select(SessionRow.status, BindingRow.version)
-        .select_from(SessionRow)
-        .outerjoin(BindingRow, BindingRow.session_id == SessionRow.session_id)
+        probe_binding=select(sessions.c.status, bindings.c.version)
+        .select_from(sessions)
+        .outerjoin(bindings, bindings.c.session_id == sessions.c.session_id)
         .where(by_session),
-        insert_history=insert(_HISTORY).returning(*HISTORY_COLUMNS),
-        insert_artifact=_dialect_insert(dialect, _ARTIFACTS)
+        insert_history=insert(history).returning(*columns(history, HISTORY_COLUMNS)),
+        insert_artifact=_dialect_insert(dialect, artifacts)
         .on_conflict_do_nothing()
-        .returning(ArtifactRow.mode_hash),
-        select_artifact=select(ArtifactRow.format, ArtifactRow.data).where(
-            ArtifactRow.mode_hash == bindparam("mode_hash")
+        .returning(artifacts.c.mode_hash),
+        select_artifact=select(artifacts.c.format, artifacts.c.data).where(
+            artifacts.c.mode_hash == bindparam("mode_hash")
         ),
     )

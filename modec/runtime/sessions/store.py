@@ -15,23 +15,29 @@ from typing import Any, Generic, TypeVar
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
+    Engine,
     delete,
+    inspect,
     select,
     text,
     update,
 )
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.schema import CreateSchema
 
 from modec.diagnostics import ModecError, SessionNotActiveError
 from modec.runtime.sessions.engine import (
     DEFAULT_BUSY_TIMEOUT,
     DEFAULT_MAX_ATTEMPTS,
+    TABLES_ATTRIBUTE,
     WRITE_OPTION,
     RetryHook,
     alembic_config,
     cannot_write_files,
+    check_host_engine,
     head_revision,
+    host_writer,
     is_transient,
     known_revisions,
     make_engine,
@@ -45,25 +51,25 @@ from modec.runtime.sessions.schema import (
     SESSION_COLUMNS,
     Action,
     AnyRow,
-    ArtifactRow,
     BindingRecord,
-    BindingRow,
+    DatabaseNamingError,
     HistoryRecord,
-    HistoryRow,
     SessionRecord,
-    SessionRow,
     SessionStatus,
+    Tables,
     ValidationStatus,
     binding_record,
+    columns,
     history_record,
     session_record,
+    tables,
 )
 from modec.runtime.sessions.schema import (
     now as _now,
 )
 from modec.runtime.sessions.statements import statements
 
-__all__ = ["BindingProbe", "Rebinding", "SessionBindingStore"]
+__all__ = ["Adoption", "BindingProbe", "Rebinding", "SessionBindingStore"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -83,6 +89,16 @@ class Rebinding(Generic[_R]):
 
 
 @dataclass(frozen=True, slots=True)
+class Adoption:
+    """What :meth:`SessionBindingStore.adopt` did: the session's ``binding`` now, whether
+    the session row was ``created`` and whether this call wrote the binding (``bound``)."""
+
+    binding: BindingRecord
+    created: bool
+    bound: bool
+
+
+@dataclass(frozen=True, slots=True)
 class BindingProbe:
     """A session's status and its binding's version (0 when it has none): what a cache
     compares with what it holds (:meth:`SessionBindingStore.probe`)."""
@@ -98,9 +114,23 @@ class SessionBindingStore:
     """Sessions, mode bindings, usage history and compiled artifacts in one SQL database.
 
     ``url`` is any SQLAlchemy URL of a SQLite or PostgreSQL database (``sqlite:///path``,
-    ``sqlite://`` for memory, ``postgresql+psycopg://user@host/db``). Opening a store migrates
-    the schema to the shipped head revision unless ``migrate=False``; that is idempotent and
-    safe when many processes open the same database at once.
+    ``sqlite://`` for memory, ``postgresql+psycopg://user@host/db``); or pass a host's own
+    ``engine`` instead (see below). Opening a store migrates the schema to the shipped head
+    revision unless ``migrate=False``; that is idempotent and safe when many processes open
+    the same database at once.
+
+    ``table_prefix`` is put before the name of every table, index, constraint and sequence
+    modec creates, and before Alembic's version table (``<prefix>alembic_version``);
+    ``schema`` (PostgreSQL only; created if missing) holds all of them. The defaults are
+    modec's plain names in the connection's search path, so existing databases keep
+    working. Bad names raise :class:`~modec.runtime.sessions.schema.DatabaseNamingError`.
+
+    A host's ``engine`` is used as it is: the store adds no connect event, sets no pragma,
+    changes no pool option, and :meth:`dispose` leaves it open. On SQLite it therefore runs
+    with the host's settings (journal mode, ``synchronous``, busy timeout, foreign keys);
+    only modec's own write transactions begin with ``BEGIN IMMEDIATE`` (through a listener
+    local to the store's copy of the engine) when the driver has not begun one. The engine
+    must run transactions (not ``AUTOCOMMIT``).
 
     Every method is one transaction, retried up to ``max_attempts`` times on transient
     contention (SQLite lock timeouts, PostgreSQL serialization failures and deadlocks) with
@@ -114,8 +144,11 @@ class SessionBindingStore:
 
     def __init__(
         self,
-        url: str | URL,
+        url: str | URL | None = None,
         *,
+        engine: Engine | None = None,
+        table_prefix: str = "",
+        schema: str | None = None,
         migrate: bool = True,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
@@ -123,10 +156,32 @@ class SessionBindingStore:
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        self._engine = make_engine(url, busy_timeout=busy_timeout)
-        self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
+        if (url is None) == (engine is None):
+            raise ValueError("pass a database URL or an engine (exactly one of them)")
+        self._t = tables(table_prefix, schema)
+        self._owns_engine = engine is None
+        self._engine: Engine
+        self._writer: Engine
+        if engine is None:
+            assert url is not None
+            self._engine = make_engine(url, busy_timeout=busy_timeout)
+            self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
+        else:
+            self._engine = check_host_engine(engine)
+            self._writer = host_writer(engine)
         self._dialect = self._engine.dialect.name
-        self._sql = statements(self._dialect)
+        if schema is not None and self._dialect != "postgresql":
+            if self._owns_engine:
+                self._engine.dispose()
+            raise DatabaseNamingError(
+                f"schema {schema!r} given for a {self._dialect} database: only PostgreSQL "
+                "has schemas",
+                suggestion="use table_prefix to keep modec's tables apart in a SQLite file",
+            )
+        self._sql = statements(self._dialect, self._t)
+        self._session_columns = columns(self._t.sessions, SESSION_COLUMNS)
+        self._binding_columns = columns(self._t.bindings, BINDING_COLUMNS)
+        self._history_columns = columns(self._t.history, HISTORY_COLUMNS)
         self._max_attempts = max_attempts
         self._on_retry = on_retry
         self._retries = retrying(max_attempts - 1, is_transient, self._retried_again)
@@ -135,7 +190,7 @@ class SessionBindingStore:
             try:
                 self.upgrade()
             except DBAPIError as exc:
-                if self._dialect != "sqlite" or not cannot_write_files(exc):
+                if url is None or self._dialect != "sqlite" or not cannot_write_files(exc):
                     raise
                 self._open_read_only(url, busy_timeout, exc)
 
@@ -170,6 +225,22 @@ class SessionBindingStore:
         """``sqlite`` or ``postgresql``."""
         return self._dialect
 
+    @property
+    def tables(self) -> Tables:
+        """modec's tables in this database (their prefix, schema and names)."""
+        return self._t
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine: the host's when one was passed, else the store's own."""
+        return self._engine
+
+    @property
+    def owns_engine(self) -> bool:
+        """True when the store created its engine (and :meth:`dispose` closes its pool);
+        False for a host's engine, which the store never disposes or reconfigures."""
+        return self._owns_engine
+
     def __repr__(self) -> str:
         return f"SessionBindingStore({self.url!r})"
 
@@ -185,8 +256,10 @@ class SessionBindingStore:
         self.dispose()
 
     def dispose(self) -> None:
-        """Close every pooled connection. The store stays usable (it reconnects on demand)."""
-        self._engine.dispose()
+        """Close every pooled connection of the store's own engine. The store stays usable
+        (it reconnects on demand). A host's engine is left alone: its pool is the host's."""
+        if self._owns_engine:
+            self._engine.dispose()
 
     def _transaction(self, work: Callable[[Connection], _T], *, write: bool) -> _T:
         if write and self.read_only:
@@ -229,17 +302,22 @@ class SessionBindingStore:
         head = head_revision()
         if self.schema_revision() == head:
             return
+        names = self._t
 
         def work(conn: Connection) -> None:
             if self._dialect == "postgresql":
+                # One key per schema and prefix: modec stores with other names in the
+                # same database migrate independently.
                 conn.execute(
                     text(
-                        "SELECT pg_advisory_xact_lock("
-                        "hashtextextended('modec.migrations:' || coalesce(current_schema(), ''),"
-                        " 0))"
-                    )
+                        "SELECT pg_advisory_xact_lock(hashtextextended('modec.migrations:' "
+                        "|| coalesce(:schema, current_schema(), '') || ':' || :prefix, 0))"
+                    ),
+                    {"schema": names.schema, "prefix": names.prefix},
                 )
-            current = MigrationContext.configure(conn).get_current_revision()
+                if names.schema is not None and not inspect(conn).has_schema(names.schema):
+                    conn.execute(CreateSchema(names.schema, if_not_exists=True))
+            current = self._migration_context(conn).get_current_revision()
             if current == head:
                 return
             if current is not None and current not in known_revisions():
@@ -250,15 +328,26 @@ class SessionBindingStore:
                 )
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
+            cfg.attributes[TABLES_ATTRIBUTE] = names
             command.upgrade(cfg, "head")
 
         self._transaction(work, write=True)
 
+    def _migration_context(self, conn: Connection) -> MigrationContext:
+        return MigrationContext.configure(
+            conn,
+            opts={
+                "version_table": self._t.version_table,
+                "version_table_schema": self._t.schema,
+            },
+        )
+
     def schema_revision(self) -> str | None:
-        """The Alembic revision the database is at (``None`` before the first migration)."""
+        """The Alembic revision the database is at (``None`` before the first migration),
+        read from the version table of this store's prefix and schema."""
 
         def work(conn: Connection) -> str | None:
-            return MigrationContext.configure(conn).get_current_revision()
+            return self._migration_context(conn).get_current_revision()
 
         return self._transaction(work, write=False)
 
@@ -385,9 +474,9 @@ class SessionBindingStore:
         told otherwise."""
 
         def work(conn: Connection) -> Sequence[AnyRow]:
-            query = select(*SESSION_COLUMNS).order_by(SessionRow.seq)
+            query = select(*self._session_columns).order_by(self._t.sessions.c.seq)
             if active_only:
-                query = query.where(SessionRow.status == SessionStatus.ACTIVE.value)
+                query = query.where(self._t.sessions.c.status == SessionStatus.ACTIVE.value)
             return conn.execute(query).all()
 
         return [session_record(r) for r in self._transaction(work, write=False)]
@@ -425,10 +514,10 @@ class SessionBindingStore:
         self, conn: Connection, session_id: str, error_message: str | None, at: datetime
     ) -> SessionRecord:
         row = conn.execute(
-            update(SessionRow)
-            .where(SessionRow.session_id == session_id)
+            update(self._t.sessions)
+            .where(self._t.sessions.c.session_id == session_id)
             .values(status=SessionStatus.TERMINATED.value, updated_at=at, terminated_at=at)
-            .returning(*SESSION_COLUMNS)
+            .returning(*self._session_columns)
         ).one()
         bound = conn.execute(self._sql.select_binding, {"session_id": session_id}).one_or_none()
         self._append_history(
@@ -451,12 +540,12 @@ class SessionBindingStore:
 
         def idle(conn: Connection) -> list[str]:
             query = (
-                select(SessionRow.session_id)
+                select(self._t.sessions.c.session_id)
                 .where(
-                    SessionRow.status == SessionStatus.ACTIVE.value,
-                    SessionRow.updated_at < idle_before,
+                    self._t.sessions.c.status == SessionStatus.ACTIVE.value,
+                    self._t.sessions.c.updated_at < idle_before,
                 )
-                .order_by(SessionRow.updated_at)
+                .order_by(self._t.sessions.c.updated_at)
                 .limit(limit)
             )
             return list(conn.execute(query).scalars())
@@ -466,8 +555,8 @@ class SessionBindingStore:
 
             def work(conn: Connection, sid: str = sid) -> bool:
                 row = conn.execute(
-                    select(SessionRow.status, SessionRow.updated_at)
-                    .where(SessionRow.session_id == sid)
+                    select(self._t.sessions.c.status, self._t.sessions.c.updated_at)
+                    .where(self._t.sessions.c.session_id == sid)
                     .with_for_update(key_share=True)
                 ).one_or_none()
                 if row is None or row.status != SessionStatus.ACTIVE.value:
@@ -486,13 +575,19 @@ class SessionBindingStore:
         bindings and history (archival is the caller's: back up first); return how many."""
 
         def work(conn: Connection) -> int:
+            sessions = self._t.sessions
+            ended = select(sessions.c.session_id).where(
+                sessions.c.status == SessionStatus.TERMINATED.value,
+                sessions.c.terminated_at < terminated_before,
+            )
+            # Children first, explicitly: a host's SQLite engine may not enforce foreign
+            # keys, and ON DELETE CASCADE then does nothing.
+            for child in (self._t.history, self._t.bindings):
+                conn.execute(delete(child).where(child.c.session_id.in_(ended)))
             gone = conn.execute(
-                delete(SessionRow)
-                .where(
-                    SessionRow.status == SessionStatus.TERMINATED.value,
-                    SessionRow.terminated_at < terminated_before,
-                )
-                .returning(SessionRow.session_id)
+                delete(sessions)
+                .where(sessions.c.session_id.in_(ended))
+                .returning(sessions.c.session_id)
             ).all()
             return len(gone)
 
@@ -507,6 +602,8 @@ class SessionBindingStore:
         mode_hash: str,
         action: Action | str = Action.BIND,
         validation_status: ValidationStatus | str = ValidationStatus.VALID,
+        *,
+        project_root: str | os.PathLike[str] | None = None,
     ) -> BindingRecord:
         """Bind an active session to a compiled mode and return the new binding.
 
@@ -517,11 +614,18 @@ class SessionBindingStore:
         ``switch``, ``resume``, ``fallback``. The store does not check that ``mode_hash``
         names a stored artifact: artifacts may live in other tiers.
 
+        With ``project_root``, a session id the store has never seen is adopted: the
+        session row (active, of ``project_root``) is created in the bind's own transaction,
+        so a host binds its own session ids with no separate creation step.
+
         Raises :class:`~modec.diagnostics.SessionNotActiveError` if the session does not exist
-        or is not active, and ``ValueError`` for an unknown action or validation status or
-        an empty mode file or hash; nothing is written then.
+        (and is not adopted) or is not active, and ``ValueError`` for an unknown action or
+        validation status, an empty mode file or hash, or a session id to adopt that is
+        empty or longer than 128 characters; nothing is written then.
         """
-        return self.rebind(session_id, mode_file, mode_hash, action, validation_status).binding
+        return self.rebind(
+            session_id, mode_file, mode_hash, action, validation_status, project_root=project_root
+        ).binding
 
     def rebind(
         self,
@@ -533,6 +637,7 @@ class SessionBindingStore:
         *,
         before: Callable[[BindingRecord | None], _R] | None = None,
         undo: Callable[[_R], object] | None = None,
+        project_root: str | os.PathLike[str] | None = None,
     ) -> Rebinding[_R]:
         """:meth:`bind`, reporting the binding it replaced, read in the same transaction.
 
@@ -543,13 +648,15 @@ class SessionBindingStore:
         written (a backup of the binding about to be replaced); if it raises, nothing is
         written. Should the transaction then fail or be retried, ``undo`` is called with
         each result of ``before`` that did not commit, so exactly one outcome survives.
+        ``project_root`` adopts an unknown session id, as in :meth:`bind`.
         """
         act, status = _check_bind(action, mode_file, mode_hash, validation_status)
+        adopted = None if project_root is None else self._new_session(session_id, project_root)
         prepared: list[_R] = []
 
         def work(conn: Connection) -> Rebinding[_R]:
             at = _now()
-            self._touch_active(conn, session_id, at)
+            self._touch_active(conn, session_id, at, adopt=adopted)
             row = conn.execute(self._sql.select_binding, {"session_id": session_id}).one_or_none()
             previous = None if row is None else binding_record(row)
             result: _R | None = None
@@ -576,11 +683,59 @@ class SessionBindingStore:
             for result in results:
                 undo(result)
 
-    def _touch_active(self, conn: Connection, session_id: str, at: datetime) -> None:
-        status = conn.execute(
-            self._sql.touch_session, {"sid": session_id, "at": at}
-        ).scalar_one_or_none()
+    def _touch_active(
+        self,
+        conn: Connection,
+        session_id: str,
+        at: datetime,
+        *,
+        adopt: dict[str, Any] | None = None,
+    ) -> bool:
+        """Lock the active session (touching ``updated_at``); with ``adopt`` (the values of
+        :meth:`_new_session`), create it first if there is none. True if it was created."""
+        touch = {"sid": session_id, "at": at}
+        status = conn.execute(self._sql.touch_session, touch).scalar_one_or_none()
+        if status is None and adopt is not None:
+            values = {**adopt, "created_at": at, "updated_at": at}
+            if conn.execute(self._sql.insert_session, values).first() is not None:
+                return True
+            # Another transaction adopted it first (PostgreSQL: the insert waited for its
+            # commit): lock the row it created.
+            status = conn.execute(self._sql.touch_session, touch).scalar_one_or_none()
         _require_status_active(session_id, status)
+        return False
+
+    def adopt(
+        self,
+        session_id: str,
+        project_root: str | os.PathLike[str],
+        mode_file: str,
+        mode_hash: str,
+    ) -> Adoption:
+        """Make sure a (host's) session id is an active, bound session, in one transaction.
+
+        A session the store has never seen is created (active, of ``project_root``) and
+        bound to ``mode_hash``; a session without a binding is bound; a bound session keeps
+        its binding (``bound`` is false and ``binding`` is the one it has). Concurrent
+        adoptions of one id create one session and write at most one binding. Raises
+        :class:`~modec.diagnostics.SessionNotActiveError` for a terminated session and
+        ``ValueError`` as :meth:`bind`; nothing is written then.
+        """
+        _check_bind(Action.BIND, mode_file, mode_hash)
+        adopted = self._new_session(session_id, project_root)
+
+        def work(conn: Connection) -> Adoption:
+            at = _now()
+            created = self._touch_active(conn, session_id, at, adopt=adopted)
+            row = conn.execute(self._sql.select_binding, {"session_id": session_id}).one_or_none()
+            if row is not None:
+                return Adoption(binding_record(row), created=created, bound=False)
+            binding, _ = self._write_binding(
+                conn, session_id, mode_file, mode_hash, Action.BIND, ValidationStatus.VALID, at
+            )
+            return Adoption(binding, created=created, bound=True)
+
+        return self._transaction(work, write=True)
 
     def _write_binding(
         self,
@@ -639,11 +794,11 @@ class SessionBindingStore:
         """Every binding (of active sessions only, unless told otherwise), by session id."""
 
         def work(conn: Connection) -> Sequence[AnyRow]:
-            query = select(*BINDING_COLUMNS).order_by(BindingRow.session_id)
+            query = select(*self._binding_columns).order_by(self._t.bindings.c.session_id)
             if active_only:
                 query = query.join(
-                    SessionRow, SessionRow.session_id == BindingRow.session_id
-                ).where(SessionRow.status == SessionStatus.ACTIVE.value)
+                    self._t.sessions, self._t.sessions.c.session_id == self._t.bindings.c.session_id
+                ).where(self._t.sessions.c.status == SessionStatus.ACTIVE.value)
             return conn.execute(query).all()
 
         return [binding_record(r) for r in self._transaction(work, write=False)]
@@ -679,14 +834,14 @@ class SessionBindingStore:
                 at=at,
             )
             row = conn.execute(
-                update(BindingRow)
-                .where(BindingRow.session_id == session_id)
+                update(self._t.bindings)
+                .where(self._t.bindings.c.session_id == session_id)
                 .values(
                     validation_status=ValidationStatus.DEGRADED.value,
                     updated_at=at,
                     version=history.id,
                 )
-                .returning(*BINDING_COLUMNS)
+                .returning(*self._binding_columns)
             ).one()
             return binding_record(row)
 
@@ -703,9 +858,9 @@ class SessionBindingStore:
         def work(conn: Connection) -> BindingRecord | None:
             self._touch_active(conn, session_id, _now())
             row = conn.execute(
-                delete(BindingRow)
-                .where(BindingRow.session_id == session_id)
-                .returning(*BINDING_COLUMNS)
+                delete(self._t.bindings)
+                .where(self._t.bindings.c.session_id == session_id)
+                .returning(*self._binding_columns)
             ).one_or_none()
             if row is None:
                 return None
@@ -764,10 +919,10 @@ class SessionBindingStore:
         """The session's history rows, oldest first; with ``limit``, only the newest ones."""
 
         def work(conn: Connection) -> Sequence[AnyRow]:
-            query = select(*HISTORY_COLUMNS).where(HistoryRow.session_id == session_id)
+            query = select(*self._history_columns).where(self._t.history.c.session_id == session_id)
             if limit is None:
-                return conn.execute(query.order_by(HistoryRow.id)).all()
-            newest = conn.execute(query.order_by(HistoryRow.id.desc()).limit(limit)).all()
+                return conn.execute(query.order_by(self._t.history.c.id)).all()
+            newest = conn.execute(query.order_by(self._t.history.c.id.desc()).limit(limit)).all()
             return newest[::-1]
 
         return [history_record(r) for r in self._transaction(work, write=False)]
@@ -805,9 +960,9 @@ class SessionBindingStore:
 
         def work(conn: Connection) -> bool:
             stmt = (
-                delete(ArtifactRow)
-                .where(ArtifactRow.mode_hash == mode_hash)
-                .returning(ArtifactRow.mode_hash)
+                delete(self._t.artifacts)
+                .where(self._t.artifacts.c.mode_hash == mode_hash)
+                .returning(self._t.artifacts.c.mode_hash)
             )
             return conn.execute(stmt).first() is not None
 
