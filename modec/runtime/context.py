@@ -33,12 +33,13 @@ import cachetools
 from modec.compiler.artifact import Artifact
 from modec.compiler.ir import Role
 from modec.diagnostics import ModecError
-from modec.runtime.router import Router
+from modec.runtime.router import Decision, Router, TaskLike
 from modec.runtime.sessions import BindingRecord, ValidationStatus
 
 __all__ = [
     "DEFAULT_CHECK_INTERVAL",
     "DEFAULT_TTL",
+    "FreshRoute",
     "ModeContext",
     "ModeContextCache",
     "RolePrompt",
@@ -305,15 +306,49 @@ class ModeContext:
 class _Entry:
     context: ModeContext
     checked: float  # when the entry was last known to match the database
+    expires: float  # when its time to live ends (never later than the TTLCache's own end)
+
+
+#: A fresh entry's router and the clock reading until which it may route unchecked.
+FreshRoute = tuple[Callable[[TaskLike], Decision], float]
+
+
+class _Entries(cachetools.TTLCache[str, _Entry]):
+    """The TTL and LRU store of the entries; every entry it drops by itself (least recently
+    used beyond its size, or expired) leaves the fresh index too."""
+
+    def __init__(
+        self, maxsize: int, ttl: float, timer: Callable[[], float], fresh: dict[str, FreshRoute]
+    ) -> None:
+        super().__init__(maxsize, ttl, timer=timer)
+        self._fresh = fresh
+
+    def popitem(self) -> tuple[str, _Entry]:
+        key, entry = super().popitem()
+        self._fresh.pop(key, None)
+        return key, entry
+
+    def expire(self, time: float | None = None) -> list[tuple[str, _Entry]]:
+        expired: list[tuple[str, _Entry]] = super().expire(time)
+        for key, _ in expired:
+            self._fresh.pop(key, None)
+        return expired
 
 
 class ModeContextCache:
     """Session id → :class:`ModeContext`, each entry living ``ttl`` seconds on ``clock``.
 
     ``clock`` is any monotonic seconds function (default :func:`time.monotonic`); tests pass a
-    fake one. At most ``max_entries`` sessions are kept (least recently used dropped first).
-    An entry is *due* for a check once ``check_interval`` seconds passed since it was put or
+    fake one. At most ``max_entries`` sessions are kept (least recently used dropped first;
+    routing through :attr:`fresh` counts as a use once per check interval). An entry is
+    *due* for a check once ``check_interval`` seconds passed since it was put or
     :meth:`confirm`-ed. Thread-safe.
+
+    The entries live in a ``cachetools.TTLCache``; :attr:`fresh` indexes those that are
+    neither due nor expired by session id, as ``(route, until)``: the router's ``route``
+    and the clock reading before which it may be called with no other check. Reading it
+    is one dict lookup and one clock comparison, and needs no lock (it is only replaced or
+    popped, under the lock): the runtime's routing hot path.
 
     >>> now = [0.0]
     >>> cache = ModeContextCache(ttl=10, clock=lambda: now[0])
@@ -337,11 +372,16 @@ class ModeContextCache:
             raise ValueError("check_interval must not be negative")
         self.ttl = float(ttl)
         self.check_interval = float(check_interval)
-        self._clock = clock
-        self._entries: cachetools.TTLCache[str, _Entry] = cachetools.TTLCache(
-            max_entries, self.ttl, timer=clock
-        )
+        #: The clock the deadlines of :attr:`fresh` are read on.
+        self.clock = clock
+        #: Session id → ``(route, until)`` of the entries trusted until ``until`` (read-only).
+        self.fresh: dict[str, FreshRoute] = {}
+        self._entries = _Entries(max_entries, self.ttl, clock, self.fresh)
         self._lock = threading.Lock()
+
+    def _trust(self, session_id: str, entry: _Entry) -> None:
+        until = min(entry.checked + self.check_interval, entry.expires)
+        self.fresh[session_id] = (entry.context.router.route, until)
 
     def get(self, session_id: str) -> ModeContext | None:
         """The live context of the session, or ``None`` (an expired entry is dropped)."""
@@ -358,28 +398,35 @@ class ModeContextCache:
             try:
                 entry = self._entries[session_id]
             except KeyError:
+                self.fresh.pop(session_id, None)
                 return None
-            return entry.context, self._clock() - entry.checked >= self.check_interval
+            return entry.context, self.clock() >= entry.checked + self.check_interval
 
     def confirm(self, session_id: str) -> None:
         """Record that the session's entry was just found to match the database."""
         with self._lock:
             entry = self._entries.get(session_id)
             if entry is not None:
-                entry.checked = self._clock()
+                entry.checked = self.clock()
+                self._trust(session_id, entry)
 
     def put(self, context: ModeContext) -> None:
         """Cache ``context`` for its session for ``ttl`` seconds from now."""
         with self._lock:
-            self._entries[context.session_id] = _Entry(context, self._clock())
+            now = self.clock()
+            entry = _Entry(context, now, now + self.ttl)
+            self._entries[context.session_id] = entry
+            self._trust(context.session_id, entry)
 
     def invalidate(self, session_id: str) -> bool:
         """Drop the session's entry; ``True`` if there was one."""
         with self._lock:
+            self.fresh.pop(session_id, None)
             return self._entries.pop(session_id, None) is not None
 
     def clear(self) -> None:
         with self._lock:
+            self.fresh.clear()
             self._entries.clear()
 
     def __len__(self) -> int:
