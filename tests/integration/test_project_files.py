@@ -184,3 +184,19 @@ def test_templates_are_copied_only_when_asked_and_never_over_a_file(tmp_path: Pa
     )
     assert edited.read_text().endswith("# mine\n")
     assert layout.ensure(templates=True) == []
+
+
+def test_restoring_a_backup_of_a_bundled_binding_writes_the_project_file_asked_for(
+    make_runtime: RuntimeFactory,
+) -> None:
+    runtime = make_runtime()
+    ctx = runtime.initialize_session(mode_file="research_mode.yaml")
+    ended = runtime.terminate(ctx.session_id)
+    assert ended.backup is not None and _entries(runtime.project) == []
+    fresh = runtime.initialize_session(session_id="next")
+    restored = runtime.restore(ended.backup.name, activate=True, session_id="next")
+    assert (restored.mode_file, restored.mode_hash) == ("research_mode.yaml", ctx.mode_hash)
+    assert _entries(runtime.project) == ["research_mode.yaml"]  # asked for: a project file now
+    assert restored.path.read_bytes() == _bundled_bytes("research_mode.yaml")
+    assert restored.context is not None and restored.context.session_id == fresh.session_id
+    assert not runtime.resolve_mode("research_mode.yaml").bundled
