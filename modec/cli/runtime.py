@@ -137,8 +137,8 @@ def register(sub: _Sub, common: argparse.ArgumentParser) -> None:
         "init",
         parents=[common],
         help="create .task_orchestrator/ in a project",
-        description="Create .task_orchestrator/ (roles/ with the bundled modes, "
-        "backups/) in a project.",
+        description="Create .task_orchestrator/ (roles/, backups/) in a project. Bundled "
+        "modes are read in place; --templates copies them into roles/ to edit.",
     )
     p.add_argument(
         "directory",
@@ -147,6 +147,11 @@ def register(sub: _Sub, common: argparse.ArgumentParser) -> None:
         default=".",
         metavar="DIR",
         help="project root (default: .)",
+    )
+    p.add_argument(
+        "--templates",
+        action="store_true",
+        help="also copy the bundled modes into roles/ (never replacing a file)",
     )
     add_format(p)
     p.set_defaults(handler=init_command)
@@ -251,7 +256,7 @@ def init_command(args: argparse.Namespace, out: Output) -> int:
             f"{args.directory} is not a folder", "create it first, or pass another one", code=2
         )
     layout = ProjectLayout.at(args.directory)
-    written = layout.ensure()
+    written = layout.ensure(templates=args.templates)
     kind = detect_project_type(layout.root)
     default = default_mode_name(layout.root)
     if args.format == "json":

@@ -176,13 +176,16 @@ class ModeTools:
         default_complexity, auto_task_routing), previous_mode, backup_location, mode_hash.
         """
         runtime = self.runtime
-        if not auto_copy_if_missing and runtime.resolve_mode(mode_file).bundled:
+        resolved = runtime.resolve_mode(mode_file)
+        if resolved.bundled and not auto_copy_if_missing:
             raise ModeFileNotFoundError(
                 f"{mode_file!r} is a bundled mode not yet in .task_orchestrator/roles/, and "
                 "auto_copy_if_missing is false",
                 suggestion="pass auto_copy_if_missing=true to copy the bundled mode into the "
                 "project",
             )
+        if resolved.bundled:  # the runtime reads bundled modes in place; the spec copies
+            runtime.project.copy_templates([resolved.name])
         sid = self._session_id(session_id)
         previous: str | None = None
         backup = None

@@ -3,7 +3,9 @@
 A :class:`ModeContext` is built once from a binding and its compiled artifact: the specialist
 roles (listed by ``task_orchestrator.specialist_roles``), the custom roles (other role
 definitions), the routing rules in row order, the configuration, the mode hash, and the
-router that routes the session's tasks. :class:`ModeContextCache` keeps one per session for a
+router that routes the session's tasks, and every role's prompt (:class:`RolePrompt`: its
+definition, expertise, approach and output format, so a host builds a specialist prompt from
+the bound mode alone). :class:`ModeContextCache` keeps one per session for a
 time to live (30 minutes by default, as in MCP Task Orchestrator) on an injectable clock
 (a ``cachetools.TTLCache``, least recently used entries dropped beyond ``max_entries``); the
 runtime invalidates an entry whenever it binds, switches, resumes or terminates the session.
@@ -29,15 +31,20 @@ from typing import Any, Final
 import cachetools
 
 from modec.compiler.artifact import Artifact
-from modec.runtime.router import Router
+from modec.compiler.ir import Role
+from modec.diagnostics import ModecError
+from modec.runtime.router import Decision, Router, TaskLike
 from modec.runtime.sessions import BindingRecord, ValidationStatus
 
 __all__ = [
     "DEFAULT_CHECK_INTERVAL",
     "DEFAULT_TTL",
+    "FreshRoute",
     "ModeContext",
     "ModeContextCache",
+    "RolePrompt",
     "RoutingRule",
+    "UnknownRoleError",
 ]
 
 #: Seconds a cached context lives (30 minutes).
@@ -45,6 +52,96 @@ DEFAULT_TTL: Final = 30 * 60.0
 #: Seconds a cached context is trusted before its binding version is checked again.
 DEFAULT_CHECK_INTERVAL: Final = 1.0
 _DEFAULT_MAX_ENTRIES: Final = 4096
+
+
+class UnknownRoleError(ModecError, KeyError):
+    """A role name the bound mode does not define (also a :class:`KeyError`)."""
+
+    suggestion = "ask for one of the mode's roles (ModeContext.roles)"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
+
+
+def _bullets(items: tuple[str, ...]) -> list[str]:
+    """Markdown bullets; an item's further lines are indented under it."""
+    return ["- " + item.strip().replace("\n", "\n  ") for item in items]
+
+
+@dataclass(frozen=True, slots=True)
+class RolePrompt:
+    """What a host needs to prompt one role of the bound mode: the role's ``definition``
+    (its ``role_definition``), ``expertise``, ``approach`` and ``output_format`` as the mode
+    file gives them (``extends`` resolved), and ``description``, the orchestrator's one-line
+    summary of it in ``task_orchestrator.specialist_roles`` (else the role's own
+    ``description`` key, if it has one)."""
+
+    name: str
+    definition: str
+    expertise: tuple[str, ...] = ()
+    approach: tuple[str, ...] = ()
+    output_format: str | None = None
+    description: str | None = None
+
+    @classmethod
+    def of(cls, role: Role, description: str | None = None) -> RolePrompt:
+        """The prompt of an IR role; ``description`` defaults to its ``description`` key."""
+        if description is None:
+            own = role.extras.get("description")
+            description = own if isinstance(own, str) else None
+        return cls(
+            name=role.name,
+            definition=role.role_definition,
+            expertise=tuple(role.expertise),
+            approach=tuple(role.approach),
+            output_format=role.output_format,
+            description=description,
+        )
+
+    def prompt(self) -> str:
+        """The role as a specialist prompt, in Markdown: ``# <name>``, the definition, then
+        ``## Expertise`` and ``## Approach`` (bullets) and ``## Output format``, each section
+        left out when the role has none. Deterministic: the same role, the same text.
+
+        >>> print(RolePrompt("reviewer", "You review code.", ("style",), (), "A list").prompt())
+        # reviewer
+        <BLANKLINE>
+        You review code.
+        <BLANKLINE>
+        ## Expertise
+        <BLANKLINE>
+        - style
+        <BLANKLINE>
+        ## Output format
+        <BLANKLINE>
+        A list
+        <BLANKLINE>
+        """
+        parts = [f"# {self.name}", self.definition.strip()]
+        if self.expertise:
+            parts += ["## Expertise", "\n".join(_bullets(self.expertise))]
+        if self.approach:
+            parts += ["## Approach", "\n".join(_bullets(self.approach))]
+        if self.output_format:
+            parts += ["## Output format", self.output_format.strip()]
+        return "\n\n".join(parts) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: name, definition, expertise, approach, output_format, description."""
+        return {
+            "name": self.name,
+            "definition": self.definition,
+            "expertise": list(self.expertise),
+            "approach": list(self.approach),
+            "output_format": self.output_format,
+            "description": self.description,
+        }
+
+
+def _role_prompts(artifact: Artifact, listed: Mapping[str, str]) -> Mapping[str, RolePrompt]:
+    return MappingProxyType(
+        {name: RolePrompt.of(role, listed.get(name)) for name, role in artifact.roles.items()}
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +186,10 @@ class ModeContext:
     default_specialist: str | None
     router: Router = field(repr=False, compare=False)
     binding_version: int = 0
+    #: Every role the mode defines (``task_orchestrator`` included), in the mode's order.
+    roles: Mapping[str, RolePrompt] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False
+    )
 
     @classmethod
     def build(cls, binding: BindingRecord, artifact: Artifact, router: Router) -> ModeContext:
@@ -142,7 +243,29 @@ class ModeContext:
             default_specialist=table.default_specialist,
             router=router,
             binding_version=binding.version,
+            roles=_role_prompts(artifact, listed),
         )
+
+    def role(self, name: str) -> RolePrompt:
+        """The prompt of the role ``name``; :class:`UnknownRoleError` (a ``KeyError``)
+        naming the mode's roles when it defines none of that name."""
+        try:
+            return self.roles[name]
+        except KeyError:
+            pass
+        known = ", ".join(self.roles) or "none"
+        listed = self.specialist_roles.get(name)
+        where = f"the mode {self.mode_file!r}"
+        message = (
+            f"{name!r} is listed in the specialist_roles of {where} ({listed!r}) but has no "
+            f"role definition; its roles: {known}"
+            if listed is not None
+            else f"{where} has no role {name!r}; its roles: {known}"
+        )
+        raise UnknownRoleError(
+            message,
+            suggestion=f"ask for one of its roles, or define {name!r} in the mode file",
+        ) from None
 
     @property
     def specialist_count(self) -> int:
@@ -175,6 +298,7 @@ class ModeContext:
         info["session_id"] = self.session_id
         info["specialist_roles"] = dict(self.specialist_roles)
         info["configuration"] = dict(self.configuration)
+        info["roles"] = {name: role.to_dict() for name, role in self.roles.items()}
         return info
 
 
@@ -182,15 +306,49 @@ class ModeContext:
 class _Entry:
     context: ModeContext
     checked: float  # when the entry was last known to match the database
+    expires: float  # when its time to live ends (never later than the TTLCache's own end)
+
+
+#: A fresh entry's router and the clock reading until which it may route unchecked.
+FreshRoute = tuple[Callable[[TaskLike], Decision], float]
+
+
+class _Entries(cachetools.TTLCache[str, _Entry]):
+    """The TTL and LRU store of the entries; every entry it drops by itself (least recently
+    used beyond its size, or expired) leaves the fresh index too."""
+
+    def __init__(
+        self, maxsize: int, ttl: float, timer: Callable[[], float], fresh: dict[str, FreshRoute]
+    ) -> None:
+        super().__init__(maxsize, ttl, timer=timer)
+        self._fresh = fresh
+
+    def popitem(self) -> tuple[str, _Entry]:
+        key, entry = super().popitem()
+        self._fresh.pop(key, None)
+        return key, entry
+
+    def expire(self, time: float | None = None) -> list[tuple[str, _Entry]]:
+        expired: list[tuple[str, _Entry]] = super().expire(time)
+        for key, _ in expired:
+            self._fresh.pop(key, None)
+        return expired
 
 
 class ModeContextCache:
     """Session id → :class:`ModeContext`, each entry living ``ttl`` seconds on ``clock``.
 
     ``clock`` is any monotonic seconds function (default :func:`time.monotonic`); tests pass a
-    fake one. At most ``max_entries`` sessions are kept (least recently used dropped first).
-    An entry is *due* for a check once ``check_interval`` seconds passed since it was put or
+    fake one. At most ``max_entries`` sessions are kept (least recently used dropped first;
+    routing through :attr:`fresh` counts as a use once per check interval). An entry is
+    *due* for a check once ``check_interval`` seconds passed since it was put or
     :meth:`confirm`-ed. Thread-safe.
+
+    The entries live in a ``cachetools.TTLCache``; :attr:`fresh` indexes those that are
+    neither due nor expired by session id, as ``(route, until)``: the router's ``route``
+    and the clock reading before which it may be called with no other check. Reading it
+    is one dict lookup and one clock comparison, and needs no lock (it is only replaced or
+    popped, under the lock): the runtime's routing hot path.
 
     >>> now = [0.0]
     >>> cache = ModeContextCache(ttl=10, clock=lambda: now[0])
@@ -214,11 +372,16 @@ class ModeContextCache:
             raise ValueError("check_interval must not be negative")
         self.ttl = float(ttl)
         self.check_interval = float(check_interval)
-        self._clock = clock
-        self._entries: cachetools.TTLCache[str, _Entry] = cachetools.TTLCache(
-            max_entries, self.ttl, timer=clock
-        )
+        #: The clock the deadlines of :attr:`fresh` are read on.
+        self.clock = clock
+        #: Session id → ``(route, until)`` of the entries trusted until ``until`` (read-only).
+        self.fresh: dict[str, FreshRoute] = {}
+        self._entries = _Entries(max_entries, self.ttl, clock, self.fresh)
         self._lock = threading.Lock()
+
+    def _trust(self, session_id: str, entry: _Entry) -> None:
+        until = min(entry.checked + self.check_interval, entry.expires)
+        self.fresh[session_id] = (entry.context.router.route, until)
 
     def get(self, session_id: str) -> ModeContext | None:
         """The live context of the session, or ``None`` (an expired entry is dropped)."""
@@ -235,28 +398,35 @@ class ModeContextCache:
             try:
                 entry = self._entries[session_id]
             except KeyError:
+                self.fresh.pop(session_id, None)
                 return None
-            return entry.context, self._clock() - entry.checked >= self.check_interval
+            return entry.context, self.clock() >= entry.checked + self.check_interval
 
     def confirm(self, session_id: str) -> None:
         """Record that the session's entry was just found to match the database."""
         with self._lock:
             entry = self._entries.get(session_id)
             if entry is not None:
-                entry.checked = self._clock()
+                entry.checked = self.clock()
+                self._trust(session_id, entry)
 
     def put(self, context: ModeContext) -> None:
         """Cache ``context`` for its session for ``ttl`` seconds from now."""
         with self._lock:
-            self._entries[context.session_id] = _Entry(context, self._clock())
+            now = self.clock()
+            entry = _Entry(context, now, now + self.ttl)
+            self._entries[context.session_id] = entry
+            self._trust(context.session_id, entry)
 
     def invalidate(self, session_id: str) -> bool:
         """Drop the session's entry; ``True`` if there was one."""
         with self._lock:
+            self.fresh.pop(session_id, None)
             return self._entries.pop(session_id, None) is not None
 
     def clear(self) -> None:
         with self._lock:
+            self.fresh.clear()
             self._entries.clear()
 
     def __len__(self) -> int:

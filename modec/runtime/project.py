@@ -3,7 +3,7 @@
 ::
 
     <project>/.task_orchestrator/
-        roles/        mode files; a mode is named by its path relative to this directory
+        roles/        the project's mode files; a mode is named by its path relative to it
         backups/      session and mode backups (``session_mode_backup_<id>.yaml`` …)
         cache/        the default diskcache directory of the artifact store
         modec.db      the default SQLite database of sessions, bindings and history
@@ -12,6 +12,16 @@ Mode names are confined to ``roles/``: :func:`resolve_mode` refuses absolute pat
 and symlinks that resolve outside it with :class:`UnsafeModePathError`, then falls back to
 the modes bundled with modec by file name. Shells that take mode names from untrusted
 callers (the MCP server) rely on that.
+
+modec keeps its hands off the project's files: bundled modes are read in place, inside the
+installed package, and copied into ``roles/`` only when asked
+(:meth:`ProjectLayout.ensure` with ``templates=True``, ``modec init --templates``). A name
+means the same at every bind and resume: the file of that name in ``roles/`` if there is
+one, else the bundled mode; so a project customizes a bundled mode by writing a file of its
+name. The project's default mode is its own role file first (:func:`resolve_default_mode`:
+``project_roles.yaml``, the file MCP Task Orchestrator 1.8 writes and loads, then the
+project type's mode and ``default_roles.yaml`` if ``roles/`` has them), else the bundled
+mode of the project's type, read in place.
 
 >>> layout = ProjectLayout(Path("/srv/app"))
 >>> str(layout.roles), str(layout.database)
@@ -25,7 +35,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -45,6 +55,7 @@ __all__ = [
     "DEFAULT_RETENTION",
     "MODE_SUFFIXES",
     "ORCHESTRATOR_DIR",
+    "PROJECT_ROLES_FILE",
     "ROLES_DIR",
     "Backup",
     "BackupError",
@@ -55,11 +66,14 @@ __all__ = [
     "UnsafeModePathError",
     "backup_bytes",
     "default_mode_name",
+    "default_mode_names",
     "detect_project_type",
+    "find_bundled",
     "find_in",
     "mode_names",
     "prune_backups",
     "read_backup",
+    "resolve_default_mode",
     "resolve_mode",
     "safe_file_stem",
     "scan_modes",
@@ -119,9 +133,40 @@ def detect_project_type(root: str | os.PathLike[str]) -> ProjectType:
     return ProjectType.DEFAULT
 
 
+#: The role file MCP Task Orchestrator 1.8 writes into a project's ``roles/`` when it has none
+#: (``role_loader.create_project_roles_file``) and then loads: the project's own roles.
+PROJECT_ROLES_FILE: Final = "project_roles.yaml"
+
+
+def default_mode_names(root: str | os.PathLike[str]) -> tuple[str, ...]:
+    """The names :func:`default_mode_name` looks for in ``roles/``, in order:
+    :data:`PROJECT_ROLES_FILE`, the project type's mode (:data:`DEFAULT_MODES`), and
+    ``default_roles.yaml`` (the orchestrator's older name for its role file)."""
+    names = (PROJECT_ROLES_FILE, DEFAULT_MODES[detect_project_type(root)])
+    fallback = DEFAULT_MODES[ProjectType.DEFAULT]
+    return names if fallback in names else (*names, fallback)
+
+
 def default_mode_name(root: str | os.PathLike[str]) -> str:
-    """The mode a new session of the project at ``root`` binds when none is named."""
-    return DEFAULT_MODES[detect_project_type(root)]
+    """The name of the mode a new session of the project at ``root`` binds when none is
+    named: the first of :func:`default_mode_names` that ``roles/`` has an entry of, else the
+    bundled mode of the project's type (:data:`DEFAULT_MODES`). Only names are looked at:
+    an entry that cannot be read is still the default, and binding it says why."""
+    roles = Path(root) / ORCHESTRATOR_DIR / ROLES_DIR
+    names = default_mode_names(root)
+    for name in names:
+        if os.path.lexists(roles / name):
+            return name
+    return names[1]
+
+
+def resolve_default_mode(root: str | os.PathLike[str]) -> ResolvedMode:
+    """The mode a new session of the project at ``root`` binds when none is named: the
+    project's own role file (see :func:`default_mode_name`), else the bundled mode of the
+    project's type, read in place. Raises as :func:`resolve_mode` does for an entry of
+    ``roles/`` that cannot be read or leaves it: a project's role file is never passed over
+    silently."""
+    return resolve_mode(Path(root) / ORCHESTRATOR_DIR / ROLES_DIR, default_mode_name(root))
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +210,14 @@ class ProjectLayout:
     def database(self) -> Path:
         return self.base / DATABASE_FILE
 
-    def ensure(self) -> list[Path]:
-        """Create ``roles/`` and ``backups/`` and copy every bundled mode that ``roles/`` lacks
-        (never overwriting a file); return the files written. Idempotent, safe to race.
+    def ensure(self, *, templates: bool = False) -> list[Path]:
+        """Create ``roles/`` and ``backups/`` (and a ``.gitignore`` for modec's database and
+        cache); with ``templates``, also copy the bundled modes into ``roles/``
+        (:meth:`copy_templates`). Return the files written. Idempotent, safe to race.
         Temporary files that killed writers left in those folders are removed
-        (:func:`~modec.fs.remove_stray_temporaries`)."""
+        (:func:`~modec.fs.remove_stray_temporaries`).
+
+        Without ``templates`` no mode file is written: bundled modes are read in place."""
         written: list[Path] = []
         for directory in (self.roles, self.backups):
             directory.mkdir(parents=True, exist_ok=True)
@@ -177,10 +225,30 @@ class ProjectLayout:
         ignore = self.base / ".gitignore"
         if not ignore.exists() and self._write_new(ignore, _GITIGNORE):
             written.append(ignore)
-        for name in bundled_mode_names():
+        if templates:
+            written += self.copy_templates()
+        return written
+
+    def copy_templates(self, names: Iterable[str] | None = None) -> list[Path]:
+        """Copy the bundled modes ``names`` (default: all of them) into ``roles/`` as
+        templates to edit, each under its own name and only where ``roles/`` has no entry of
+        that name (a file is never replaced); return the files written. Raises
+        :class:`~modec.diagnostics.ModeFileNotFoundError` for a name that is no bundled mode
+        (nothing is copied then)."""
+        wanted = bundled_mode_names() if names is None else list(names)
+        sources = [(name, bundled_mode_path(name)) for name in wanted]
+        unknown = [name for name, source in sources if source is None]
+        if unknown:
+            raise ModeFileNotFoundError(
+                f"no bundled mode {', '.join(map(repr, unknown))}",
+                suggestion="bundled modes: " + ", ".join(bundled_mode_names()),
+            )
+        self.roles.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        for name, source in sources:
+            assert source is not None
             target = self.roles / name
-            source = bundled_mode_path(name)
-            if source is None or target.exists() or target.is_symlink():
+            if target.exists() or target.is_symlink():
                 continue
             if self._write_new(target, source.read_bytes()):
                 written.append(target)
@@ -204,6 +272,10 @@ class ProjectLayout:
     def resolve(self, name: str) -> ResolvedMode:
         """See :func:`resolve_mode`."""
         return resolve_mode(self.roles, name)
+
+    def default_mode(self) -> ResolvedMode:
+        """See :func:`resolve_default_mode`."""
+        return resolve_default_mode(self.root)
 
 
 def mode_names(roles_dir: str | os.PathLike[str]) -> list[str]:
@@ -331,6 +403,19 @@ def target_in(directory: str | os.PathLike[str], name: str) -> tuple[str, Path]:
     return relative.as_posix(), _inside(Path(directory), relative, name)
 
 
+def find_bundled(name: str) -> ResolvedMode | None:
+    """The bundled mode a plain file name names (tried as given, then with ``.yaml``
+    appended when it has no mode suffix), read in place; ``None`` for any other name.
+    Raises :class:`UnsafeModePathError` for a name no mode may have (see :func:`find_in`)."""
+    relative = _check_name(name)
+    if len(relative.parts) == 1:
+        for candidate in _candidates(relative):
+            path = bundled_mode_path(candidate.name)
+            if path is not None:
+                return ResolvedMode(candidate.name, path, bundled=True)
+    return None
+
+
 def resolve_mode(roles_dir: str | os.PathLike[str], name: str) -> ResolvedMode:
     """The mode file that ``name`` names: in ``roles_dir`` (see :func:`find_in`), else the
     bundled mode of that file name.
@@ -342,19 +427,17 @@ def resolve_mode(roles_dir: str | os.PathLike[str], name: str) -> ResolvedMode:
     found = find_in(roles_dir, name)
     if found is not None:
         return ResolvedMode(found[0], found[1], bundled=False)
-    relative = _check_name(name)
-    if len(relative.parts) == 1:
-        for candidate in _candidates(relative):
-            bundled = bundled_mode_path(candidate.name)
-            if bundled is not None:
-                return ResolvedMode(candidate.name, bundled, bundled=True)
+    bundled = find_bundled(name)
+    if bundled is not None:
+        return bundled
     roles = Path(roles_dir)
     available = sorted({*mode_names(roles), *bundled_mode_names()})
     raise ModeFileNotFoundError(
         f"no mode {name!r} in .task_orchestrator/roles/ and no bundled mode of that name",
         suggestion="available modes: "
         + ", ".join(available)
-        + " (run `modec init` to copy the bundled modes into the project)",
+        + " (bundled modes are read in place; `modec init --templates` copies them into "
+        "roles/ to edit)",
     )
 
 

@@ -40,10 +40,14 @@ def test_init_creates_the_layout_once(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("# docs\n")
     code, out, _ = run("init", str(tmp_path))
     assert code == 0
-    assert sorted(p.name for p in _roles(tmp_path).iterdir()) == bundled_mode_names()
+    assert list(_roles(tmp_path).iterdir()) == []  # bundled modes are read in place
     assert "documentation project, default mode documentation_mode.yaml" in out
-    assert out.count("created ") == len(bundled_mode_names()) + 1  # and .gitignore
-    code, out, _ = run("init", str(tmp_path))
+    assert out.count("created ") == 1  # .gitignore
+    code, out, _ = run("init", "--templates", str(tmp_path))  # copied when asked
+    assert code == 0
+    assert sorted(p.name for p in _roles(tmp_path).iterdir()) == bundled_mode_names()
+    assert out.count("created ") == len(bundled_mode_names())
+    code, out, _ = run("init", "--templates", str(tmp_path))
     assert code == 0 and "created" not in out
     code, _, _ = run("init", str(tmp_path / "missing"))
     assert code == 2

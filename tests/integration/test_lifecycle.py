@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modec.compiler.build import bundled_mode_names
+from modec.compiler.build import bundled_mode_names, bundled_mode_path
 from modec.compiler.pipeline import compile_path
 from modec.diagnostics import InvalidModeError, ModeFileNotFoundError, SessionNotActiveError
 from modec.runtime.lifecycle import (
@@ -84,7 +84,7 @@ def test_initialize_session_creates_the_layout_and_binds_the_detected_default(
     runtime = make_runtime()
     ctx = runtime.initialize_session()
     layout = runtime.project
-    assert sorted(p.name for p in layout.roles.iterdir()) == bundled_mode_names()
+    assert list(layout.roles.iterdir()) == []  # the bundled mode is read in place
     assert layout.backups.is_dir()
     assert "modec.db" in (layout.base / ".gitignore").read_text()
     assert ctx.mode_file == "development_mode.yaml"  # the project has a pyproject.toml
@@ -93,7 +93,10 @@ def test_initialize_session_creates_the_layout_and_binds_the_detected_default(
     session = runtime.sessions.get_session(ctx.session_id)
     assert session is not None and session.project_root == str(project.resolve())
 
-    # a user's edit of a copied mode is never overwritten by the next initialize
+    # templates are copied when asked; a user's edit of one is never overwritten
+    copied = layout.ensure(templates=True)
+    assert sorted(p.name for p in layout.roles.iterdir()) == bundled_mode_names()
+    assert sorted(p.name for p in copied) == bundled_mode_names()
     edited = layout.roles / "default_roles.yaml"
     edited.write_text(edited.read_text() + "\n# mine\n")
     other = runtime.initialize_session(project, "default_roles.yaml", session_id="named")
@@ -260,8 +263,8 @@ def test_switch_backs_up_the_previous_binding_first(make_runtime: RuntimeFactory
     assert switched.previous.mode_hash == first.mode_hash
     assert switched.backup is not None
     backup, content = read_backup(switched.backup.path)
-    previous_file = runtime.project.roles / "development_mode.yaml"
-    assert content == previous_file.read_bytes()
+    previous_file = bundled_mode_path("development_mode.yaml")  # bound in place
+    assert previous_file is not None and content == previous_file.read_bytes()
     assert (backup.reason, backup.session_id, backup.mode_file, backup.mode_hash) == (
         "switch",
         sid,
@@ -426,7 +429,7 @@ def test_terminate_backs_up_atomically_and_ends_the_session(make_runtime: Runtim
     assert ended.backup.name.startswith("session_mode_backup_id-")  # a safe file name
     backup, content = read_backup(ended.backup.path)
     assert (backup.reason, backup.session_id, backup.mode_hash) == ("terminate", sid, ctx.mode_hash)
-    assert content == (runtime.project.roles / "development_mode.yaml").read_bytes()
+    assert content == bundled_mode_path("development_mode.yaml").read_bytes()  # type: ignore[union-attr]
     assert [p.name for p in runtime.project.backups.iterdir()] == [ended.backup.name]
     assert not ended.session.is_active
     assert runtime.history(sid)[-1].action_type is Action.TERMINATE
@@ -663,7 +666,9 @@ def test_create_mode_extends_a_template_compiled_before_it_is_written(
 
     # extends finds files beside the mode, then bundled modes: a template is taken only
     # where the new file finds that very template (never a bundled namesake of it)
-    defaults = runtime.project.roles / "default_roles.yaml"
+    assert not (runtime.project.roles / "development_mode.yaml").exists()  # no template copied
+    defaults = bundled_mode_path("default_roles.yaml")
+    assert defaults is not None
     team = runtime.project.roles / "team"
     team.mkdir()
     (team / "base.yaml").write_text(
@@ -677,14 +682,15 @@ def test_create_mode_extends_a_template_compiled_before_it_is_written(
     assert nested.specialist_roles == runtime.validate("team/base.yaml").specialist_roles
     (runtime.project.roles / "alias.yaml").symlink_to(team / "base.yaml")
     assert runtime.create_mode("via_alias", "alias").specialist_roles == (nested.specialist_roles)
-    (runtime.project.roles / "research_mode.yaml").unlink()  # bundled only, from now on
+    assert not (runtime.project.roles / "research_mode.yaml").exists()  # bundled only
     research = runtime.validate("research_mode.yaml")
     bundled = runtime.create_mode("team/research", "research_mode.yaml")
     assert research.bundled and bundled.template == "research_mode.yaml"
     assert bundled.specialist_roles == research.specialist_roles
     (team / "research_mode.yaml").write_text(TEAM_MODE)  # a namesake beside: not the template
-    (runtime.project.roles / "research_mode.yaml").unlink()  # (create copied it back)
+    assert not (runtime.project.roles / "research_mode.yaml").exists()  # (create copies none)
     assert runtime.resolve_mode("research_mode.yaml").bundled
+    runtime.project.copy_templates(["default_roles.yaml"])  # a project file: team/ won't see it
     for name, template in (
         ("team/defaults", "default_roles.yaml"),
         ("from_team", "team/base.yaml"),
@@ -711,6 +717,8 @@ def test_create_mode_refuses_and_writes_nothing(
     assert not runtime.project.base.exists()  # not even the project was set up
 
     runtime.create_mode("mine")
+    assert runtime.project.mode_names() == ["mine.yaml"]  # no template copied beside it
+    runtime.project.ensure(templates=True)  # copied when asked: their names are taken too
     mine = runtime.project.roles / "mine.yaml"
     before = mine.read_bytes()
     for name in ("mine", "mine.yaml", "default_roles.yaml"):
@@ -747,7 +755,7 @@ def test_list_modes_reports_validity_counts_and_current_sessions(
     make_runtime: RuntimeFactory,
 ) -> None:
     runtime = make_runtime()
-    runtime.project.ensure()
+    runtime.project.ensure(templates=True)
     write_mode(runtime, "team.yaml", TEAM_MODE)
     write_mode(runtime, "broken.yaml", TEAM_MODE_BROKEN)
     sid = runtime.initialize_session(mode_file="team.yaml").session_id

@@ -121,7 +121,6 @@ def test_unreadable_roles_entries_are_listed_as_invalid_never_fatal(
     sid = runtime.initialize_session().session_id  # starting a session works too
     assert runtime.route(sid, "profile the slow endpoint").specialist
     # a loop where the default mode would be: a clear error naming it, no traceback
-    (roles / "development_mode.yaml").unlink()
     (roles / "development_mode.yaml").symlink_to("development_mode.yaml")
     with pytest.raises(ModeFileNotFoundError, match=r"development_mode\.yaml' cannot be read"):
         runtime.initialize_session()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import posixpath
@@ -58,6 +57,8 @@ from modec.runtime.project import (
     ProjectType,
     ResolvedMode,
     default_mode_name,
+    detect_project_type,
+    find_bundled,
     find_in,
     prune_backups,
     read_backup,
@@ -221,28 +222,29 @@ class ModeRuntime:
     def prepare_mode(self, mode_file: str) -> tuple[ResolvedMode, Artifact]:
         """Resolve and compile a mode for binding; the artifact is stored in every tier.
 
-        A bundled mode that ``roles/`` lacks is copied there first, so that every binding
-        is to a file of the project (which :meth:`resume` then watches). Raises
-        :class:`~modec.diagnostics.InvalidModeError` or
+        A bundled mode is read in place (nothing is written into ``roles/``): its name is
+        resolved the same way again at every :meth:`resume`, so a project file of that name,
+        written since, takes over. Raises :class:`~modec.diagnostics.InvalidModeError` or
         :class:`~modec.diagnostics.ModeFileNotFoundError`.
         """
         resolved = self.resolve_mode(mode_file)
-        if resolved.bundled:
-            target_name, target = target_in(self.project.roles, resolved.name)
-            with contextlib.suppress(FileExistsError):
-                write_atomic(target, resolved.path.read_bytes(), exclusive=True)
-            resolved = self.resolve_mode(target_name)
         return resolved, self.artifacts.compile(resolved.path, resolved.name)
 
     def _compile_bound(self, mode_file: str) -> tuple[ResolvedMode, Artifact]:
+        """Resolve the bound ``mode_file`` as binding did (the file in ``roles/``, else the
+        bundled mode of that name, read in place) and compile it."""
         found = find_in(self.project.roles, mode_file)
-        if found is None:
+        resolved = (
+            find_bundled(mode_file)
+            if found is None
+            else ResolvedMode(found[0], found[1], bundled=False)
+        )
+        if resolved is None:
             raise ModeFileNotFoundError(
                 f"the bound mode file {mode_file!r} is no longer in {self.project.roles}",
                 suggestion="restore it (`modec session restore`, or from version control), "
                 "or bind another mode",
             )
-        resolved = ResolvedMode(found[0], found[1], bundled=False)
         return resolved, self.artifacts.compile(resolved.path, resolved.name)
 
     def validate(self, mode_file: str, *, session_id: str | None = None) -> ModeValidation:
@@ -384,7 +386,9 @@ class ModeRuntime:
         return list_modes(self.project, bound)
 
     def default_mode(self) -> str:
-        """The mode a new session binds when none is named (by project type)."""
+        """The mode a new session binds when none is named: the project's own role file,
+        else the bundled mode of its type (see
+        :func:`~modec.runtime.project.resolve_default_mode`)."""
         return default_mode_name(self.project.root)
 
     # ------------------------------------------------------------------ sessions
@@ -396,11 +400,12 @@ class ModeRuntime:
         *,
         session_id: str | None = None,
     ) -> ModeContext:
-        """Start a session bound to ``mode_file`` (default: by project type, see
-        :func:`~modec.runtime.project.detect_project_type`).
+        """Start a session bound to ``mode_file`` (default: :meth:`default_mode`, the
+        project's own role file, else the bundled mode of the project's type).
 
-        Creates ``.task_orchestrator/roles/`` and ``backups/`` with the bundled modes if
-        absent. The mode is compiled before anything is written: an invalid or missing mode
+        Creates ``.task_orchestrator/roles/`` and ``backups/`` if absent; no mode file is
+        copied (bundled modes are read in place). The mode is compiled before anything is
+        written: an invalid or missing mode
         raises and leaves no session behind. ``project_root`` defaults to the runtime's and
         must be it if given. ``session_id`` defaults to a fresh UUID. The session and its
         first binding are written in one transaction: a crash leaves no session, or a bound
@@ -548,7 +553,17 @@ class ModeRuntime:
         return None
 
     def route(self, session_id: str, task: TaskLike) -> Decision:
-        """Route ``task`` (a Task, a description string or a mapping) with the session's mode."""
+        """Route ``task`` (a Task, a description string or a mapping) with the session's mode.
+
+        A context trusted now (neither due for its check against the database nor expired)
+        costs one dict lookup and one clock reading on top of the router
+        (:attr:`ModeContextCache.fresh <modec.runtime.context.ModeContextCache.fresh>`);
+        otherwise the context is checked or loaded as :meth:`context` does.
+        """
+        contexts = self.contexts
+        fresh = contexts.fresh.get(session_id)
+        if fresh is not None and contexts.clock() < fresh[1]:
+            return fresh[0](task)
         cached = self._cached(session_id)
         return (cached or self.context(session_id)).router.route(task)
 
@@ -831,13 +846,13 @@ class ModeRuntime:
             }
 
     def _default_candidates(self) -> list[tuple[str, Path | None]]:
-        name = self.default_mode()
-        out: list[tuple[str, Path | None]] = [(name, None)]
-        out.append((name, bundled_mode_path(name)))
-        fallback = DEFAULT_MODES[ProjectType.DEFAULT]
-        if fallback != name:
-            out.append((fallback, None))
-            out.append((fallback, bundled_mode_path(fallback)))
+        """The modes a fallback tries, in order: the default mode as a name (the project's
+        role file, or bundled), then the bundled modes of the project type and of the
+        ``default`` type read by path (a project file of their name may be broken)."""
+        out: list[tuple[str, Path | None]] = [(self.default_mode(), None)]
+        kind = DEFAULT_MODES[detect_project_type(self.project.root)]
+        for name in dict.fromkeys((kind, DEFAULT_MODES[ProjectType.DEFAULT])):
+            out.append((name, bundled_mode_path(name)))
         return out
 
     def _fallback(self, session_id: str, previous: BindingRecord | None, error: str) -> Resumption:
