@@ -36,8 +36,9 @@ by default the project's own role file, when modec does not know it yet). Orches
 server has no session id of its own; :func:`session_id_of` gives one for what its
 ``orchestrator_initialize_session`` answered. Host tasks are read as they come (a
 ``SubTask``, a ``TaskBreakdown``, a database row, the LLM's JSON objects), unknown fields
-ignored (:data:`ORCHESTRATOR_FIELDS`; ``fields=`` maps names for other hosts). Nothing of ``mcp_task_orchestrator`` is
-imported until :func:`orchestrator_specialist_types` is called (modec does not depend on it).
+ignored (:data:`ORCHESTRATOR_FIELDS`; ``fields=`` maps names for other hosts). Nothing of
+``mcp_task_orchestrator`` is imported until :func:`orchestrator_specialist_types` is called
+(modec does not depend on it).
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ def test_the_venv_has_the_real_orchestrator_beside_modec_mcp(orchestrator_python
     )
     assert proc.returncode == 0, proc.stderr
     orchestrator, mcp, modec = proc.stdout.split()
-    assert orchestrator == "1.8.0"
+    assert orchestrator == "1.8.0" and modec == "0.1.0"
     assert mcp.startswith("1.")  # modec[mcp] resolved to the 1.x the orchestrator runs on
 
 
