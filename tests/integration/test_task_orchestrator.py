@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from modec import __version__
 from tests.integration.venvs import test_venv
 
 ORCHESTRATOR = "mcp-task-orchestrator==1.8.0"
@@ -90,7 +91,7 @@ def test_the_venv_has_the_real_orchestrator_beside_modec_mcp(orchestrator_python
     )
     assert proc.returncode == 0, proc.stderr
     orchestrator, mcp, modec = proc.stdout.split()
-    assert orchestrator == "1.8.0" and modec == "0.1.0"
+    assert orchestrator == "1.8.0" and modec == __version__
     assert mcp.startswith("1.")  # modec[mcp] resolved to the 1.x the orchestrator runs on
 
 
@@ -200,3 +201,115 @@ def test_the_projects_routing_rules_choose_the_specialists(recorded: Any) -> Non
     [audit] = [t for t in routed["subtasks"] if t["description"].startswith("Audit")]
     assert audit["secondary_review"] == ["debugger"]
     assert "**Secondary review:** debugger" in audit["prompt"]
+
+
+# --------------------------------------------------------------------------- one MCP server
+
+#: The orchestrator's own MCP tools and modec's on one low-level server, composed the way the
+#: orchestrator composes its reboot tools (its handlers, called as they are).
+HOST_SERVER = """
+import os, sys
+import anyio
+from mcp.server import Server
+from mcp.server.stdio import stdio_server
+from mcp_task_orchestrator import server as orchestrator
+from modec import ModeRuntime
+from modec.mcp_server import tool_table
+
+project = sys.argv[1]
+os.chdir(project)
+modec_tools = tool_table(lambda: ModeRuntime(project),
+                         names={"orchestrator_get_status": None,
+                                "orchestrator_route_task": "modec_route_task"})
+app = Server("task-orchestrator")
+
+@app.list_tools()
+async def list_tools():
+    return await orchestrator.list_tools() + modec_tools.tools
+
+@app.call_tool()
+async def call_tool(name, arguments):
+    if name in modec_tools.handlers:
+        return await modec_tools.handlers[name](arguments)
+    return await orchestrator.call_tool(name, arguments)
+
+async def main():
+    async with stdio_server() as (read, write):
+        await app.run(read, write, app.create_initialization_options())
+
+anyio.run(main)
+"""
+
+HOST_CLIENT = """
+import json, sys
+import anyio
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from modec.integrations.task_orchestrator import session_id_of
+
+async def main():
+    params = StdioServerParameters(command=sys.executable, args=sys.argv[1:3],
+                                   env={"HOME": sys.argv[3],
+                                        "MCP_TASK_ORCHESTRATOR_LOG_LEVEL": "WARNING"})
+    out = {}
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            out["tools"] = sorted(t.name for t in (await session.list_tools()).tools)
+            init = await session.call_tool("orchestrator_initialize_session",
+                                           {"working_directory": sys.argv[2]})
+            sid = session_id_of(init.content[0].text)
+            out["session_id"] = sid
+            for key, description in (("security", "Audit the login for vulnerabilities"),
+                                     ("general", "Build the login form")):
+                routed = await session.call_tool(
+                    "modec_route_task", {"session_id": sid, "description": description})
+                out[key] = json.loads(routed.content[0].text)
+            status = await session.call_tool("orchestrator_get_status", {})
+            out["status"] = json.loads(status.content[0].text)
+    print(json.dumps(out))
+
+anyio.run(main)
+"""
+
+
+def test_one_server_serves_the_orchestrators_tools_and_modecs(
+    orchestrator_python: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "host.py").write_text(HOST_SERVER)
+    project, home = tmp_path / "project", tmp_path / "home"
+    project.mkdir()
+    home.mkdir()
+    proc = subprocess.run(
+        [
+            str(orchestrator_python),
+            "-c",
+            HOST_CLIENT,
+            str(tmp_path / "host.py"),
+            str(project),
+            str(home),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-6000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    tools = out["tools"]
+    assert "orchestrator_initialize_session" in tools and "orchestrator_plan_task" in tools
+    assert {"modec_route_task", "orchestrator_mode_select", "orchestrator_mode_list"} <= set(tools)
+    assert tools.count("orchestrator_get_status") == 1  # the host's own, not shadowed
+    # modec adopted the orchestrator's session and bound the orchestrator's own role file.
+    for key, task_type in (("security", "security_tasks"), ("general", "general_tasks")):
+        assert out[key]["success"] is True, out[key]
+        assert out[key]["session_id"] == out["session_id"]
+        assert out[key]["mode_file"] == "project_roles.yaml"
+        assert out[key]["decision"]["task_type"] == task_type
+        assert out[key]["decision"]["specialist"] == "implementer"
+    assert set(out["status"]) >= {"active_tasks", "pending_tasks", "tasks"}  # the host's
+    assert sorted(p.name for p in (project / ".task_orchestrator" / "roles").iterdir()) == [
+        "project_roles.yaml"
+    ]
