@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from modec import __version__
 from tests.integration.venvs import test_venv
@@ -81,8 +83,9 @@ def test_the_venv_has_the_real_orchestrator_beside_modec_mcp(orchestrator_python
         [
             str(orchestrator_python),
             "-c",
-            "import importlib.metadata as m; print(m.version('mcp-task-orchestrator'), "
-            "m.version('mcp'), m.version('modec'))",
+            "import importlib.metadata as m, sys; import modec.integrations.task_orchestrator; "
+            "assert not [n for n in sys.modules if n.startswith('mcp')], 'imports a host'; "
+            "print(m.version('mcp-task-orchestrator'), m.version('mcp'), m.version('modec'))",
         ],
         capture_output=True,
         text=True,
@@ -313,3 +316,48 @@ def test_one_server_serves_the_orchestrators_tools_and_modecs(
     assert sorted(p.name for p in (project / ".task_orchestrator" / "roles").iterdir()) == [
         "project_roles.yaml"
     ]
+
+
+# --------------------------------------------------------------------------- the README
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+README_MARKER = (
+    "<!-- tested: tests/integration/test_task_orchestrator.py::test_the_readme_example_runs -->"
+)
+
+
+def readme_example() -> str:
+    after = README.read_text(encoding="utf-8").split(README_MARKER, 1)[1]
+    found = re.match(r"\s*```python\n(.*?)```", after, flags=re.S)
+    assert found, "the README's task_orchestrator example must follow its marker"
+    return found.group(1)
+
+
+def test_the_readme_example_runs(orchestrator_python: Path, tmp_path: Path) -> None:
+    project, home = tmp_path / "project", tmp_path / "home"
+    project.mkdir()
+    home.mkdir()
+    code = (
+        readme_example()
+        + "\nimport asyncio, sys\n"
+        + "print('PROMPT ' + json.dumps(asyncio.run(first_prompt(sys.argv[1]))))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MCP_TASK_", "MODEC_"))}
+    env.update(HOME=str(home), MCP_TASK_ORCHESTRATOR_LOG_LEVEL="WARNING")
+    proc = subprocess.run(
+        [str(orchestrator_python), "-c", code, str(project)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-6000:]
+    [line] = [x for x in proc.stdout.splitlines() if x.startswith("PROMPT ")]
+    prompt = json.loads(line.removeprefix("PROMPT "))
+    roles = yaml.safe_load((project / ".task_orchestrator/roles/project_roles.yaml").read_text())
+    assert roles["implementer"]["role_definition"] in prompt
+    assert "Audit the login flow for vulnerabilities" in prompt
+    assert "**Task type:** security_tasks" in prompt
