@@ -370,7 +370,7 @@ class ModecSpecialists:
         if role is not None:
             return role.prompt()
         described = context.specialist_roles.get(specialist)
-        head = f"# You are the {specialist} specialist"
+        head = f"# {specialist}"
         return f"{head}\n\n{described}" if described else head
 
     def _prompt(
@@ -381,7 +381,7 @@ class ModecSpecialists:
         task: object,
         decision: Decision,
     ) -> str:
-        lines = [self._role_text(context, specialist), "", "## Task Details:"]
+        lines = [self._role_text(context, specialist), "", "## Task"]
         task_id = _field(task, self.id_field)
         if task_id is not None:
             lines.append(f"**Task ID:** {task_id}")
@@ -398,7 +398,7 @@ class ModecSpecialists:
             lines.append(f"**Dependencies:** {', '.join(map(str, dependencies))}")
         lines += [
             "",
-            "## Routing:",
+            "## Routing",
             f"**Task type:** {decision.task_type} (mode {context.mode_file})",
         ]
         if chosen_by == "host" and decision.specialist not in (None, specialist):
@@ -410,7 +410,7 @@ class ModecSpecialists:
             lines.append(f"**Secondary review:** {', '.join(decision.secondary_review)}")
         lines += [
             "",
-            "## Instructions:",
+            "## Instructions",
             f"Complete this task as the {specialist} specialist, within your expertise. When "
             "you are done, give:",
             "1. A summary of what you did",
