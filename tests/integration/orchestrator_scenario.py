@@ -68,7 +68,9 @@ async def scenario(project: Path) -> dict[str, Any]:
 
     state = StateManager(base_dir=str(project))
     host_manager = SpecialistManager(project_dir=str(project))
-    with ModeRuntime(project) as runtime:
+    # modec's tables go into the orchestrator's own database, beside its tables, prefixed.
+    engine = create_engine(f"sqlite:///{state.db_path}")
+    with ModeRuntime(project, engine=engine, table_prefix="modec_") as runtime:
         session_id = session_id_of(answer.text)
         specialists = ModecSpecialists(runtime, session_id, host=host_manager)
         orchestrator = TaskOrchestrator(state, specialists, project_dir=str(project))
@@ -105,7 +107,6 @@ async def scenario(project: Path) -> dict[str, Any]:
             )
 
         # The host's database rows of those subtasks route the same way.
-        engine = create_engine(f"sqlite:///{state.db_path}")
         with Session(engine) as db:
             rows = db.scalars(
                 select(SubTaskModel).where(SubTaskModel.parent_task_id == breakdown.parent_task_id)
@@ -117,7 +118,6 @@ async def scenario(project: Path) -> dict[str, Any]:
                 }
                 for row in rows
             }
-        engine.dispose()
 
         # The parent task (its TaskBreakdown model, with a complexity level of its own).
         parent = specialists.route(breakdown)
@@ -136,7 +136,13 @@ async def scenario(project: Path) -> dict[str, Any]:
         except UnassignableSpecialistError as exc:
             out["unassignable"] = {"message": str(exc), "suggestion": exc.suggestion}
 
+    with engine.connect() as db:
+        out["tables"] = sorted(
+            db.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars()
+        )
+    engine.dispose()
     out["roles_at_end"] = sorted(p.name for p in roles.iterdir())
+    out["task_orchestrator_dir"] = sorted(p.name for p in roles.parent.iterdir())
     return out
 
 

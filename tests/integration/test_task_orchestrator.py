@@ -107,6 +107,15 @@ def test_the_session_is_the_orchestrators_and_its_role_file_is_the_mode(recorded
     assert recorded["session_id"].startswith("task-orchestrator:")
 
 
+def test_modecs_tables_sit_in_the_orchestrators_database_prefixed(recorded: Any) -> None:
+    tables = set(recorded["tables"])
+    assert {"task_breakdowns", "subtasks"} <= tables  # the orchestrator's own
+    modec = {t for t in tables if t.startswith("modec_")}
+    assert {"modec_sessions", "modec_session_mode_bindings", "modec_mode_usage_history"} <= modec
+    assert not tables & {"sessions", "session_mode_bindings", "mode_usage_history"}
+    assert "modec.db" not in recorded["task_orchestrator_dir"]  # no second database
+
+
 def test_without_the_adapter_the_host_refuses_unassigned_subtasks(recorded: Any) -> None:
     assert "specialist_type" in recorded["unfilled_plan_error"]
 
