@@ -277,6 +277,10 @@ async def main():
                 routed = await session.call_tool(
                     "modec_route_task", {"session_id": sid, "description": description})
                 out[key] = json.loads(routed.content[0].text)
+            listed = await session.call_tool("orchestrator_mode_list",
+                                             {"scan_config_directory": True,
+                                              "include_invalid": True})
+            out["listed"] = json.loads(listed.content[0].text)
             status = await session.call_tool("orchestrator_get_status", {})
             out["status"] = json.loads(status.content[0].text)
     print(json.dumps(out))
@@ -322,6 +326,10 @@ def test_one_server_serves_the_orchestrators_tools_and_modecs(
         assert out[key]["decision"]["task_type"] == task_type
         assert out[key]["decision"]["specialist"] == "implementer"
     assert set(out["status"]) >= {"active_tasks", "pending_tasks", "tasks"}  # the host's
+    listed = out["listed"]  # the spec's scan_config_directory, through modec's own schema
+    assert listed["success"] is True, listed
+    assert [m["filename"] for m in listed["available_modes"]] == ["project_roles.yaml"]
+    assert "project_roles.yaml" in json.dumps(listed["config_directory"])
     assert sorted(p.name for p in (project / ".task_orchestrator" / "roles").iterdir()) == [
         "project_roles.yaml"
     ]
