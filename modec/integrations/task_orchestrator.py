@@ -381,7 +381,7 @@ class ModecSpecialists:
         task: object,
         decision: Decision,
     ) -> str:
-        lines = [self._role_text(context, specialist), "", "## Task"]
+        lines = [self._role_text(context, specialist).rstrip(), "", "## Task", ""]
         task_id = _field(task, self.id_field)
         if task_id is not None:
             lines.append(f"**Task ID:** {task_id}")
@@ -399,6 +399,7 @@ class ModecSpecialists:
         lines += [
             "",
             "## Routing",
+            "",
             f"**Task type:** {decision.task_type} (mode {context.mode_file})",
         ]
         if chosen_by == "host" and decision.specialist not in (None, specialist):
@@ -411,6 +412,7 @@ class ModecSpecialists:
         lines += [
             "",
             "## Instructions",
+            "",
             f"Complete this task as the {specialist} specialist, within your expertise. When "
             "you are done, give:",
             "1. A summary of what you did",

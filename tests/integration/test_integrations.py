@@ -87,7 +87,7 @@ def test_fill_subtasks_fills_only_what_the_llm_left_out(runtime: ModeRuntime) ->
         {"title": "B", "description": "profile it", "specialist_type": "architect"},
         {"title": "C", "description": "security audit", "specialist_type": ""},
     ]
-    filled = json.loads(specialists.fill_subtasks(json.dumps(sent), complexity="high"))
+    filled = json.loads(specialists.fill_subtasks(json.dumps(sent), complexity="complex"))
     assert [s["specialist_type"] for s in filled] == [
         "performance_optimizer",
         "architect",
