@@ -133,3 +133,38 @@ def test_without_adoption_unknown_ids_are_refused(tmp_path: Path) -> None:
         assert out[key + "_error"] is True, out[key]
         assert out[key]["error_type"] == "session_not_active", out[key]
     assert out["status"]["sessions"] == []
+
+
+def test_the_low_level_tool_table_validates_and_adopts(tmp_path: Path) -> None:
+    """:func:`modec.mcp_server.tool_table` (the orchestrator's low-level server runs it over
+    stdio in ``test_task_orchestrator.py``): its handlers, called as a host's call_tool
+    calls them, on this environment's mcp 2.x types."""
+    import asyncio
+
+    from modec import ModeRuntime
+    from modec.mcp_server import tool_table
+
+    project = tmp_path / "project"
+    project.mkdir()
+    with ModeRuntime(project, f"sqlite:///{tmp_path / 'x.db'}") as runtime:
+        table = tool_table(runtime, names={"orchestrator_get_status": None})
+        assert [t.name for t in table.tools] == list(table.handlers)
+        assert "orchestrator_get_status" not in table.handlers
+        route = table.handlers["orchestrator_route_task"]
+        schema = next(t for t in table.tools if t.name == "orchestrator_route_task").input_schema
+        assert schema["additionalProperties"] is False
+        assert schema["properties"]["description"]["maxLength"] == 100_000
+
+        def call(arguments: dict[str, Any]) -> dict[str, Any]:
+            [content] = asyncio.run(route(arguments))
+            answer: dict[str, Any] = json.loads(content.text)
+            return answer
+
+        missing = call({"session_id": "h1"})
+        assert (missing["success"], missing["error_type"]) == (False, "invalid_arguments")
+        misspelt = call({"session_id": "h1", "description": "x", "complexty": 2})
+        assert misspelt["error_type"] == "invalid_arguments"
+        routed = call({"session_id": "h1", "description": "write the readme"})
+        assert routed["success"] is True
+        assert routed["decision"]["task_type"] == "documentation_tasks"
+        assert runtime.binding("h1") is not None  # adopted
