@@ -11,7 +11,8 @@ bounded argument types), :mod:`~modec.mcp_server.errors` (the one failure shape)
 :mod:`~modec.mcp_server.shapes` (the seed's ``mode_info``, bounded route answers),
 :mod:`~modec.mcp_server.roles` (reading ``roles/``), :mod:`~modec.mcp_server.transport`
 (the validating stdio reader), :mod:`~modec.mcp_server.server` (``modec serve`` on mcp
-2.x) and :mod:`~modec.mcp_server.hosting` (:func:`register`, mcp 2.x and 1.x).
+2.x) and :mod:`~modec.mcp_server.hosting` (:func:`register` on a host's high-level server,
+:func:`tool_table` for a low-level one; mcp 2.x and 1.x).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from modec.mcp_server.shapes import add_mode_info, seed_mode_info
 from modec.mcp_server.tools import TOOLS, ModeTools
 
 if TYPE_CHECKING:
-    from modec.mcp_server.hosting import register
+    from modec.mcp_server.hosting import HostTools, register, tool_table
     from modec.mcp_server.server import SERVER_NAME, ModeServer, build_server
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "RECOVERY_HINTS",
     "SERVER_NAME",
     "TOOLS",
+    "HostTools",
     "MissingSdkError",
     "ModeServer",
     "ModeTools",
@@ -52,6 +54,7 @@ __all__ = [
     "require_sdk",
     "seed_mode_info",
     "serve",
+    "tool_table",
 ]
 
 _NEEDS_SDK = {
@@ -59,6 +62,8 @@ _NEEDS_SDK = {
     "ModeServer": "modec.mcp_server.server",
     "build_server": "modec.mcp_server.server",
     "register": "modec.mcp_server.hosting",
+    "tool_table": "modec.mcp_server.hosting",
+    "HostTools": "modec.mcp_server.hosting",
 }
 
 

@@ -1,10 +1,9 @@
 """Response shapes shared with hosts: the seed's ``mode_info`` and bounded route answers.
 
-``mode_info`` (per session, in ``orchestrator_get_status``) has the seed's four fields as the
-seed has them (``mode_file``: the file name; ``specialist_count``, ``custom_roles``,
-``routing_rules``: counts), and modec's richer data (the lists, mode hash, validation status,
-default specialist, …) under ``modec``. :func:`add_mode_info` adds it to a host's own status
-payload, so a host that registers modec's tools keeps its own ``orchestrator_get_status``.
+``mode_info`` (per session, in ``orchestrator_get_status``) is
+:func:`~modec.integrations.status.seed_mode_info`, owned by :mod:`modec.integrations.status`
+(a host adds it to its own status payload with :func:`add_mode_info`, so a host that
+registers modec's tools keeps its own ``orchestrator_get_status``); it is re-exported here.
 
 Route answers are bounded whatever the task and the mode: a decision lists at most
 :data:`MAX_EVIDENCE` evidence entries and an explanation at most :data:`MAX_ATOMS` atoms a
@@ -17,8 +16,10 @@ characters (marked ``…``), and rows until the explanation reaches
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
+
+from modec.integrations.status import add_mode_info, seed_mode_info
 
 __all__ = [
     "MAX_EVIDENCE",
@@ -91,48 +92,3 @@ def bounded_explanation(explanation: Mapping[str, Any]) -> dict[str, Any]:
     if omitted:
         out["rows_omitted"] = omitted
     return out
-
-
-def seed_mode_info(info: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The seed's ``mode_info`` of modec's (a session's :meth:`ModeContext.mode_info
-    <modec.runtime.context.ModeContext.mode_info>`): the four counts, the rest under
-    ``modec``.
-
-    >>> seed_mode_info({"mode_file": "m.yaml", "specialist_count": 3,
-    ...                 "custom_roles": ["a"], "routing_rules": {"x": {}, "y": {}}})["custom_roles"]
-    1
-    """
-    if info is None:
-        return None
-
-    def count(key: str) -> int | None:
-        value = info.get(key)
-        return len(value) if isinstance(value, list | dict) else None
-
-    specialists = info.get("specialist_count")
-    return {
-        "mode_file": info.get("mode_file"),
-        "specialist_count": specialists if isinstance(specialists, int) else None,
-        "custom_roles": count("custom_roles"),
-        "routing_rules": count("routing_rules"),
-        "modec": dict(info),
-    }
-
-
-def add_mode_info(
-    status: MutableMapping[str, Any], runtime: Any, *, key: str = "mode_info"
-) -> MutableMapping[str, Any]:
-    """Add ``mode_info`` to each session of a host's own status payload, in place.
-
-    ``status["sessions"]`` (or ``status["active_sessions"]``) is a list of mappings with a
-    ``session_id`` (the host's ids, bound with
-    :meth:`~modec.runtime.lifecycle.ModeRuntime.bind`); each gets ``key`` =
-    :func:`seed_mode_info` of its binding (``None`` when modec has none for it). ``runtime``
-    is the host's :class:`~modec.runtime.lifecycle.ModeRuntime`. Returns ``status``.
-    """
-    infos = {info.session.session_id: info.mode_info for info in runtime.status()}
-    for name in ("sessions", "active_sessions"):
-        for session in status.get(name) or ():
-            if isinstance(session, MutableMapping):
-                session[key] = seed_mode_info(infos.get(str(session.get("session_id"))))
-    return status

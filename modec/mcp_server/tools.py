@@ -49,6 +49,7 @@ from modec.mcp_server.arguments import (
 from modec.mcp_server.errors import error_payload, error_type_of, located, unique_texts
 from modec.mcp_server.roles import MAX_LISTED_FILES, RolesEntry, scan_roles
 from modec.mcp_server.shapes import bounded_decision, bounded_explanation, seed_mode_info
+from modec.runtime.context import ModeContext
 from modec.runtime.lifecycle import (
     ModeFileExistsError,
     ModeRuntime,
@@ -77,10 +78,19 @@ class ModeTools:
 
     The public methods are the tools (their docstrings are the descriptions MCP clients
     show); :meth:`failure` builds the error shape for any exception a tool call raised.
+
+    ``adopt_sessions``: a session id modec does not know is the host's, and adopted
+    (:meth:`ModeRuntime.adopt <modec.runtime.lifecycle.ModeRuntime.adopt>`: bound to the
+    project's default mode, or to the mode ``orchestrator_mode_select`` names) instead of
+    refused with ``session_not_active``. Off for ``modec serve``, whose session ids are its
+    own (a mistyped id is an error, not a new session); on for tools registered on a host's
+    server (:func:`~modec.mcp_server.hosting.register`), whose LLM passes the host's ids.
+    A terminated session is refused either way.
     """
 
-    def __init__(self, runtime: ModeRuntime) -> None:
+    def __init__(self, runtime: ModeRuntime, *, adopt_sessions: bool = False) -> None:
         self.runtime = runtime
+        self.adopt_sessions = adopt_sessions
 
     # ------------------------------------------------------------------ helpers
 
@@ -93,6 +103,12 @@ class ModeTools:
             return session_id
         current = self.runtime.current_session()
         return None if current is None else current.session_id
+
+    def _context(self, session_id: str) -> ModeContext:
+        """The session's context; an unknown session is adopted when hosting."""
+        if self.adopt_sessions:
+            return self.runtime.adopt(session_id)
+        return self.runtime.context(session_id)
 
     def _require_session(self, session_id: str | None, purpose: str) -> str:
         sid = self._session_id(session_id)
@@ -165,7 +181,9 @@ class ModeTools:
         """Bind a session to a mode file (its router routes the session's tasks from then on).
 
         Without session_id: the project's most recent active session, or a new session
-        started for the project when it has none. The mode is always compiled first; an
+        started for the project when it has none. A session_id modec does not know is
+        refused (session_not_active), except on a host's server, where it is the host's
+        session and is adopted (bound to this mode). The mode is always compiled first; an
         invalid mode is refused (error_type validation_failed, with every located
         diagnostic) and the session keeps its current mode, so validate_first=false changes
         nothing. auto_copy_if_missing: a bundled mode the project lacks is copied into
@@ -191,6 +209,14 @@ class ModeTools:
         backup = None
         if sid is None:
             context = runtime.initialize_session(mode_file=mode_file)
+        elif runtime.sessions.get_session(sid) is None:
+            if not self.adopt_sessions:
+                raise SessionNotActiveError(
+                    f"session {sid!r} does not exist",
+                    suggestion="omit session_id to start a new session, or pass the id "
+                    "orchestrator_mode_select or orchestrator_get_status gave",
+                )
+            context = runtime.adopt(sid, mode_file)
         else:
             switch = runtime.switch(sid, mode_file, backup=backup_current)
             context, backup = switch.context, switch.backup
@@ -495,7 +521,7 @@ class ModeTools:
         if include_session_binding:
             backup = runtime.backup(sid, name=backup_name)
         else:
-            backup = runtime.backup(mode_file=runtime.context(sid).mode_file, name=backup_name)
+            backup = runtime.backup(mode_file=self._context(sid).mode_file, name=backup_name)
         return {
             "success": True,
             "backup_created": backup.name,
@@ -642,6 +668,9 @@ class ModeTools:
     ) -> dict[str, Any]:
         """Route a task with the session's mode: which task type and specialist take it.
 
+        On a host's server, a session_id modec does not know yet is the host's session and
+        is adopted (bound to the project's default mode) first.
+
         Returns decision (task_type, specialist, secondary_review, complexity,
         parallel_execution, rule, matches, mode_hash, evidence: what matched where), the
         session's mode_file and validation_status ('degraded' when it routes on its last good
@@ -657,7 +686,7 @@ class ModeTools:
             complexity=modec_complexity(complexity),
             metadata=dict(metadata),
         )
-        context = self.runtime.context(session_id)
+        context = self._context(session_id)
         out: dict[str, Any] = {
             "success": True,
             "session_id": session_id,

@@ -15,55 +15,21 @@ this checkout and the requirements, and are reused across runs (modec is install
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PIP_TIMEOUT = 900
+from tests.integration.venvs import test_venv
 
 
 def _venv(name: str, requirements: list[str]) -> Path:
     """A venv with modec (editable, no extras) and ``requirements``; built once, reused."""
-    cache = Path(
-        os.environ.get("MODEC_TEST_VENV_CACHE", Path(tempfile.gettempdir()) / "modec-test-venvs")
-    )
-    key = hashlib.sha256(
-        json.dumps(
-            [str(ROOT), sys.version, requirements, (ROOT / "pyproject.toml").read_text()]
-        ).encode()
-    )
-    target = cache / f"{name}-{key.hexdigest()[:12]}"
-    python = target / "bin" / "python"
-    if (target / ".complete").exists():
-        return python
-    shutil.rmtree(target, ignore_errors=True)  # a build that did not finish
-    subprocess.run([sys.executable, "-m", "venv", str(target)], check=True, timeout=PIP_TIMEOUT)
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            "-e",
-            str(ROOT),
-            *requirements,
-        ],
-        check=True,
-        timeout=PIP_TIMEOUT,
-    )
-    (target / ".complete").write_text("ok")
-    return python
+    return test_venv(name, requirements)
 
 
 def run(python: Path, code: str, cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
