@@ -11,7 +11,8 @@ bounded argument types), :mod:`~modec.mcp_server.errors` (the one failure shape)
 :mod:`~modec.mcp_server.shapes` (the seed's ``mode_info``, bounded route answers),
 :mod:`~modec.mcp_server.roles` (reading ``roles/``), :mod:`~modec.mcp_server.transport`
 (the validating stdio reader), :mod:`~modec.mcp_server.server` (``modec serve`` on mcp
-2.x) and :mod:`~modec.mcp_server.hosting` (:func:`register` on a host's high-level server,
+2.x), :mod:`~modec.mcp_server.server1` (``modec serve`` on 1.x) and
+:mod:`~modec.mcp_server.hosting` (:func:`register` on a host's high-level server,
 :func:`tool_table` for a low-level one; mcp 2.x and 1.x).
 """
 
@@ -86,7 +87,8 @@ def serve(project_root: str | os.PathLike[str] = ".", database_url: str | None =
     :class:`~modec.mcp_server.sdk.MissingSdkError` (naming the ``modec[mcp]`` extra) when
     the SDK is not installed.
     """
-    require_sdk("modec serve")
-    from modec.mcp_server.server import serve_stdio
-
+    if require_sdk("modec serve", major=None) >= 2:
+        from modec.mcp_server.server import serve_stdio
+    else:  # a host's mcp 1.x: FastMCP
+        from modec.mcp_server.server1 import serve_stdio
     serve_stdio(project_root, database_url)

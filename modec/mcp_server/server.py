@@ -13,12 +13,10 @@ binding), else the mode a new session of the project would get.
 
 from __future__ import annotations
 
-import difflib
-import inspect
 import json
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
@@ -26,21 +24,18 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 
 from modec._version import __version__
-from modec.diagnostics import ModecError
-from modec.mcp_server.tools import TOOLS, ModeTools
+from modec.mcp_server.tools import (
+    INSTRUCTIONS,
+    SERVER_NAME,
+    TOOLS,
+    ModeTools,
+    refusal,
+    tool_parameters,
+)
 from modec.mcp_server.transport import validated_stdio
 from modec.runtime.lifecycle import ModeRuntime
 
 __all__ = ["SERVER_NAME", "ModeServer", "build_server", "serve_stdio"]
-
-SERVER_NAME: Final = "modec"
-INSTRUCTIONS: Final = (
-    "Mode tools of MCP Task Orchestrator, backed by compiled routers. Bind a session "
-    "to a mode with orchestrator_mode_select, then route tasks with "
-    "orchestrator_route_task. Mode files live in the project's "
-    ".task_orchestrator/roles/ directory; failures return success=false with "
-    "error_type, error_details and recovery_suggestions."
-)
 
 
 def _failure_result(payload: Mapping[str, Any]) -> CallToolResult:
@@ -72,7 +67,6 @@ class ModeServer(MCPServer[Any]):
             log_level="WARNING",
         )
         self.tools = tools
-        self._parameters: dict[str, tuple[str, ...]] = {}
         for name, hints in TOOLS:
             method: Callable[..., dict[str, Any]] = getattr(tools, name)
             self.add_tool(
@@ -81,7 +75,7 @@ class ModeServer(MCPServer[Any]):
                 structured_output=True,
                 annotations=ToolAnnotations.model_validate(hints.as_annotations()),
             )
-            self._parameters[name] = tuple(inspect.signature(method).parameters)
+        self._parameters = tool_parameters()
 
     async def run_stdio_async(self) -> None:
         """Serve over this process's stdin and stdout through the validating reader."""
@@ -93,31 +87,18 @@ class ModeServer(MCPServer[Any]):
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         """Run the tool; any failure comes back as :func:`error_payload` with ``isError``."""
-        accepted = self._parameters.get(name)
-        if accepted is None:
-            problem: BaseException = ModecError(
-                f"unknown tool {name!r}",
-                suggestion=f"the tools are: {', '.join(self._parameters)}",
-            )
-            return await self._failure(problem, arguments, "unknown_tool")
-        unknown = [key for key in arguments if key not in accepted]
-        if unknown:
-            close = [m for key in unknown for m in difflib.get_close_matches(key, accepted, 1)]
-            problem = ModecError(
-                f"{name} takes no argument {', '.join(map(repr, unknown))}",
-                suggestion=(f"did you mean {', '.join(map(repr, close))}? " if close else "")
-                + f"{name} takes: {', '.join(accepted)}",
-            )
-            return await self._failure(problem, arguments, "invalid_arguments")
+        refused = refusal(self._parameters, name, arguments)
+        if refused is not None:
+            return await self._failure(*refused, arguments)
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             # Bad arguments: ToolError from the ValidationError; a failing tool: the
             # UnexpectedToolError wrapper around what it raised.
-            return await self._failure(exc.__cause__ or exc, arguments)
+            return await self._failure(exc.__cause__ or exc, None, arguments)
 
     async def _failure(
-        self, exc: BaseException, arguments: Mapping[str, Any], error_type: str | None = None
+        self, exc: BaseException, error_type: str | None, arguments: Mapping[str, Any]
     ) -> CallToolResult:
         payload = await anyio.to_thread.run_sync(self.tools.failure, exc, arguments, error_type)
         return _failure_result(payload)

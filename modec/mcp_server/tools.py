@@ -15,6 +15,8 @@ Backup names are confined to ``backups/`` the same way.
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import logging
 import os
 from collections.abc import Iterable, Mapping
@@ -59,7 +61,15 @@ from modec.runtime.lifecycle import (
 from modec.runtime.project import DEFAULT_MODES, BackupError, ProjectType
 from modec.runtime.router import Task
 
-__all__ = ["TOOLS", "ModeTools", "ToolHints"]
+__all__ = [
+    "INSTRUCTIONS",
+    "SERVER_NAME",
+    "TOOLS",
+    "ModeTools",
+    "ToolHints",
+    "refusal",
+    "tool_parameters",
+]
 
 log = logging.getLogger(__name__)
 
@@ -702,6 +712,16 @@ class ModeTools:
         return out
 
 
+SERVER_NAME: Final = "modec"
+INSTRUCTIONS: Final = (
+    "Mode tools of MCP Task Orchestrator, backed by compiled routers. Bind a session "
+    "to a mode with orchestrator_mode_select, then route tasks with "
+    "orchestrator_route_task. Mode files live in the project's "
+    ".task_orchestrator/roles/ directory; failures return success=false with "
+    "error_type, error_details and recovery_suggestions."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ToolHints:
     """A tool's MCP annotations (``ToolAnnotations`` of whichever SDK major serves it)."""
@@ -729,3 +749,41 @@ TOOLS: Final[tuple[tuple[str, ToolHints], ...]] = (
     ("orchestrator_get_status", ToolHints("Sessions and their modes", True)),
     ("orchestrator_route_task", ToolHints("Route a task", True)),
 )
+
+
+def tool_parameters() -> dict[str, tuple[str, ...]]:
+    """Each tool's argument names, in the order of its signature."""
+    return {
+        name: tuple(
+            p for p in inspect.signature(getattr(ModeTools, name)).parameters if p != "self"
+        )
+        for name, _ in TOOLS
+    }
+
+
+def refusal(
+    parameters: Mapping[str, tuple[str, ...]], name: str, arguments: Mapping[str, Any]
+) -> tuple[ModecError, str] | None:
+    """Why a call of tool ``name`` with ``arguments`` is refused before it runs, with the
+    error type (an unknown tool, or an argument the tool does not take, which an SDK would
+    otherwise drop silently), or None. ``parameters`` is :func:`tool_parameters`."""
+    accepted = parameters.get(name)
+    if accepted is None:
+        return (
+            ModecError(
+                f"unknown tool {name!r}", suggestion=f"the tools are: {', '.join(parameters)}"
+            ),
+            "unknown_tool",
+        )
+    unknown = [key for key in arguments if key not in accepted]
+    if not unknown:
+        return None
+    close = [m for key in unknown for m in difflib.get_close_matches(key, accepted, 1)]
+    return (
+        ModecError(
+            f"{name} takes no argument {', '.join(map(repr, unknown))}",
+            suggestion=(f"did you mean {', '.join(map(repr, close))}? " if close else "")
+            + f"{name} takes: {', '.join(accepted)}",
+        ),
+        "invalid_arguments",
+    )

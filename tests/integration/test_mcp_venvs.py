@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from modec.mcp_server.tools import TOOLS
 from tests.integration.venvs import test_venv
 
 
@@ -208,3 +209,58 @@ def test_tools_register_on_a_host_server(
     assert out["missing"]["success"] is False
     assert out["missing"]["error_type"] == "mode_file_not_found"
     assert out["status"] == "host status"
+
+
+SERVE_CLIENT = """
+import json, sys
+import anyio
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+async def main():
+    params = StdioServerParameters(command=sys.executable, args=[
+        "-m", "modec", "serve", "--project", sys.argv[1], "--db", sys.argv[2]])
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            out = {"tools": sorted(t.name for t in (await session.list_tools()).tools)}
+            selected = await session.call_tool("orchestrator_mode_select",
+                                               {"mode_file": "development_mode.yaml"})
+            sid = selected.structuredContent["session_id"]
+            routed = await session.call_tool("orchestrator_route_task", {
+                "session_id": sid, "description": "profile the slow endpoint"})
+            out["routed"] = routed.structuredContent["decision"]["specialist"]
+            typo = await session.call_tool("orchestrator_route_task", {
+                "sesion_id": sid, "description": "x"})
+            out["typo"] = [typo.isError, typo.structuredContent["error_type"],
+                           typo.structuredContent["recovery_suggestions"]]
+            stranger = await session.call_tool("orchestrator_route_task", {
+                "session_id": "not-a-session", "description": "x"})
+            out["stranger"] = [stranger.isError, stranger.structuredContent["error_type"]]
+            print(json.dumps(out))
+
+anyio.run(main)
+"""
+
+
+def test_serve_runs_on_mcp_1(mcp1_python: Path, tmp_path: Path) -> None:
+    """A host that pins mcp 1.x (MCP Task Orchestrator 1.8) still gets ``modec serve``: the
+    same tools over FastMCP, unknown arguments refused, modec's own session ids checked."""
+    project = tmp_path / "project"
+    project.mkdir()
+    proc = subprocess.run(
+        [str(mcp1_python), "-c", SERVE_CLIENT, str(project), f"sqlite:///{tmp_path / 'x.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["tools"] == sorted(name for name, _ in TOOLS)
+    assert out["routed"] == "performance_optimizer"
+    is_error, error_type, suggestions = out["typo"]
+    assert (is_error, error_type) == (True, "invalid_arguments")
+    assert any("did you mean 'session_id'" in s for s in suggestions), suggestions
+    assert out["stranger"] == [True, "session_not_active"]
