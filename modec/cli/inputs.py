@@ -76,15 +76,17 @@ def print_compilation_errors(out: Output, c: Compilation) -> None:
         out.err(render_text(c.diagnostics, c.sources, color=out.color_err))
 
 
-def load_router_from(out: Output, mode: Path) -> Router:
+def load_router_from(out: Output, mode: Path, data: bytes | None = None) -> Router:
     """A router from a mode file (compiled now) or a compiled artifact (``.modec``, any other
-    suffix); CliError (exit 1) when it cannot be read or does not compile."""
+    suffix; ``data``: its bytes, if already read); CliError (exit 1) when it cannot be read
+    or does not compile."""
     if mode.suffix not in MODE_SUFFIXES:
         from modec.compiler.artifact import Artifact, CorruptArtifactError
         from modec.runtime.router import load_router
 
         try:
-            data = mode.read_bytes()
+            if data is None:
+                data = mode.read_bytes()
         except OSError as exc:
             raise CliError(f"cannot read {mode}: {exc.strerror or exc}") from exc
         try:
