@@ -237,19 +237,13 @@ def _route_light(args: argparse.Namespace, out: Output) -> bytes | None:
     (:mod:`modec.runtime.light`), printing what :func:`emit_decision` prints.
 
     Returns ``b""`` when it printed the decision; else the full path must answer (a mode
-    file, --explain, --json, --input, --metadata, or anything the light reader leaves to
-    it: a damaged artifact, an ambiguous task, …), and the artifact's bytes if they were
-    read (a pipe is read once) or None.
+    file, --explain, --input, --metadata, or anything the light reader leaves to it: a
+    damaged artifact, an ambiguous task, …), and the artifact's bytes if they were read (a
+    pipe is read once) or None.
     """
     # A name ending in .yaml/.yml is a mode file; any other spelling that pathlib would give
     # such a suffix ends in a separator or a `.` part, which no file opens as.
-    if (
-        args.input is not None
-        or args.explain
-        or args.format != "text"
-        or args.metadata
-        or args.mode.endswith(MODE_SUFFIXES)
-    ):
+    if args.input is not None or args.explain or args.metadata or args.mode.endswith(MODE_SUFFIXES):
         return None
     from modec.runtime.light import read_light
 
@@ -273,6 +267,9 @@ def _route_light(args: argparse.Namespace, out: Output) -> bytes | None:
     decision = table.route(args.title or "", args.text or "", tuple(args.tags or ()), level)
     if decision is None:
         return data
+    if args.format == "json":
+        out.json(decision.to_dict(), indent=None)
+        return b""
     review = ", ".join(decision.secondary_review) or "-"
     out.out(
         f"{decision.task_type} -> {decision.specialist} "

@@ -53,6 +53,10 @@ _SAFE_CHARS: Final = 1_000_000
 _SAFE_ITEMS: Final = 1_000
 _TEXT_FIELDS: Final = frozenset({"title", "description", "text"})
 _MISSING: Final = object()
+#: The evidence bounds of :mod:`modec.runtime.decision` (a test holds them equal).
+MAX_EVIDENCE: Final = 100
+MAX_ATOM_EVIDENCE: Final = 8
+MAX_EVIDENCE_TEXT: Final = 120
 
 
 # --------------------------------------------------------------------------- shape checks
@@ -446,6 +450,141 @@ def _holds(e: dict[str, Any], t: _Task) -> bool:
     return isinstance(subject, str) and search(subject) is not None
 
 
+# --------------------------------------------------------------------------- evidence
+#
+# What ``Decision.evidence`` gives (:func:`modec.runtime.explain.positive_evidence`): the
+# occurrences that made the taken rows' conditions true, as ``Evidence.to_dict()`` rows.
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= MAX_EVIDENCE_TEXT else text[: MAX_EVIDENCE_TEXT - 1] + "…"
+
+
+def _item(field: str, op: str, value: str, start: int, end: int, text: str) -> dict[str, Any]:
+    return {"field": field, "op": op, "value": value, "start": start, "end": end, "text": text}
+
+
+def _lower_map(text: str) -> list[int] | None:
+    """Original index of each character of ``text.lower()``, or None when lengths agree."""
+    if text.isascii():
+        return None
+    starts: list[int] = []
+    for index, ch in enumerate(text):
+        low = ch.lower()
+        if len(low) == 1:
+            starts.append(index)
+        else:
+            starts.extend([index] * len(low))
+    return None if len(starts) == len(text) else starts
+
+
+def _occurrences(op: str, subject: str, value: str) -> list[tuple[int, int]]:
+    n = len(value)
+    if op == "startswith":
+        return [(0, n)] if subject.startswith(value) else []
+    if op == "endswith":
+        return [(len(subject) - n, len(subject))] if subject.endswith(value) else []
+    if n == 0:
+        return [(0, 0)]
+    out: list[tuple[int, int]] = []
+    need_left, need_right = _isword(value[0]), _isword(value[-1])
+    i = subject.find(value)
+    while i >= 0 and len(out) < MAX_ATOM_EVIDENCE:
+        j = i + n
+        if op == "contains" or (
+            (i == 0 or not need_left or not _isword(subject[i - 1]))
+            and (j == len(subject) or not need_right or not _isword(subject[j]))
+        ):
+            out.append((i, j))
+        i = subject.find(value, i + 1)
+    return out
+
+
+def _text_evidence(t: _Task, label: str, op: str, value: str, original: str) -> list[Any]:
+    lowered = t.lowered.get(label)
+    if lowered is None:
+        lowered = t.lowered[label] = original.lower()
+    spans = _occurrences(op, lowered, value.lower())
+    if not spans:
+        return []
+    mapping = _lower_map(original)
+    out = []
+    for i, j in spans:
+        if mapping is not None:
+            start = mapping[i] if i < len(mapping) else len(original)
+            end = mapping[j - 1] + 1 if j > i else start
+        else:
+            start, end = i, j
+        out.append(_item(label, op, value, start, end, _excerpt(original[start:end])))
+    return out
+
+
+def _subjects(e: dict[str, Any], t: _Task) -> list[tuple[str, str]]:
+    name = e["field"]
+    if name in _TEXT_FIELDS:
+        return [(name, t.text(name))]
+    if name == "tags":
+        return [(f"tags[{i}]", tag) for i, tag in enumerate(t.tags)]
+    if name.startswith("metadata."):
+        found = t.metadata.get(name[len("metadata.") :])
+        return [(name, found)] if isinstance(found, str) else []
+    return []
+
+
+def _value_evidence(e: dict[str, Any], t: _Task, value: str) -> list[Any]:
+    out: list[Any] = []
+    for label, text in _subjects(e, t):
+        if e["kind"] == "regex":
+            m = t.regexes[e["pattern"], e.get("flags", "")].search(text)
+            if m is not None:
+                out.append(_item(label, "matches", value, m.start(), m.end(), _excerpt(m.group(0))))
+        elif e["field"] == "tags" and e["op"] == "contains":
+            if text.lower() == value.lower():
+                out.append(_item(label, "contains", value, 0, len(text), _excerpt(text)))
+        else:
+            out.extend(_text_evidence(t, label, e["op"], value, text))
+        if len(out) >= MAX_ATOM_EVIDENCE:
+            return out[:MAX_ATOM_EVIDENCE]
+    return out
+
+
+def _positive(e: dict[str, Any], t: _Task, out: list[Any]) -> bool:
+    """Evaluate ``e``; when true, append the evidence of the atoms that made it true."""
+    kind = e["kind"]
+    if kind == "not":
+        return not _positive(e["operand"], t, [])
+    if kind == "and":
+        collected: list[Any] = []
+        for operand in e["operands"]:
+            if not _positive(operand, t, collected):
+                return False
+        out.extend(collected)
+        return True
+    if kind == "or":
+        any_true = False
+        for operand in e["operands"]:
+            any_true |= _positive(operand, t, out)
+        return any_true
+    if kind == "text":
+        per_value = [_value_evidence(e, t, v) for v in e["values"]]
+        result = all(per_value) if e["quantifier"] == "all" else any(per_value)
+        if result:
+            out.extend(
+                sorted(
+                    (x for found in per_value for x in found),
+                    key=lambda x: (x["field"], x["start"], x["end"]),
+                )
+            )
+        return result
+    if kind == "regex":
+        if not _subjects(e, t):
+            return False
+        found = _value_evidence(e, t, e["pattern"])
+        out.extend(found)
+        return bool(found)
+    return _holds(e, t)  # const, compare, in: no evidence
+
+
 # --------------------------------------------------------------------------- tables
 
 
@@ -454,6 +593,7 @@ class LightDecision:
 
     __slots__ = (
         "complexity",
+        "evidence",
         "matches",
         "mode_hash",
         "parallel_execution",
@@ -464,8 +604,14 @@ class LightDecision:
     )
 
     def __init__(
-        self, row: dict[str, Any], complexity: int, matches: tuple[str, ...], mode_hash: str
+        self,
+        row: dict[str, Any],
+        complexity: int,
+        matches: tuple[str, ...],
+        mode_hash: str,
+        evidence: list[dict[str, Any]],
     ) -> None:
+        self.evidence = evidence
         self.task_type: str = row.get("name", "general_tasks")
         self.specialist: str | None = row["specialist"]
         self.secondary_review: tuple[str, ...] = tuple(row.get("secondary_review", ()))
@@ -475,6 +621,21 @@ class LightDecision:
         self.source: str | None = row.get("source")
         self.matches = matches
         self.mode_hash = mode_hash
+
+    def to_dict(self) -> dict[str, Any]:
+        """``Decision.to_dict(evidence=True)``: what ``modec route --json`` prints."""
+        return {
+            "task_type": self.task_type,
+            "specialist": self.specialist,
+            "secondary_review": list(self.secondary_review),
+            "complexity": self.complexity,
+            "parallel_execution": self.parallel_execution,
+            "rule": self.task_type,
+            "source": self.source,
+            "matches": list(self.matches),
+            "mode_hash": self.mode_hash,
+            "evidence": self.evidence,
+        }
 
 
 class LightTable:
@@ -514,13 +675,20 @@ class LightTable:
                     taken.append(row)
                     if self._policy == "first":
                         break
+            if not taken:
+                return LightDecision(self._fallback, given, (), self.mode_hash, [])
+            if self._policy == "unique" and len(taken) > 1:
+                return None
+            evidence: list[dict[str, Any]] = []
+            names = tuple(r["name"] for r in taken)
+            for row in self._rows:  # as Router.evidence_of: rows named in matches, in order
+                if row["name"] in names:
+                    _positive(row["condition"], task, evidence)
+                    if len(evidence) >= MAX_EVIDENCE:
+                        break
         except RecursionError:
             return None
-        if not taken:
-            return LightDecision(self._fallback, given, (), self.mode_hash)
-        if self._policy == "unique" and len(taken) > 1:
-            return None
-        return LightDecision(taken[0], given, tuple(r["name"] for r in taken), self.mode_hash)
+        return LightDecision(taken[0], given, names, self.mode_hash, evidence[:MAX_EVIDENCE])
 
 
 def _level(value: int | str | None) -> int | object | None:

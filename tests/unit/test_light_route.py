@@ -25,10 +25,10 @@ from modec.compiler.artifact import Artifact, build_artifact
 from modec.compiler.build import bundled_mode_path
 from modec.compiler.framing import frame
 from modec.compiler.ir import COMPLEXITY_NAMES, ModeConfiguration, Role, SourceRef
-from modec.compiler.pipeline import compile_mode
+from modec.compiler.pipeline import compile_mode, compile_path
 from modec.compiler.table import DecisionTable, FallbackRow, Row, ScannerPlan, build_table
 from modec.grammar import ast
-from modec.runtime import light
+from modec.runtime import decision, light
 from modec.runtime.router import AmbiguousRouteError, Task, load_router
 from modec.testing import VOCABULARY, modes, tasks
 
@@ -63,6 +63,7 @@ def _agree(data: bytes, task: Task) -> str:
         return "deferred"
     assert got is not None
     assert _fields(got) == _fields(want)
+    assert got.to_dict() == want.to_dict(evidence=True)
     return "light"
 
 
@@ -75,7 +76,8 @@ def test_bundled_modes_route_alike(path: Path) -> None:
     data = _artifact(path)
     texts = ["", "fix the crash on save", "Fix: login", "security audit", "slow latency"]
     texts += [f"{a} {b}" for a, b in itertools.pairwise(VOCABULARY)]
-    for title in ("", "fix: crash", "feat(ui): button"):
+    texts += ["security audit test docs slow " * 40, "İstanbul SECURITY ſecurity TEST"]
+    for title in ("", "fix: crash", "feat(ui): button", f"fix({'x' * 300}): İİ long"):
         for text in texts:
             for tags, level in (((), None), (("hotfix",), 2), (("UI", "docs"), 5)):
                 task = Task(title=title, description=text, tags=tags, complexity=level)
@@ -184,8 +186,13 @@ def test_the_shape_check_names_the_models_fields() -> None:
         assert model.model_config.get("extra") == "forbid", name
 
 
-def test_complexity_names_are_the_grammars() -> None:
+def test_constants_are_their_owners() -> None:
     assert light.COMPLEXITY_NAMES == COMPLEXITY_NAMES
+    assert (light.MAX_EVIDENCE, light.MAX_ATOM_EVIDENCE, light.MAX_EVIDENCE_TEXT) == (
+        decision.MAX_EVIDENCE,
+        decision.MAX_ATOM_EVIDENCE,
+        decision.MAX_EVIDENCE_TEXT,
+    )
 
 
 def _cold(*argv: str) -> tuple[str, set[str]]:
@@ -219,6 +226,27 @@ def test_a_cold_route_on_an_artifact_loads_no_model(tmp_path: Path) -> None:
     d = router.route(Task(title="fix: boom", description="crash", complexity=2))
     review = ", ".join(d.secondary_review) or "-"
     assert out == f"{d.task_type} -> {d.specialist} (complexity {d.complexity}, review {review})\n"
-    # what the light path leaves to the full one still works there
     out, loaded = _cold("route", "--mode", str(path), "--json", *task)
-    assert json.loads(out)["task_type"] == d.task_type and "pydantic" in loaded
+    assert json.loads(out) == d.to_dict(evidence=True) and "pydantic" not in loaded
+    # what the light path leaves to the full one still works there
+    out, loaded = _cold("route", "--mode", str(path), "--explain", *task)
+    assert "hotfix_tasks" in out and "pydantic" in loaded
+
+
+def test_collected_evidence_is_cut_where_the_routers_is(tmp_path: Path) -> None:
+    rules = "\n".join(
+        f'  r{i}_tasks:\n    when: \'description contains any("a", "b") or tags contains "t"\''
+        for i in range(20)
+    )
+    doc = f"mode_configuration:\n  hit_policy: collect\n\ntask_routing_rules:\n{rules}\n"
+    path = tmp_path / "collect.yaml"
+    path.write_text(DEV.with_name("default_roles.yaml").read_text() + "\n" + doc)
+    c = compile_path(path)
+    assert c.ok and c.artifact is not None, c.diagnostics
+    data = c.artifact.to_bytes()
+    task = Task(title="x", description="ab " * 50 + "İ" * 3 + "ab", tags=("T", "t"))
+    assert _agree(data, task) == "light"
+    got = light.read_light(data)
+    assert got is not None
+    d = got.route(task.title, task.description, task.tags)
+    assert d is not None and len(d.evidence) == 100 and len(d.matches) == 20
