@@ -14,6 +14,7 @@ from modec.cli.inputs import (
     add_task_options,
     collect_mode_files,
     load_router_from,
+    metadata_options,
     path_arg,
     print_compilation_errors,
     task_from_options,
@@ -237,13 +238,13 @@ def _route_light(args: argparse.Namespace, out: Output) -> bytes | None:
     (:mod:`modec.runtime.light`), printing what :func:`emit_decision` prints.
 
     Returns ``b""`` when it printed the decision; else the full path must answer (a mode
-    file, --explain, --input, --metadata, or anything the light reader leaves to it: a
-    damaged artifact, an ambiguous task, …), and the artifact's bytes if they were read (a
-    pipe is read once) or None.
+    file, --explain, --input, or anything the light reader leaves to it: a damaged
+    artifact, an ambiguous task, a malformed option, …), and the artifact's bytes if they
+    were read (a pipe is read once) or None.
     """
     # A name ending in .yaml/.yml is a mode file; any other spelling that pathlib would give
     # such a suffix ends in a separator or a `.` part, which no file opens as.
-    if args.input is not None or args.explain or args.metadata or args.mode.endswith(MODE_SUFFIXES):
+    if args.input is not None or args.explain or args.mode.endswith(MODE_SUFFIXES):
         return None
     from modec.runtime.light import read_light
 
@@ -264,7 +265,11 @@ def _route_light(args: argparse.Namespace, out: Output) -> bytes | None:
             level = int(given)
         except ValueError:  # a digit int() does not read ("²"): the full path's error
             return data
-    decision = table.route(args.title or "", args.text or "", tuple(args.tags or ()), level)
+    try:
+        meta = metadata_options(args)
+    except (CliError, RecursionError):  # the full path raises it, in its order
+        return data
+    decision = table.route(args.title or "", args.text or "", tuple(args.tags or ()), level, meta)
     if decision is None:
         return data
     if args.format == "json":

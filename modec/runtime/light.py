@@ -728,6 +728,8 @@ def _plain(title: str, description: str, tags: tuple[str, ...], meta: dict[str, 
         if type(key) is not str or type(value) not in (str, int, float, bool):
             return False
         if type(value) is str:
+            if not _valid_text(value):  # the router's RE2 would fail to encode it
+                return False
             size += len(value)
     return (
         size <= _SAFE_CHARS

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from modec.cli.inputs import _scalar
 from modec.compiler.artifact import Artifact, build_artifact
 from modec.compiler.build import bundled_mode_path
 from modec.compiler.framing import frame
@@ -30,6 +31,7 @@ from modec.compiler.table import DecisionTable, FallbackRow, Row, ScannerPlan, b
 from modec.grammar import ast
 from modec.runtime import decision, light
 from modec.runtime.router import AmbiguousRouteError, Task, load_router
+from modec.runtime.taskfile import loads_finite
 from modec.testing import VOCABULARY, modes, tasks
 
 LIGHT = "modec.runtime.light"
@@ -152,6 +154,8 @@ def test_tasks_the_strict_task_could_refuse_are_deferred() -> None:
     assert table.route("", "x", tags=("\udcff",)) is None
     assert table.route("", "x" * 1_000_001) is None  # near the size limit
     assert table.route("", "x", metadata={"k": [1]}) is None
+    assert table.route("", "x", metadata={"k": "\udc80"}) is None
+    assert table.route("", "x", metadata={"k": "v", "n": 2.5, "b": True}) is not None
 
 
 def test_the_shape_check_names_the_models_fields() -> None:
@@ -250,3 +254,34 @@ def test_collected_evidence_is_cut_where_the_routers_is(tmp_path: Path) -> None:
     assert got is not None
     d = got.route(task.title, task.description, task.tags)
     assert d is not None and len(d.evidence) == 100 and len(d.matches) == 20
+
+
+@pytest.mark.parametrize(
+    "text", ["core", "2", "-1.5e3", "true", "null", '"q"', "[1]", "{}", "NaN", "1e999", "", "0x1"]
+)
+def test_metadata_values_read_as_task_files_read_them(text: str) -> None:
+    try:
+        value = loads_finite(text)
+        want = value if isinstance(value, str | int | float | bool) else text
+    except ValueError:
+        want = text
+    got = _scalar(text)
+    assert (type(got), got) == (type(want), want)
+
+
+def test_a_metadata_rule_routes_alike_from_the_command_line(tmp_path: Path) -> None:
+    rules = "  team_tasks:\n    when: 'metadata.team == \"core\" and metadata.n > 1'\n"
+    mode = tmp_path / "meta.yaml"
+    mode.write_text(
+        DEV.with_name("default_roles.yaml").read_text() + "\ntask_routing_rules:\n" + rules
+    )
+    c = compile_path(mode)
+    assert c.ok and c.artifact is not None, c.diagnostics
+    path = c.artifact.write(tmp_path / "meta.modec")
+    for meta, want in (
+        (["team=Core", "n=2"], "team_tasks"),
+        (["team=core", "n=1"], "general_tasks"),
+    ):
+        opts = [a for m in meta for a in ("--metadata", m)]
+        out, loaded = _cold("route", "--mode", str(path), "x", "--json", *opts)
+        assert json.loads(out)["task_type"] == want and "pydantic" not in loaded
