@@ -4,8 +4,8 @@ A process that routes one task and exits (``modec route --mode X.modec "…"``, 
 would spend most of its life importing pydantic and building the compiler's models. This
 module reads the artifact's frame (:mod:`modec.compiler.framing`, the one owner of the
 bytes), checks the payload against the artifact's shape, and evaluates the table's rows on
-the task directly. It imports the standard library, :mod:`re2` and the frame's module,
-nothing else of modec.
+the task directly. It imports the standard library, :mod:`re2`, the frame's module and
+the pure value functions, nothing else of modec.
 
 It answers only what it can answer exactly as :class:`~modec.runtime.router.Router` does;
 everything else is ``None``, and the caller takes the full path, which produces the
@@ -20,14 +20,17 @@ decision or the diagnostic itself:
   for a condition nested too deep to evaluate; a pattern the grammar refuses makes
   :func:`read_light` None, as it makes the router's load fail.
 
-The value semantics follow :mod:`modec.compiler.semantics` (text lowered with
-``str.lower()`` on both sides, ``mentions`` on word boundaries, mismatched types false);
-``tests/unit/test_light_route.py`` checks that every decision equals the router's, on the
-bundled modes and on generated tables and tasks, and that the shape check names exactly the
-models' fields.
+Values are compared and text atoms tested by :mod:`modec.compiler.values`, the functions
+the router and the analysis use (through :mod:`modec.compiler.semantics`), and evidence is
+located with its :func:`~modec.compiler.values.occurrences`, as :mod:`modec.runtime.explain`
+does. ``tests/unit/test_light_route.py`` checks that every decision and its evidence equal
+the router's, on the bundled modes and on generated tables and tasks, and that the shape
+check names exactly the models' fields.
 """
 
 from __future__ import annotations
+
+from modec.compiler.values import compare, lower_map, occurrences, text_test
 
 TYPE_CHECKING = False  # typing is not imported at run time: a cold `modec route` pays for it
 if TYPE_CHECKING:
@@ -268,64 +271,6 @@ _ARTIFACT = _model(
 # --------------------------------------------------------------------------- values
 
 
-def _isword(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
-def _mentions(text: str, word: str) -> bool:
-    n = len(word)
-    if n == 0:
-        return True
-    need_left, need_right = _isword(word[0]), _isword(word[-1])
-    end = len(text)
-    i = text.find(word)
-    while i >= 0:
-        j = i + n
-        if (i == 0 or not need_left or not _isword(text[i - 1])) and (
-            j == end or not need_right or not _isword(text[j])
-        ):
-            return True
-        i = text.find(word, i + 1)
-    return False
-
-
-def _text_test(op: str, subject: str, value: str) -> bool:
-    if op == "contains":
-        return value in subject
-    if op == "mentions":
-        return _mentions(subject, value)
-    if op == "startswith":
-        return subject.startswith(value)
-    return subject.endswith(value)
-
-
-def _is_number(v: object) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
-
-
-def _compare(left: Any, op: str, right: Any) -> bool:
-    if isinstance(left, str) and isinstance(right, str):
-        left, right = left.lower(), right.lower()
-    elif _is_number(left) and _is_number(right):
-        pass
-    elif isinstance(left, bool) and isinstance(right, bool):
-        if op not in ("==", "!="):
-            return False
-    else:
-        return False
-    if op == "==":
-        return bool(left == right)
-    if op == "!=":
-        return bool(left != right)
-    if op == "<":
-        return bool(left < right)
-    if op == "<=":
-        return bool(left <= right)
-    if op == ">":
-        return bool(left > right)
-    return bool(left >= right)
-
-
 class _Task:
     """The fields of one task, with lowered texts computed once."""
 
@@ -415,19 +360,19 @@ def _holds(e: dict[str, Any], t: _Task) -> bool:
         values = [v.lower() for v in e["values"]]
         if field in _TEXT_FIELDS:
             subject = t.lower(field)
-            results = [_text_test(op, subject, v) for v in values]
+            results = [text_test(op, subject, v) for v in values]
         elif field == "tags":
             tags = [tag.lower() for tag in t.tags]
             if op == "contains":
                 results = [v in tags for v in values]
             else:
-                results = [any(_text_test(op, tag, v) for tag in tags) for v in values]
+                results = [any(text_test(op, tag, v) for tag in tags) for v in values]
         else:
             found = t.value(field)
             if not isinstance(found, str):
                 return False
             lowered = found.lower()
-            results = [_text_test(op, lowered, v) for v in values]
+            results = [text_test(op, lowered, v) for v in values]
         return all(results) if e["quantifier"] == "all" else any(results)
     if kind == "and":
         return all(_holds(o, t) for o in e["operands"])
@@ -438,10 +383,10 @@ def _holds(e: dict[str, Any], t: _Task) -> bool:
     if kind == "const":
         return bool(e["value"])
     if kind == "compare":
-        return _compare(t.value(e["field"]), e["op"], e["value"])
+        return compare(t.value(e["field"]), e["op"], e["value"])
     if kind == "in":
         left = t.value(e["field"])
-        return any(_compare(left, "==", v) for v in e["values"])
+        return any(compare(left, "==", v) for v in e["values"])
     # regex: an RE2 search of the original text
     search = t.regexes[e["pattern"], e.get("flags", "")].search
     subject = t.value(e["field"])
@@ -464,50 +409,14 @@ def _item(field: str, op: str, value: str, start: int, end: int, text: str) -> d
     return {"field": field, "op": op, "value": value, "start": start, "end": end, "text": text}
 
 
-def _lower_map(text: str) -> list[int] | None:
-    """Original index of each character of ``text.lower()``, or None when lengths agree."""
-    if text.isascii():
-        return None
-    starts: list[int] = []
-    for index, ch in enumerate(text):
-        low = ch.lower()
-        if len(low) == 1:
-            starts.append(index)
-        else:
-            starts.extend([index] * len(low))
-    return None if len(starts) == len(text) else starts
-
-
-def _occurrences(op: str, subject: str, value: str) -> list[tuple[int, int]]:
-    n = len(value)
-    if op == "startswith":
-        return [(0, n)] if subject.startswith(value) else []
-    if op == "endswith":
-        return [(len(subject) - n, len(subject))] if subject.endswith(value) else []
-    if n == 0:
-        return [(0, 0)]
-    out: list[tuple[int, int]] = []
-    need_left, need_right = _isword(value[0]), _isword(value[-1])
-    i = subject.find(value)
-    while i >= 0 and len(out) < MAX_ATOM_EVIDENCE:
-        j = i + n
-        if op == "contains" or (
-            (i == 0 or not need_left or not _isword(subject[i - 1]))
-            and (j == len(subject) or not need_right or not _isword(subject[j]))
-        ):
-            out.append((i, j))
-        i = subject.find(value, i + 1)
-    return out
-
-
 def _text_evidence(t: _Task, label: str, op: str, value: str, original: str) -> list[Any]:
     lowered = t.lowered.get(label)
     if lowered is None:
         lowered = t.lowered[label] = original.lower()
-    spans = _occurrences(op, lowered, value.lower())
+    spans = occurrences(op, lowered, value.lower(), MAX_ATOM_EVIDENCE)
     if not spans:
         return []
-    mapping = _lower_map(original)
+    mapping = lower_map(original)
     out = []
     for i, j in spans:
         if mapping is not None:

@@ -34,7 +34,7 @@ from modec.runtime.router import AmbiguousRouteError, Task, load_router
 from modec.runtime.taskfile import loads_finite
 from modec.testing import VOCABULARY, modes, tasks
 
-LIGHT = "modec.runtime.light"
+LIGHT, VALUES = "modec.runtime.light", "modec.compiler.values"
 DEV = Path(bundled_mode_path("development_mode.yaml") or "")
 BUNDLED = sorted(DEV.parent.glob("*.yaml"))
 
@@ -224,7 +224,7 @@ def test_a_cold_route_on_an_artifact_loads_no_model(tmp_path: Path) -> None:
     out, loaded = _cold("route", "--mode", str(path), *task)
     assert not {m.split(".")[0] for m in loaded} & {"pydantic", "lark", "yaml", "sqlalchemy"}
     ours = {m for m in loaded if m.startswith(("modec.compiler", "modec.grammar", "modec.run"))}
-    assert ours == {"modec.compiler", "modec.compiler.framing", "modec.runtime", LIGHT}
+    assert ours == {"modec.compiler", "modec.compiler.framing", VALUES, "modec.runtime", LIGHT}
     # the full path prints the same line
     router = load_router(path)
     d = router.route(Task(title="fix: boom", description="crash", complexity=2))
