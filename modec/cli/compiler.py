@@ -1,7 +1,9 @@
 """``modec compile``, ``route``, ``table`` and ``test``: the compiler's commands.
 
-``route`` on a compiled artifact imports the router and nothing of the compiler (the cold
-start a routing hook pays on every call).
+``route`` on a compiled artifact (text or ``--json``, without ``--explain`` or ``--input``)
+reads it with :mod:`modec.runtime.light`: no pydantic, no router, nothing of the compiler but
+the artifact's frame and the value functions (the cold start a routing hook pays on every
+call). What that reader leaves to the full path (see its contract) goes through the router.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """What the commands read: mode files under paths, a router from a mode or an artifact, a task
 from options. The compiler and the router are imported only by the functions that need them,
-so ``modec --help`` loads neither and ``modec route`` on an artifact loads only the router."""
+so ``modec --help`` loads neither (``modec route`` on an artifact usually loads neither too:
+:mod:`modec.runtime.light`)."""
 
 from __future__ import annotations
 
