@@ -313,7 +313,7 @@ class _Task:
             return self.complexity
         if name == "tags":
             return self.tags
-        if name.startswith("metadata.") and len(name) > len("metadata."):
+        if name.startswith("metadata."):
             return self.metadata.get(name[len("metadata.") :], _MISSING)
         return _MISSING
 
