@@ -67,6 +67,8 @@ def _commands(artifact: Path) -> dict[str, list[str]]:
     return {
         "pass": [sys.executable, "-c", "pass"],
         "route": [*modec, "route", "--mode", str(artifact), "fix the crash on save"],
+        # not a target: what a hook reading the decision as JSON (with evidence) pays
+        "route json": [*modec, "route", "--mode", str(artifact), "--json", "fix the crash on save"],
         "help": [*modec, "--help"],
         "lint": [*modec, "lint", str(_bundled("development_mode.yaml"))],
         # floors: what the command must import whatever the shell does
@@ -128,6 +130,11 @@ def run(runs: int = RUNS) -> list[str]:
             f"  {labels[name]:<36} {medians[name] * 1000:7.1f} ms  "
             f"{ratio:5.2f}x  (target <= {limit:g}x)  {verdict}"
         )
+    json_ms = medians["route json"]
+    lines.append(
+        f"  {'modec route --json (not a target)':<36} {json_ms * 1000:7.1f} ms  "
+        f"{json_ms / base:5.2f}x"
+    )
     for floor, (command, code) in FLOORS.items():
         extra = (medians[command] - medians[floor]) * 1000
         lines.append(
