@@ -1,7 +1,9 @@
 """``modec compile``, ``route``, ``table`` and ``test``: the compiler's commands.
 
-``route`` on a compiled artifact imports the router and nothing of the compiler (the cold
-start a routing hook pays on every call).
+``route`` on a compiled artifact (text or ``--json``, without ``--explain`` or ``--input``)
+reads it with :mod:`modec.runtime.light`: no pydantic, no router, nothing of the compiler but
+the artifact's frame and the value functions (the cold start a routing hook pays on every
+call). What that reader leaves to the full path (see its contract) goes through the router.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ import argparse
 import time
 
 from modec.cli.inputs import (
+    MODE_SUFFIXES,
     add_task_options,
     collect_mode_files,
     load_router_from,
+    metadata_options,
     path_arg,
     print_compilation_errors,
     task_from_options,
@@ -62,10 +66,9 @@ def register(
         description="Route one task (or a batch from --input) through a mode "
         "and print the decision.",
     )
-    p.add_argument(
+    p.add_argument(  # a str: a route on an artifact never loads pathlib (see _route_light)
         "--mode",
         "-m",
-        type=path_arg,
         required=True,
         metavar="PATH",
         help="mode file or compiled artifact",
@@ -232,6 +235,56 @@ def _route_batch(out: Output, router: Router, source: str, explain: bool) -> int
     return 1 if bad else 0
 
 
+def _route_light(args: argparse.Namespace, out: Output) -> bytes | None:
+    """Route one task on a compiled artifact without the compiler's models
+    (:mod:`modec.runtime.light`), printing what :func:`emit_decision` prints.
+
+    Returns ``b""`` when it printed the decision; else the full path must answer (a mode
+    file, --explain, --input, or anything the light reader leaves to it: a damaged
+    artifact, an ambiguous task, a malformed option, …), and the artifact's bytes if they
+    were read (a pipe is read once) or None.
+    """
+    # A name ending in .yaml/.yml is a mode file; any other spelling that pathlib would give
+    # such a suffix ends in a separator or a `.` part, which no file opens as.
+    if args.input is not None or args.explain or args.mode.endswith(MODE_SUFFIXES):
+        return None
+    from modec.runtime.light import read_light
+
+    try:
+        with open(args.mode, "rb") as handle:
+            data = handle.read()
+    except (OSError, ValueError):
+        return None  # the full path words the error
+    if not data:
+        return None  # b"" is the answer "printed"; an empty file is the full path's to refuse
+    table = read_light(data)
+    if table is None:
+        return data
+    given: str | None = args.complexity
+    level: int | str | None = given
+    if given is not None and given.isdigit():
+        try:
+            level = int(given)
+        except ValueError:  # a digit int() does not read ("²"): the full path's error
+            return data
+    try:
+        meta = metadata_options(args)
+    except (CliError, RecursionError):  # the full path raises it, in its order
+        return data
+    decision = table.route(args.title or "", args.text or "", tuple(args.tags or ()), level, meta)
+    if decision is None:
+        return data
+    if args.format == "json":
+        out.json(decision.to_dict(), indent=None)
+        return b""
+    review = ", ".join(decision.secondary_review) or "-"
+    out.out(
+        f"{decision.task_type} -> {decision.specialist} "
+        f"(complexity {decision.complexity}, review {review})"
+    )
+    return b""
+
+
 def route_command(args: argparse.Namespace, out: Output) -> int:
     if args.input is None and not (args.text or args.title):
         raise CliError(
@@ -241,8 +294,11 @@ def route_command(args: argparse.Namespace, out: Output) -> int:
         )
     if args.input is not None and (args.text or args.title):
         raise CliError("route: give the task on the command line or --input, not both", code=2)
+    data = _route_light(args, out)
+    if data == b"":
+        return 0
     task = None if args.input is not None else task_from_options(args)
-    router = load_router_from(out, args.mode)
+    router = load_router_from(out, path_arg(args.mode), data)
     if task is None:
         return _route_batch(out, router, args.input, args.explain)
     from modec.runtime.router import AmbiguousRouteError

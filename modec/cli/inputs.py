@@ -1,6 +1,7 @@
 """What the commands read: mode files under paths, a router from a mode or an artifact, a task
 from options. The compiler and the router are imported only by the functions that need them,
-so ``modec --help`` loads neither and ``modec route`` on an artifact loads only the router."""
+so ``modec --help`` loads neither (``modec route`` on an artifact usually loads neither too:
+:mod:`modec.runtime.light`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ __all__ = [
     "add_task_options",
     "collect_mode_files",
     "load_router_from",
+    "metadata_options",
     "path_arg",
     "print_compilation_errors",
     "task_from_options",
@@ -76,15 +78,17 @@ def print_compilation_errors(out: Output, c: Compilation) -> None:
         out.err(render_text(c.diagnostics, c.sources, color=out.color_err))
 
 
-def load_router_from(out: Output, mode: Path) -> Router:
+def load_router_from(out: Output, mode: Path, data: bytes | None = None) -> Router:
     """A router from a mode file (compiled now) or a compiled artifact (``.modec``, any other
-    suffix); CliError (exit 1) when it cannot be read or does not compile."""
+    suffix; ``data``: its bytes, if already read); CliError (exit 1) when it cannot be read
+    or does not compile."""
     if mode.suffix not in MODE_SUFFIXES:
         from modec.compiler.artifact import Artifact, CorruptArtifactError
         from modec.runtime.router import load_router
 
         try:
-            data = mode.read_bytes()
+            if data is None:
+                data = mode.read_bytes()
         except OSError as exc:
             raise CliError(f"cannot read {mode}: {exc.strerror or exc}") from exc
         try:
@@ -129,14 +133,40 @@ def add_task_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _finite(text: str) -> float:
+    import math
+
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite JSON number")
+    return value
+
+
+def _refuse(name: str) -> Any:
+    raise ValueError(f"{name} is not a finite JSON number")
+
+
 def _scalar(text: str) -> str | int | float | bool:
-    from modec.runtime.taskfile import loads_finite
+    """A ``--metadata`` value: a JSON scalar if it parses as one (finite numbers only, as
+    :func:`modec.runtime.taskfile.loads_finite` reads task files), else the text."""
+    import json
 
     try:
-        value = loads_finite(text)
+        value = json.loads(text, parse_float=_finite, parse_constant=_refuse)
     except ValueError:
         return text
     return value if isinstance(value, str | int | float | bool) else text
+
+
+def metadata_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``--metadata KEY=VALUE`` entries; CliError (exit 2) for a malformed one."""
+    meta: dict[str, Any] = {}
+    for item in args.metadata or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CliError(f"--metadata {item!r} is not KEY=VALUE", code=2)
+        meta[key] = _scalar(value)
+    return meta
 
 
 def task_from_options(args: argparse.Namespace) -> Task:
@@ -146,12 +176,7 @@ def task_from_options(args: argparse.Namespace) -> Task:
     from modec.runtime.router import Task
     from modec.runtime.taskfile import validation_message
 
-    meta: dict[str, Any] = {}
-    for item in args.metadata or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise CliError(f"--metadata {item!r} is not KEY=VALUE", code=2)
-        meta[key] = _scalar(value)
+    meta = metadata_options(args)
     level: int | str | None = None
     if args.complexity is not None:
         level = int(args.complexity) if args.complexity.isdigit() else args.complexity

@@ -23,11 +23,11 @@ from modec.cli.output import COLOR_CHOICES, CliError, Output, Reported
 TYPE_CHECKING = False  # typing is not imported at run time: `modec --help` pays for it
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from typing import Any, NoReturn, TypeAlias
+    from typing import Any, Final, NoReturn, TypeAlias
 
     Handler: TypeAlias = Callable[[argparse.Namespace, Output], int]
 
-__all__ = ["Parser", "add_format", "build_parser", "main", "run"]
+__all__ = ["COMMAND_GROUPS", "Parser", "add_format", "build_parser", "main", "run"]
 
 
 def _columns() -> int:
@@ -115,19 +115,47 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> Parser:
-    """The whole command tree (cheap: no command module imports the compiler at load)."""
-    from modec.cli import (
-        analysis,
-        compiler,
-        completion,
-        editor,
-        interop,
-        lint,
-        runtime,
-        schema,
-        serve,
-    )
+#: Each command, by the module of its group (a test holds this to the groups' registrations).
+COMMAND_GROUPS: Final = {
+    "lint": "lint",
+    "compile": "compiler",
+    "route": "compiler",
+    "table": "compiler",
+    "test": "compiler",
+    "analyse": "analysis",
+    "analyze": "analysis",
+    "diff": "analysis",
+    "import": "interop",
+    "export": "interop",
+    "schema": "schema",
+    "init": "runtime",
+    "modes": "runtime",
+    "session": "runtime",
+    "serve": "serve",
+    "lsp": "editor",
+    "completion": "completion",
+}
+_GROUPS: Final = (
+    "lint",
+    "compiler",
+    "analysis",
+    "interop",
+    "schema",
+    "runtime",
+    "serve",
+    "editor",
+    "completion",
+)
+
+
+def build_parser(command: str | None = None) -> Parser:
+    """The whole command tree (cheap: no command module imports the compiler at load).
+
+    With ``command``, the name of a command, only the group that holds it is registered: the
+    command parses and prints its help exactly as in the whole tree, and a cold start does
+    not build the other two dozen parsers.
+    """
+    from importlib import import_module
 
     common = _common()
     parser = Parser(
@@ -138,8 +166,9 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"modec {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for group in (lint, compiler, analysis, interop, schema, runtime, serve, editor, completion):
-        group.register(sub, common)
+    group = COMMAND_GROUPS.get(command) if command is not None else None
+    for name in _GROUPS if group is None else (group,):
+        import_module(f"modec.cli.{name}").register(sub, common)
     return parser
 
 
@@ -169,7 +198,9 @@ def _report(out: Output, exc: BaseException) -> int:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default ``sys.argv[1:]``); return the exit code."""
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv[0] if argv else None)
     try:
         args = parser.parse_args(argv)
     except CliError as exc:

@@ -9,7 +9,8 @@ meaning (a keyword, an order-relevant rule position, a specialist, a setting) do
 An :class:`Artifact` is what a compiled mode ships as. Its bytes are a fixed header (magic,
 format, payload length, sha256 of the payload) followed by the canonical JSON payload;
 :meth:`Artifact.from_bytes` refuses anything truncated, altered or of another format with
-:class:`CorruptArtifactError`.
+:class:`CorruptArtifactError`. The frame itself (header and checksum) is
+:mod:`modec.compiler.framing`'s, which a routing-only process reads without pydantic.
 """
 
 from __future__ import annotations
@@ -18,13 +19,20 @@ import hashlib
 import json
 import math
 import os
-import struct
 from pathlib import Path
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from modec._version import __version__
+from modec.compiler.framing import (
+    ARTIFACT_FORMAT,
+    MAGIC,
+    FrameError,
+    decode_payload,
+    frame,
+    unframe,
+)
 from modec.compiler.ir import (
     ModeConfiguration,
     ModeFile,
@@ -46,12 +54,6 @@ __all__ = [
     "canonical_json",
     "mode_hash",
 ]
-
-#: Version of the artifact layout; an artifact of another format is refused, not guessed at.
-ARTIFACT_FORMAT: Final = 1
-#: First bytes of every artifact (PNG-style: a high byte, CR LF and ^Z catch text-mode damage).
-MAGIC: Final = b"\x89MDC\r\n\x1a\n"
-_HEADER: Final = struct.Struct(">8sIQ32s")  # magic, format, payload length, sha256(payload)
 
 #: Fields that say where something came from, not what it means.
 _PROVENANCE: Final = frozenset(
@@ -146,46 +148,18 @@ class Artifact(BaseModel):
 
     def to_bytes(self) -> bytes:
         """Header (magic, format, length, sha256) followed by the canonical payload."""
-        body = self.payload()
-        return _HEADER.pack(MAGIC, self.format, len(body), hashlib.sha256(body).digest()) + body
+        return frame(self.payload(), self.format)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Artifact:
         """Verify magic, format, length and checksum, then decode; else CorruptArtifactError."""
-        data = bytes(data)
-        if len(data) < _HEADER.size:
-            if not MAGIC.startswith(data[: len(MAGIC)]):
-                raise CorruptArtifactError("not a modec artifact: bad magic bytes")
-            raise CorruptArtifactError(
-                f"artifact is truncated: {len(data)} bytes, shorter than its "
-                f"{_HEADER.size}-byte header"
-            )
-        magic, fmt, length, digest = _HEADER.unpack_from(data)
-        if magic != MAGIC:
-            raise CorruptArtifactError(
-                "not a modec artifact: bad magic bytes (is this a mode file? compile it first)"
-            )
-        if fmt != ARTIFACT_FORMAT:
-            raise CorruptArtifactError(
-                f"artifact format {fmt} is not supported: this modec reads format {ARTIFACT_FORMAT}"
-            )
-        body = data[_HEADER.size :]
-        if len(body) < length:
-            raise CorruptArtifactError(
-                f"artifact is truncated: payload has {len(body)} of {length} bytes"
-            )
-        if len(body) > length:
-            raise CorruptArtifactError(
-                f"artifact has {len(body) - length} unexpected trailing bytes"
-            )
-        if hashlib.sha256(body).digest() != digest:
-            raise CorruptArtifactError("artifact checksum mismatch: the payload was altered")
         try:
-            doc = json.loads(body.decode("utf-8", "surrogatepass"))
-            if not isinstance(doc, dict) or doc.get("format") != fmt:
-                raise CorruptArtifactError("artifact payload does not match its header format")
+            doc = decode_payload(unframe(bytes(data)))
+        except FrameError as exc:
+            raise CorruptArtifactError(str(exc)) from exc
+        try:
             return cls.model_validate(doc)
-        except (UnicodeDecodeError, json.JSONDecodeError, ValidationError) as exc:
+        except ValidationError as exc:
             raise CorruptArtifactError(f"artifact payload cannot be decoded: {exc}") from exc
 
     def write(self, path: str | os.PathLike[str]) -> Path:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Final
 
 from modec.compiler.ir import And, Compare, Const, Expr, InList, Not, Or, RegexMatch, TextMatch
-from modec.compiler.semantics import compare, field_text, in_list, isword
+from modec.compiler.semantics import compare, field_text, in_list
 from modec.compiler.table import SCANNED_FIELDS, Row
 from modec.compiler.task import Task, TaskView
+from modec.compiler.values import lower_map, occurrences
 from modec.grammar import compile_regex, format_expr
 from modec.runtime.decision import (
     MAX_ATOM_EVIDENCE,
@@ -60,7 +61,7 @@ class Subjects:
 
     def lower_map(self, label: str, original: str) -> list[int] | None:
         if label not in self._maps:
-            self._maps[label] = _lower_map(original)
+            self._maps[label] = lower_map(original)
         return self._maps[label]
 
     def take(self, found: list[Evidence]) -> list[Evidence]:
@@ -72,46 +73,8 @@ class Subjects:
         return found
 
 
-def _lower_map(text: str) -> list[int] | None:
-    """Original index of each character of ``text.lower()``, or None when lengths agree."""
-    if text.isascii():
-        return None
-    starts: list[int] = []
-    for index, ch in enumerate(text):
-        low = ch.lower()
-        if len(low) == 1:
-            starts.append(index)
-        else:
-            starts.extend([index] * len(low))
-    return None if len(starts) == len(text) else starts
-
-
-def _occurrences(op: str, subject: str, value: str) -> list[tuple[int, int]]:
-    """``[start, end)`` in ``subject`` (lowered) of the first qualifying occurrences of
-    ``value`` (at most :data:`MAX_ATOM_EVIDENCE`)."""
-    n = len(value)
-    if op == "startswith":
-        return [(0, n)] if subject.startswith(value) else []
-    if op == "endswith":
-        return [(len(subject) - n, len(subject))] if subject.endswith(value) else []
-    if n == 0:
-        return [(0, 0)]
-    out: list[tuple[int, int]] = []
-    need_left, need_right = isword(value[0]), isword(value[-1])
-    i = subject.find(value)
-    while i >= 0 and len(out) < MAX_ATOM_EVIDENCE:
-        j = i + n
-        if op == "contains" or (
-            (i == 0 or not need_left or not isword(subject[i - 1]))
-            and (j == len(subject) or not need_right or not isword(subject[j]))
-        ):
-            out.append((i, j))
-        i = subject.find(value, i + 1)
-    return out
-
-
 def _text_evidence(s: Subjects, label: str, op: str, value: str, original: str) -> list[Evidence]:
-    spans = _occurrences(op, s.lowered(label, original), value.lower())
+    spans = occurrences(op, s.lowered(label, original), value.lower(), MAX_ATOM_EVIDENCE)
     if not spans:
         return []
     mapping = s.lower_map(label, original)
