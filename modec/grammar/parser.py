@@ -9,6 +9,12 @@ The pipeline of :func:`parse_condition`:
 3. **bound** the nesting depth (:data:`MAX_NESTING`) before anything recurses over the tree;
 4. **transform** to IR, decoding literals and checking types (MC402–MC406);
 5. **fold** constants (MC407 warnings).
+
+Steps 1–5 depend on the text alone, so their result is kept per text in a bounded LRU
+(:class:`ConditionCache`), with every span in *offset form* (``column`` and ``end_column`` are
+the offsets :func:`parse_condition` would have passed to ``locate``). Each call re-bases that
+result through its own ``locate``: a condition written twice, or at another place after an
+edit, is parsed once and still located exactly where it is written.
 """
 
 from __future__ import annotations
@@ -17,19 +23,30 @@ import difflib
 import functools
 import importlib.resources
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Final
 
+from cachetools import LRUCache
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from modec.diagnostics import Diagnostic, Span, has_errors, sort_diagnostics
-from modec.grammar.ast import Expr
+from modec.grammar.ast import And, Const, Expr, LiteralNode, Not, Or, with_value_spans
 from modec.grammar.fold import fold
 from modec.grammar.transform import ToIR
 
-__all__ = ["MAX_CONDITION_LENGTH", "MAX_NESTING", "TERMINAL_WORDS", "parse_condition"]
+__all__ = [
+    "MAX_CONDITION_LENGTH",
+    "MAX_NESTING",
+    "TERMINAL_WORDS",
+    "CacheInfo",
+    "ConditionCache",
+    "condition_cache",
+    "parse_condition",
+]
 
 #: Longest condition accepted, in characters; longer ones are one MC401 without being parsed.
 MAX_CONDITION_LENGTH: Final = 16_384
@@ -263,6 +280,14 @@ def parse_condition(text: str, locate: Locate) -> tuple[Expr | None, list[Diagno
     >>> expr, diags[0].code, diags[0].span.column, diags[0].message
     (None, 'MC401', 26, 'unexpected `5`; expected a string, `any(` or `all(`')
     """
+    found = condition_cache().parsed(text)
+    if found is None:
+        return _parse(text, locate)
+    return _rebased(found, locate)
+
+
+def _parse(text: str, locate: Locate) -> tuple[Expr | None, list[Diagnostic]]:
+    """Steps 1–5 of the module docstring, located through ``locate`` (no cache)."""
     problem = _guard(text, locate)
     if problem is not None:
         return None, [problem]
@@ -288,3 +313,113 @@ def parse_condition(text: str, locate: Locate) -> tuple[Expr | None, list[Diagno
         return None, sort_diagnostics(diagnostics)
     folded, warnings = fold(expr)
     return folded, sort_diagnostics([*diagnostics, *warnings])
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def _offsets(start: int, end: int) -> Span:
+    """The offset form of a span: what :func:`_rebased` gives back to a real ``locate``."""
+    return Span(file=_OFFSET_FILE, line=0, column=start, end_line=0, end_column=end)
+
+
+#: The ``file`` of offset-form spans (no real file has this name).
+_OFFSET_FILE: Final = "\x00offsets"
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """One text's parse result with every span in offset form."""
+
+    expr: Expr | None
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CacheInfo:
+    """Counts of a :class:`ConditionCache`: lookups answered, texts parsed, texts kept."""
+
+    hits: int
+    misses: int
+    size: int
+    maxsize: int
+
+
+class ConditionCache:
+    """Parse results by condition text, least recently used dropped beyond ``maxsize``.
+
+    Shared by every compilation of the process (the language server compiles on a worker
+    thread), so it is guarded by a lock; a text is parsed outside the lock. Texts longer than
+    ``max_text`` are parsed every time, so the cache holds at most ``maxsize * max_text``
+    characters of conditions. The results are immutable and in offset form: nothing a caller
+    receives is shared with the cache.
+    """
+
+    def __init__(self, maxsize: int = 1024, max_text: int = 2048) -> None:
+        self.max_text = max_text
+        self._entries: LRUCache[str, _Parsed] = LRUCache(maxsize=maxsize)
+        self._lock = threading.Lock()
+        self._hits = 0
+        self._misses = 0
+
+    def parsed(self, text: str) -> _Parsed | None:
+        """The offset-form result for ``text``, parsing it on a miss; None when ``text`` is
+        longer than ``max_text`` (or its result cannot be kept), for the caller to parse."""
+        if len(text) > self.max_text:
+            return None
+        with self._lock:
+            found = self._entries.get(text)
+            if found is not None:
+                self._hits += 1
+                return found
+            self._misses += 1
+        expr, diagnostics = _parse(text, _offsets)
+        if any(d.fix is not None or d.related for d in diagnostics):
+            return None  # spans :func:`_rebased` would not re-base; none are made today
+        found = _Parsed(expr, tuple(diagnostics))
+        with self._lock:
+            self._entries[text] = found
+        return found
+
+    def info(self) -> CacheInfo:
+        """The counts so far (hits and misses since the last :meth:`clear`)."""
+        with self._lock:
+            return CacheInfo(self._hits, self._misses, len(self._entries), self._entries.maxsize)
+
+    def clear(self) -> None:
+        """Forget every text and reset the counts."""
+        with self._lock:
+            self._entries.clear()
+            self._hits = self._misses = 0
+
+
+@functools.cache
+def condition_cache() -> ConditionCache:
+    """The process' condition cache (:func:`parse_condition` reads through it)."""
+    return ConditionCache()
+
+
+def _rebased(found: _Parsed, locate: Locate) -> tuple[Expr | None, list[Diagnostic]]:
+    """``found`` with every offset-form span replaced by ``locate``'s span of those offsets."""
+
+    def at(span: Span | None) -> Span | None:
+        return None if span is None else locate(span.column, span.end_column)
+
+    diagnostics = [d.model_copy(update={"span": at(d.span)}) for d in found.diagnostics]
+    expr = None if found.expr is None else _rebase_expr(found.expr, locate)
+    return expr, sort_diagnostics(diagnostics) if len(diagnostics) > 1 else diagnostics
+
+
+def _rebase_expr(expr: Expr, locate: Locate) -> Expr:
+    span = locate(expr.span.column, expr.span.end_column)
+    if isinstance(expr, And | Or):
+        operands = tuple(_rebase_expr(o, locate) for o in expr.operands)
+        return expr.model_copy(update={"span": span, "operands": operands})
+    if isinstance(expr, Not):
+        operand = _rebase_expr(expr.operand, locate)
+        return expr.model_copy(update={"span": span, "operand": operand})
+    if isinstance(expr, Const):
+        return expr.model_copy(update={"span": span})
+    assert isinstance(expr, LiteralNode)
+    node = expr.model_copy(update={"span": span})
+    return with_value_spans(node, [locate(s.column, s.end_column) for s in expr.value_spans])
