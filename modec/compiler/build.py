@@ -320,7 +320,7 @@ def _keywords_condition(
         )
         return None
     values: list[str] = []
-    seen: dict[str, Span] = {}
+    seen: dict[str, YNode] = {}  # the first keyword of each lower-cased text
     for child in node.children:
         word = child.raw if child.tag == _STR else str(child.raw)
         assert word is not None
@@ -334,7 +334,7 @@ def _keywords_condition(
             continue
         lowered = word.lower()
         if lowered in seen:
-            first = seen[lowered]
+            first = seen[lowered].span
             ctx.error(
                 "MC304",
                 child.span,
@@ -342,7 +342,7 @@ def _keywords_condition(
                 hint=f"already listed at line {first.line}, column {first.column}",
             )
             continue
-        seen[lowered] = child.span
+        seen[lowered] = child
         values.append(word)
     if not values:
         return None
@@ -427,7 +427,7 @@ def _rule_condition(
             return None
     if rule.when is not None:
         wnode = given["when"][1]
-        expr, diags = parse_condition(rule.when, wnode.locate)
+        expr, diags = parse_condition(rule.when, wnode.locate, wnode.locate_key())
         ctx.diags.extend(diags)
         return None if expr is None else (expr, "when")
     if rule.keywords is not None:

@@ -25,7 +25,7 @@ import importlib.resources
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -257,13 +257,20 @@ def _guard(text: str, locate: Locate) -> Diagnostic | None:
     return None
 
 
-def parse_condition(text: str, locate: Locate) -> tuple[Expr | None, list[Diagnostic]]:
+def parse_condition(
+    text: str, locate: Locate, place: Hashable | None = None
+) -> tuple[Expr | None, list[Diagnostic]]:
     """Parse, type-check and fold the condition ``text`` (a ``when:`` value).
 
     ``locate(start, end)`` maps a half-open range of character offsets in ``text`` to a file
     :class:`~modec.diagnostics.Span`; every node of the result and every diagnostic is located
     through it, with offsets inside ``[0, len(text)]``. Returns the folded expression and its
     warnings (MC407), or None and at least one error. Never raises on any ``text``.
+
+    ``place``, when given, promises that every call with an equal ``place`` passes a
+    ``locate`` that answers alike (:meth:`~modec.compiler.yamltree.YNode.locate_key` is such
+    a key): the located result is then kept too, and a recompile of an unchanged condition
+    at an unchanged place returns it without re-locating anything.
 
     >>> def locate(start: int, end: int) -> Span:
     ...     return Span(file="m.yaml", line=7, column=11 + start, end_line=7,
@@ -280,10 +287,18 @@ def parse_condition(text: str, locate: Locate) -> tuple[Expr | None, list[Diagno
     >>> expr, diags[0].code, diags[0].span.column, diags[0].message
     (None, 'MC401', 26, 'unexpected `5`; expected a string, `any(` or `all(`')
     """
-    found = condition_cache().parsed(text)
+    cache = condition_cache()
+    if place is not None:
+        kept = cache.located(text, place)
+        if kept is not None:
+            return kept[0], list(kept[1])
+    found = cache.parsed(text)
     if found is None:
         return _parse(text, locate)
-    return _rebased(found, locate)
+    expr, diagnostics = _rebased(found, locate)
+    if place is not None:
+        cache.keep(text, place, (expr, tuple(diagnostics)))
+    return expr, diagnostics
 
 
 def _parse(text: str, locate: Locate) -> tuple[Expr | None, list[Diagnostic]]:
@@ -335,14 +350,22 @@ class _Parsed:
     diagnostics: tuple[Diagnostic, ...]
 
 
+#: A located result as :func:`parse_condition` returns it (the list kept as a tuple).
+_Located = tuple[Expr | None, tuple[Diagnostic, ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class CacheInfo:
-    """Counts of a :class:`ConditionCache`: lookups answered, texts parsed, texts kept."""
+    """Counts of a :class:`ConditionCache`: texts answered from the cache (``hits``) and
+    parsed (``misses``), texts kept (``size``, at most ``maxsize``), and located results
+    answered (``located_hits``) and kept (``located_size``)."""
 
     hits: int
     misses: int
     size: int
     maxsize: int
+    located_hits: int
+    located_size: int
 
 
 class ConditionCache:
@@ -358,9 +381,27 @@ class ConditionCache:
     def __init__(self, maxsize: int = 1024, max_text: int = 2048) -> None:
         self.max_text = max_text
         self._entries: LRUCache[str, _Parsed] = LRUCache(maxsize=maxsize)
+        self._located: LRUCache[tuple[str, Hashable], _Located] = LRUCache(maxsize=maxsize)
         self._lock = threading.Lock()
         self._hits = 0
         self._misses = 0
+        self._located_hits = 0
+
+    def located(self, text: str, place: Hashable) -> _Located | None:
+        """The located result kept for ``text`` at ``place`` (see :func:`parse_condition`)."""
+        if len(text) > self.max_text:
+            return None
+        with self._lock:
+            found = self._located.get((text, place))
+            if found is not None:
+                self._located_hits += 1
+            return found
+
+    def keep(self, text: str, place: Hashable, result: _Located) -> None:
+        """Keep the located ``result`` of ``text`` at ``place``."""
+        if len(text) <= self.max_text:
+            with self._lock:
+                self._located[(text, place)] = result
 
     def parsed(self, text: str) -> _Parsed | None:
         """The offset-form result for ``text``, parsing it on a miss; None when ``text`` is
@@ -384,13 +425,21 @@ class ConditionCache:
     def info(self) -> CacheInfo:
         """The counts so far (hits and misses since the last :meth:`clear`)."""
         with self._lock:
-            return CacheInfo(self._hits, self._misses, len(self._entries), self._entries.maxsize)
+            return CacheInfo(
+                self._hits,
+                self._misses,
+                len(self._entries),
+                int(self._entries.maxsize),
+                self._located_hits,
+                len(self._located),
+            )
 
     def clear(self) -> None:
         """Forget every text and reset the counts."""
         with self._lock:
             self._entries.clear()
-            self._hits = self._misses = 0
+            self._located.clear()
+            self._hits = self._misses = self._located_hits = 0
 
 
 @functools.cache
