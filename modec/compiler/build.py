@@ -411,11 +411,7 @@ def _rule_condition(
         )
         return None
     if rule.keywords is None:
-        present = [
-            key
-            for key in ("field", "match")
-            if node.kind == "map" and any(k == key for k, _, _ in _entries(node))
-        ]
+        present = [key for key in ("field", "match") if node.get(key) is not None]
         for key in present:
             knode_of = next(k for kk, k, _ in _entries(node) if kk == key)
             ctx.error(
