@@ -10,11 +10,11 @@ The pipeline of :func:`parse_condition`:
 4. **transform** to IR, decoding literals and checking types (MC402–MC406);
 5. **fold** constants (MC407 warnings).
 
-Steps 1–5 depend on the text alone, so their result is kept per text in a bounded LRU
-(:class:`ConditionCache`), with every span in *offset form* (``column`` and ``end_column`` are
-the offsets :func:`parse_condition` would have passed to ``locate``). Each call re-bases that
-result through its own ``locate``: a condition written twice, or at another place after an
-edit, is parsed once and still located exactly where it is written.
+Steps 1–5 depend on the text alone (spans aside), so their result is kept per text in a
+bounded LRU (:class:`ConditionCache`), with the character offsets each of its spans was
+located from. A later call re-locates every span through its own ``locate``: a condition
+written twice, or at another place after an edit, is parsed once and still located exactly
+where it is written.
 """
 
 from __future__ import annotations
@@ -292,10 +292,16 @@ def parse_condition(
         kept = cache.located(text, place)
         if kept is not None:
             return kept[0], list(kept[1])
-    found = cache.parsed(text)
-    if found is None:
-        return _parse(text, locate)
-    expr, diagnostics = _rebased(found, locate)
+    found = cache.get(text)
+    if found is not None:
+        expr, diagnostics = _rebased(found, locate)
+    else:
+        recorder = _Recorder(locate)
+        expr, diagnostics = _parse(text, recorder)
+        parsed = recorder.parsed(expr, diagnostics)
+        if parsed is None:
+            return expr, diagnostics
+        cache.put(text, parsed)
     if place is not None:
         cache.keep(text, place, (expr, tuple(diagnostics)))
     return expr, diagnostics
@@ -333,21 +339,44 @@ def _parse(text: str, locate: Locate) -> tuple[Expr | None, list[Diagnostic]]:
 # --------------------------------------------------------------------------- the cache
 
 
-def _offsets(start: int, end: int) -> Span:
-    """The offset form of a span: what :func:`_rebased` gives back to a real ``locate``."""
-    return Span(file=_OFFSET_FILE, line=0, column=start, end_line=0, end_column=end)
-
-
-#: The ``file`` of offset-form spans (no real file has this name).
-_OFFSET_FILE: Final = "\x00offsets"
-
-
 @dataclass(frozen=True, slots=True)
 class _Parsed:
-    """One text's parse result with every span in offset form."""
+    """One text's parse result as a first call located it, with the offsets each of its span
+    objects was located from (by ``id``; the result keeps the spans alive)."""
 
     expr: Expr | None
     diagnostics: tuple[Diagnostic, ...]
+    offsets: dict[int, tuple[int, int]]
+    #: Every span handed out while parsing, kept alive so that no ``id`` is reused.
+    spans: tuple[Span, ...]
+
+
+class _Recorder:
+    """A ``locate`` that remembers the offsets of each span it hands out (and keeps the
+    spans, so that an ``id`` stands for one span while the result is kept)."""
+
+    __slots__ = ("conflict", "locate", "offsets", "spans")
+
+    def __init__(self, locate: Locate) -> None:
+        self.locate = locate
+        self.offsets: dict[int, tuple[int, int]] = {}
+        self.spans: list[Span] = []
+        self.conflict = False
+
+    def __call__(self, start: int, end: int) -> Span:
+        span = self.locate(start, end)
+        self.spans.append(span)
+        if self.offsets.setdefault(id(span), (start, end)) != (start, end):
+            self.conflict = True  # one span object for two ranges (a locate that ignores them)
+        return span
+
+    def parsed(self, expr: Expr | None, diagnostics: list[Diagnostic]) -> _Parsed | None:
+        """The result to keep, or None when it cannot be re-located (a conflict, or spans
+        the recorder did not hand out: fixes and related spans, which the parser never
+        makes)."""
+        if self.conflict or any(d.fix is not None or d.related for d in diagnostics):
+            return None
+        return _Parsed(expr, tuple(diagnostics), self.offsets, tuple(self.spans))
 
 
 #: A located result as :func:`parse_condition` returns it (the list kept as a tuple).
@@ -369,13 +398,13 @@ class CacheInfo:
 
 
 class ConditionCache:
-    """Parse results by condition text, least recently used dropped beyond ``maxsize``.
+    """Parse results by condition text, least recently used dropped beyond ``maxsize``; and
+    located results by text and place (see :func:`parse_condition`), bounded alike.
 
     Shared by every compilation of the process (the language server compiles on a worker
-    thread), so it is guarded by a lock; a text is parsed outside the lock. Texts longer than
-    ``max_text`` are parsed every time, so the cache holds at most ``maxsize * max_text``
-    characters of conditions. The results are immutable and in offset form: nothing a caller
-    receives is shared with the cache.
+    thread), so it is guarded by a lock; texts are parsed outside it. Texts longer than
+    ``max_text`` are never kept, so the cache holds at most ``2 * maxsize * max_text``
+    characters of conditions. What it keeps is immutable (frozen nodes and diagnostics).
     """
 
     def __init__(self, maxsize: int = 1024, max_text: int = 2048) -> None:
@@ -386,6 +415,22 @@ class ConditionCache:
         self._hits = 0
         self._misses = 0
         self._located_hits = 0
+
+    def get(self, text: str) -> _Parsed | None:
+        """The kept result of ``text`` (a hit), or None (a miss: the caller parses it)."""
+        with self._lock:
+            found = self._entries.get(text) if len(text) <= self.max_text else None
+            if found is None:
+                self._misses += 1
+            else:
+                self._hits += 1
+            return found
+
+    def put(self, text: str, parsed: _Parsed) -> None:
+        """Keep the result of ``text`` (unless it is longer than ``max_text``)."""
+        if len(text) <= self.max_text:
+            with self._lock:
+                self._entries[text] = parsed
 
     def located(self, text: str, place: Hashable) -> _Located | None:
         """The located result kept for ``text`` at ``place`` (see :func:`parse_condition`)."""
@@ -402,25 +447,6 @@ class ConditionCache:
         if len(text) <= self.max_text:
             with self._lock:
                 self._located[(text, place)] = result
-
-    def parsed(self, text: str) -> _Parsed | None:
-        """The offset-form result for ``text``, parsing it on a miss; None when ``text`` is
-        longer than ``max_text`` (or its result cannot be kept), for the caller to parse."""
-        if len(text) > self.max_text:
-            return None
-        with self._lock:
-            found = self._entries.get(text)
-            if found is not None:
-                self._hits += 1
-                return found
-            self._misses += 1
-        expr, diagnostics = _parse(text, _offsets)
-        if any(d.fix is not None or d.related for d in diagnostics):
-            return None  # spans :func:`_rebased` would not re-base; none are made today
-        found = _Parsed(expr, tuple(diagnostics))
-        with self._lock:
-            self._entries[text] = found
-        return found
 
     def info(self) -> CacheInfo:
         """The counts so far (hits and misses since the last :meth:`clear`)."""
@@ -449,26 +475,30 @@ def condition_cache() -> ConditionCache:
 
 
 def _rebased(found: _Parsed, locate: Locate) -> tuple[Expr | None, list[Diagnostic]]:
-    """``found`` with every offset-form span replaced by ``locate``'s span of those offsets."""
+    """``found`` with every span located anew by ``locate``, from the offsets it came from."""
+    offsets = found.offsets
 
-    def at(span: Span | None) -> Span | None:
-        return None if span is None else locate(span.column, span.end_column)
+    def at(span: Span) -> Span:
+        return locate(*offsets[id(span)])
 
-    diagnostics = [d.model_copy(update={"span": at(d.span)}) for d in found.diagnostics]
-    expr = None if found.expr is None else _rebase_expr(found.expr, locate)
+    diagnostics = [
+        d if d.span is None else d.model_copy(update={"span": at(d.span)})
+        for d in found.diagnostics
+    ]
+    expr = None if found.expr is None else _rebase_expr(found.expr, at)
     return expr, sort_diagnostics(diagnostics) if len(diagnostics) > 1 else diagnostics
 
 
-def _rebase_expr(expr: Expr, locate: Locate) -> Expr:
-    span = locate(expr.span.column, expr.span.end_column)
+def _rebase_expr(expr: Expr, at: Callable[[Span], Span]) -> Expr:
+    span = at(expr.span)
     if isinstance(expr, And | Or):
-        operands = tuple(_rebase_expr(o, locate) for o in expr.operands)
+        operands = tuple(_rebase_expr(o, at) for o in expr.operands)
         return expr.model_copy(update={"span": span, "operands": operands})
     if isinstance(expr, Not):
-        operand = _rebase_expr(expr.operand, locate)
+        operand = _rebase_expr(expr.operand, at)
         return expr.model_copy(update={"span": span, "operand": operand})
     if isinstance(expr, Const):
         return expr.model_copy(update={"span": span})
     assert isinstance(expr, LiteralNode)
     node = expr.model_copy(update={"span": span})
-    return with_value_spans(node, [locate(s.column, s.end_column) for s in expr.value_spans])
+    return with_value_spans(node, [at(s) for s in expr.value_spans])

@@ -15,7 +15,13 @@ from modec.compiler.ir import ModeFile
 from modec.compiler.pipeline import compile_path, compile_text
 from modec.diagnostics import Diagnostic, Span
 from modec.grammar.ast import And, Expr, LiteralNode, Not, Or
-from modec.grammar.parser import ConditionCache, _parse, condition_cache, parse_condition
+from modec.grammar.parser import (
+    ConditionCache,
+    _parse,
+    _Parsed,
+    condition_cache,
+    parse_condition,
+)
 from tests.conftest import CASES
 
 Locate = Callable[[int, int], Span]
@@ -128,10 +134,23 @@ def test_a_place_keeps_the_located_result_and_another_place_relocates(
 def test_the_cache_is_bounded_by_counts() -> None:
     small = ConditionCache(maxsize=4, max_text=40)
     for i in range(10):
-        assert small.parsed(f'complexity >= {i % 5 + 1} and title contains "{i}"') is not None
-    assert small.parsed("title contains " + '"' + "x" * 40 + '"') is None  # too long to keep
+        text = f'complexity >= {i % 5 + 1} and title contains "{i}"'
+        assert small.get(text) is None
+        small.put(text, _Parsed(None, (), {}, ()))
+        small.keep(text, i, (None, ()))
+    long = "title contains " + '"' + "x" * 40 + '"'
+    small.put(long, _Parsed(None, (), {}, ()))  # too long to keep
+    assert small.get(long) is None
     info = small.info()
-    assert (info.size, info.maxsize, info.misses) == (4, 4, 10)
+    assert (info.size, info.maxsize, info.misses, info.located_size) == (4, 4, 11, 4)
+
+
+def test_a_locate_that_ignores_the_offsets_is_not_cached(cache: ConditionCache) -> None:
+    one = Span(file="m.yaml", line=4, column=9, end_line=4, end_column=30)
+    for _ in range(2):
+        expr, _ = parse_condition(CONDITIONS[0], lambda start, end: one)
+        assert expr is not None and expr.span is one
+    assert cache.info().size == 0
 
 
 def test_threads_share_the_cache_and_agree(cache: ConditionCache) -> None:
