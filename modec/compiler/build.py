@@ -85,6 +85,15 @@ S = TypeVar("S", bound=SurfaceModel)
 @dataclass
 class _Ctx:
     diags: list[Diagnostic] = field(default_factory=list)
+    #: :func:`_given` of each mapping asked about, by ``id`` (the node is kept alive beside).
+    _given: dict[int, tuple[YNode, dict[str, tuple[YNode, YNode]]]] = field(default_factory=dict)
+
+    def given(self, node: YNode) -> dict[str, tuple[YNode, YNode]]:
+        """:func:`_given` of ``node``, computed once per build."""
+        found = self._given.get(id(node))
+        if found is None:
+            found = self._given[id(node)] = (node, _given(node))
+        return found[1]
 
     def error(
         self,
@@ -122,11 +131,14 @@ def _entries(node: YNode) -> Iterator[tuple[str, YNode, YNode]]:
 
 
 def _given(node: YNode) -> dict[str, tuple[YNode, YNode]]:
-    """Key text -> (key node, value node) of the entries whose value is not null."""
+    """Key text -> (key node, value node) of the entries whose value is not null (the first
+    of duplicates); use :meth:`_Ctx.given`, which keeps the answer."""
     out: dict[str, tuple[YNode, YNode]] = {}
-    for key, k, v in _entries(node):
-        if not _is_null(v):
-            out.setdefault(key, (k, v))
+    for k, v in node.items:
+        if v.tag != _NULL or v.kind != "scalar":
+            key = k.raw if k.raw is not None else str(k.value)
+            if key not in out:
+                out[key] = (k, v)
     return out
 
 
@@ -150,9 +162,10 @@ def _as_written(value: Any, node: YNode | None) -> Any:
     return value
 
 
-def _written(model: SurfaceModel, node: YNode, key: str) -> Any:
-    """The field ``key`` of a validated model, as written at ``node``'s entry ``key``."""
-    entry = _given(node).get(key)
+def _written(model: SurfaceModel, given: dict[str, tuple[YNode, YNode]], key: str) -> Any:
+    """The field ``key`` of a validated model, as written at the entry ``key`` of the mapping
+    whose entries are ``given``."""
+    entry = given.get(key)
     return _as_written(getattr(model, key), entry[1] if entry else None)
 
 
@@ -197,7 +210,7 @@ def _build_metadata(ctx: _Ctx, layer: _Layer, node: YNode) -> None:
     meta, extras = ctx.validate(MetadataSurface, node, Section("mode_metadata"))
     if meta is None:
         return
-    given = _given(node)
+    given = ctx.given(node)
     for key in meta.model_fields_set:
         value = getattr(meta, key)
         if key == "extends" and value is not None:
@@ -217,7 +230,7 @@ def _build_configuration(ctx: _Ctx, layer: _Layer, node: YNode) -> None:
     config, _ = ctx.validate(ConfigurationSurface, node, Section("mode_configuration"))
     if config is None:
         return
-    given = _given(node)
+    given = ctx.given(node)
     for key in config.model_fields_set:
         if getattr(config, key) is not None:
             layer.configuration[key] = (getattr(config, key), given[key][1].span)
@@ -254,10 +267,11 @@ def _build_role(ctx: _Ctx, name: str, knode: YNode, node: YNode) -> Role | None:
             )
     if role is None:
         return None
+    given = ctx.given(node)
     specialists: dict[str, str] = {}
     specialist_spans: dict[str, Span] = {}
     if isinstance(role, OrchestratorSurface) and role.specialist_roles:
-        listed = _given(node)["specialist_roles"][1]
+        listed = given["specialist_roles"][1]
         for sname, sknode, svalue in _entries(listed):
             specialists[sname] = _as_written(role.specialist_roles.get(sname), svalue) or ""
             specialist_spans[sname] = sknode.span
@@ -265,10 +279,10 @@ def _build_role(ctx: _Ctx, name: str, knode: YNode, node: YNode) -> Role | None:
         span=node.span,
         name=name,
         name_span=knode.span,
-        role_definition=_written(role, node, "role_definition"),
-        expertise=_written(role, node, "expertise") or (),
-        approach=_written(role, node, "approach") or (),
-        output_format=_written(role, node, "output_format"),
+        role_definition=_written(role, given, "role_definition"),
+        expertise=_written(role, given, "expertise") or (),
+        approach=_written(role, given, "approach") or (),
+        output_format=_written(role, given, "output_format"),
         specialist_roles=specialists,
         specialist_spans=specialist_spans,
         extras={k: v for k, v in (role.model_extra or {}).items()},
@@ -306,7 +320,7 @@ def _keywords_condition(
         )
         return None
     values: list[str] = []
-    seen: dict[str, Span] = {}
+    seen: dict[str, YNode] = {}  # the first keyword of each lower-cased text
     for child in node.children:
         word = child.raw if child.tag == _STR else str(child.raw)
         assert word is not None
@@ -320,7 +334,7 @@ def _keywords_condition(
             continue
         lowered = word.lower()
         if lowered in seen:
-            first = seen[lowered]
+            first = seen[lowered].span
             ctx.error(
                 "MC304",
                 child.span,
@@ -328,7 +342,7 @@ def _keywords_condition(
                 hint=f"already listed at line {first.line}, column {first.column}",
             )
             continue
-        seen[lowered] = child.span
+        seen[lowered] = child
         values.append(word)
     if not values:
         return None
@@ -375,7 +389,7 @@ def _rule_condition(
     ctx: _Ctx, name: str, knode: YNode, node: YNode, rule: RuleSurface
 ) -> tuple[Expr | None, str] | None:
     """The rule's condition and where it came from, or None after an error."""
-    given = _given(node) if node.kind == "map" else {}
+    given = ctx.given(node) if node.kind == "map" else {}
     span = node.span if node.kind == "map" else knode.span
     match = rule.match or "substring"
     field_name = rule.field or "description"
@@ -397,11 +411,7 @@ def _rule_condition(
         )
         return None
     if rule.keywords is None:
-        present = [
-            key
-            for key in ("field", "match")
-            if node.kind == "map" and any(k == key for k, _, _ in _entries(node))
-        ]
+        present = [key for key in ("field", "match") if node.get(key) is not None]
         for key in present:
             knode_of = next(k for kk, k, _ in _entries(node) if kk == key)
             ctx.error(
@@ -413,7 +423,7 @@ def _rule_condition(
             return None
     if rule.when is not None:
         wnode = given["when"][1]
-        expr, diags = parse_condition(rule.when, wnode.locate)
+        expr, diags = parse_condition(rule.when, wnode.locate, wnode.locate_key())
         ctx.diags.extend(diags)
         return None if expr is None else (expr, "when")
     if rule.keywords is not None:
@@ -441,7 +451,7 @@ def _build_rule(ctx: _Ctx, name: str, knode: YNode, node: YNode) -> Rule | None:
     if found is None:
         return None
     condition, source = found
-    given = _given(node) if node.kind == "map" else {}
+    given = ctx.given(node) if node.kind == "map" else {}
     kw: dict[str, Any] = {}
     if rule.required_specialist is not None:
         kw["required_specialist"] = rule.required_specialist
@@ -471,7 +481,7 @@ def _build_validation(ctx: _Ctx, node: YNode) -> ValidationRules | None:
     rules, _ = ctx.validate(ValidationSurface, node, Section("validation_rules"))
     if rules is None:
         return None
-    given = _given(node)
+    given = ctx.given(node)
     kw: dict[str, Any] = {}
     for key in ("required_roles", "optional_roles"):
         if getattr(rules, key) is not None:
@@ -514,14 +524,14 @@ def _build_example(ctx: _Ctx, index: int, item: YNode) -> TestExample | None:
             "test example expects nothing: give expect_type and/or expect_specialist",
         )
         return None
-    task_node = _given(item)["task"][1]
+    task_node = ctx.given(item)["task"][1]
     t = example.task
-    fields = task_node if task_node.kind == "map" else None
+    fields = ctx.given(task_node) if task_node.kind == "map" else None
     task = TaskSpec(
         span=task_node.span,
-        title=_written(t, fields, "title") if fields else t.title,
-        description=_written(t, fields, "description") if fields else t.description,
-        tags=(_written(t, fields, "tags") if fields else None) or (),
+        title=_written(t, fields, "title") if fields is not None else t.title,
+        description=_written(t, fields, "description") if fields is not None else t.description,
+        tags=(_written(t, fields, "tags") if fields is not None else None) or (),
         complexity=t.complexity,
         metadata=t.metadata or {},
     )

@@ -228,19 +228,27 @@ class _Composer:
     # ------------------------------------------------------------------ the event loop
 
     def document(self) -> YNode:
-        next_event, scalar = self.next_event, self.scalar
+        # next_event() inlined: the parser's own get_event, and ``self.last`` set only where
+        # it is read (a failing event, the end of the document).
+        get_event, scalar = self.get_event, self.scalar
         scalar_event, alias_event = events.ScalarEvent, events.AliasEvent
         starts = (events.MappingStartEvent, events.SequenceStartEvent)
         ends = (events.MappingEndEvent, events.SequenceEndEvent)
         stack: list[_Frame] = []
         frame: _Frame | None = None
+        # Any, not events.Event: the class test below is the type test, and cast() would be
+        # a call per event on the loader's hottest path.
+        event: Any = self.last
         while True:
-            # Any, not events.Event: the class test below is the type test, and cast() would
-            # be a call per event on the loader's hottest path.
-            event: Any = next_event()
+            try:
+                event = get_event()
+            except (ValueError, OverflowError) as error:
+                self.last = event  # the last event read before the failing one
+                raise self.bad_escape(error) from error
             kind = event.__class__
             if kind is scalar_event:  # the common case, kept short: size 1, height 0
                 if frame is None:
+                    self.last = event
                     return scalar(event, False)
                 parts = frame.parts
                 node = scalar(event, frame.is_map and not len(parts) % 2)
@@ -262,9 +270,12 @@ class _Composer:
                 node, size, height = self.close(stack.pop(), event)
                 end = node._end
                 frame = stack[-1] if stack else None
+            elif event is None:  # pragma: no cover - the parser ends documents first
+                raise self.stream_ended()
             else:  # pragma: no cover - the parser guarantees node events here
                 raise AssertionError(f"unexpected YAML event {event!r}")
             if frame is None:
+                self.last = event
                 return node
             frame.add(node, size, height, end)
 

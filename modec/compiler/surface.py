@@ -175,7 +175,15 @@ class SurfaceModel(BaseModel):
 
     @classmethod
     def known_keys(cls) -> tuple[str, ...]:
-        return tuple(cls.model_fields)
+        """The keys the model defines, in declaration order (computed once per model)."""
+        keys = _KNOWN_KEYS.get(cls)
+        if keys is None:
+            keys = _KNOWN_KEYS[cls] = tuple(cls.model_fields)
+        return keys
+
+
+#: :meth:`SurfaceModel.known_keys` of each model asked about.
+_KNOWN_KEYS: Final[dict[type[SurfaceModel], tuple[str, ...]]] = {}
 
 
 class MetadataSurface(SurfaceModel):
@@ -391,19 +399,28 @@ def unknown_key(
 
 def to_plain(node: YNode) -> Any:
     """A JSON-compatible copy of a node: mappings keyed by the keys' text, first key wins."""
-    if node.kind == "map":
+    kind = node.kind
+    if kind == "scalar":
+        value = node.value
+        if (
+            value is None
+            or value.__class__ in _PLAIN
+            or isinstance(value, bool | int | float | str)
+        ):
+            return value
+        return node.raw
+    if kind == "map":
         out: dict[str, Any] = {}
         for k, v in node.items:
-            key = str(k.raw if k.raw is not None else k.value)
+            key = k.raw if k.raw is not None else str(k.value)
             if key not in out:
                 out[key] = to_plain(v)
         return out
-    if node.kind == "seq":
-        return [to_plain(c) for c in node.children]
-    value = node.value
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return node.raw
+    return [to_plain(c) for c in node.children]
+
+
+#: The classes of scalar values :func:`to_plain` keeps as they are (the usual ones, by class).
+_PLAIN: Final = frozenset({str, int, float, bool})
 
 
 def describe_node(node: YNode) -> str:
@@ -508,6 +525,8 @@ def _owner_at(model: type[SurfaceModel], path: Sequence[str]) -> type[SurfaceMod
 def _split_extensions(data: Any, model: type[SurfaceModel]) -> tuple[Any, dict[str, Any]]:
     """Take ``x_`` keys out of a closed section's mapping (they are free, kept as extras)."""
     if model.open or not isinstance(data, dict):
+        return data, {}
+    if not any(k.startswith(EXTENSION_PREFIX) for k in data):
         return data, {}
     core = {k: v for k, v in data.items() if not is_extension(k)}
     return core, {k: v for k, v in data.items() if is_extension(k)}

@@ -195,6 +195,30 @@ class YNode:
                 return v
         return None
 
+    def locate_key(self) -> tuple[object, ...] | None:
+        """A key equal for two scalars only if :meth:`locate` answers alike on both, or None.
+
+        The key is the file's display path, the line and column where the scalar starts, its
+        style, its text and its source text (with the character after it): that is all
+        :meth:`locate` reads for a plain or quoted scalar without anchor or tag. Block
+        scalars, scalars with properties and nodes built by hand have no key.
+        """
+        lines = self._lines
+        if self.kind != "scalar" or self.raw is None or lines is None or self.style in ("|", ">"):
+            return None
+        source = self._source
+        if source is not None and source.has_properties:
+            return None
+        line, column = lines.position(self._start)
+        return (
+            lines.path,
+            line,
+            column,
+            self.style,
+            self.raw,
+            lines.text[self._start : self._end + 1],
+        )
+
     def locate(self, start: int, end: int) -> Span:
         """The file span of the half-open range ``raw[start:end]`` of a scalar.
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from lark import Token, Transformer, v_args
+from lark import Token, Tree
 from lark.tree import Meta
 
 from modec.diagnostics import Diagnostic, Span
@@ -170,17 +170,27 @@ class _ValueList:
     span: Span
 
 
-@v_args(meta=True)
-class ToIR(Transformer[Token, Any]):
+class ToIR:
     """Transforms a condition's parse tree into an :data:`~modec.grammar.ast.Expr`, or None.
 
-    Expressions are built unfolded; see :mod:`modec.grammar.fold`.
+    Expressions are built unfolded; see :mod:`modec.grammar.fold`. Like lark's
+    ``Transformer`` with ``v_args(meta=True)``, children first, left to right, then the rule's
+    method with the node's meta and its transformed children; tokens are passed as they are.
+    (A direct walk: lark's wrappers cost as much as the condition's own work.)
     """
 
     def __init__(self, locate: Locate) -> None:
-        super().__init__(visit_tokens=False)
         self.locate = locate
         self.diagnostics: list[Diagnostic] = []
+
+    def transform(self, tree: Tree[Token]) -> Any:
+        """The value of ``tree`` (recursive: bound its depth first)."""
+        return self._node(tree)
+
+    def _node(self, tree: Tree[Token]) -> Any:
+        children = [self._node(c) if isinstance(c, Tree) else c for c in tree.children]
+        rule: Callable[[Meta, list[Any]], Any] = getattr(self, tree.data)
+        return rule(tree.meta, children)
 
     # ----------------------------------------------------------------- helpers
 

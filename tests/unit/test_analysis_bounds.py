@@ -8,7 +8,7 @@ import string
 
 from modec.compiler.analysis import AnalysisLimits, AnalysisOptions, analyse, keyword_hazards
 from modec.compiler.analysis.hazards import _hazard_index
-from modec.compiler.analysis.lemmas import _Automaton, occurrences
+from modec.compiler.analysis.lemmas import _Automaton, _pairwise, occurrences
 from modec.compiler.analysis.locate import KeywordLocator
 from modec.compiler.pipeline import compile_text
 
@@ -72,6 +72,31 @@ def test_one_huge_self_similar_keyword_is_scanned_in_linear_work() -> None:
     assert mode.mode is not None
     r = analyse(mode.mode, mode.sources)
     assert r.skipped == [] and [v.status for v in r.rows] == ["fires"]
+
+
+def test_small_literal_sets_searched_pair_by_pair_answer_as_the_automaton() -> None:
+    """The pairwise search of small sets gives the automaton's lists, order and cut."""
+    rng = random.Random(11)
+    for _ in range(3_000):
+        alphabet = rng.choice(["a", "ab", "abc", "abcde"])
+        literals = list(
+            dict.fromkeys(
+                "".join(rng.choices(alphabet, k=rng.randint(1, 8)))
+                for _ in range(rng.randint(1, 12))
+            )
+        )
+        limit = rng.choice([10**9, rng.randint(0, 30)])
+        automaton = _Automaton(literals)
+        budget = [limit]
+        expected: dict[str, list[tuple[str, list[int]]]] = {}
+        complete = True
+        for y in literals:
+            found = automaton.scan(y, budget)
+            if found is None:
+                complete = False
+                break
+            expected[y] = list(found.items())
+        assert _pairwise(literals, limit) == (expected, complete), (literals, limit)
 
 
 def test_occurrences_are_bounded_by_a_count_and_the_cut_is_reported() -> None:

@@ -993,3 +993,64 @@ def test_regression_sexagesimal_with_100k_groups_is_linear(
     result = load("a: " + ":".join(["1"] * 100_000) + "\n")
     assert found(result) == [("MC104", 1, 4)]
     assert calls <= 12  # 60**11 > 2**63: refused after a dozen groups, not after 100,000
+
+
+# --------------------------------------------------------------------------- locate_key
+
+_KEYED = (
+    'a:\n  when: tags contains "x" and\n    complexity >= 2\n',
+    "a:\n  when: 'tags contains \"x\" and\n\n    complexity >= 2'\n",
+    'a:\n  when: "tags contains \\"x\\" and\\n    complexity >= 2"\n',
+    "a:\r\n  when: 'tags contains ''x'' and\r\n    complexity >= 2'\r\n",
+)
+
+
+@pytest.mark.parametrize("text", _KEYED)
+def test_equal_locate_keys_locate_alike(text: str) -> None:
+    """Two scalars with one locate_key answer every range alike, whatever else the files
+    hold (here: other keys and lines after the scalar, another document size)."""
+    first = root(text).get("a")
+    other = root(text + "b:\n  - 1\n  - [2, 3]\nc: {d: e}\n").get("a")
+    assert first is not None and other is not None
+    node, twin = first.get("when"), other.get("when")
+    assert node is not None and twin is not None and node.raw is not None
+    assert node.locate_key() is not None and node.locate_key() == twin.locate_key()
+    n = len(node.raw)
+    for start in range(n + 2):
+        for end in range(start, n + 2):
+            assert node.locate(start, end) == twin.locate(start, end)
+
+
+def test_locate_key_differs_where_positions_differ() -> None:
+    base = root("a:\n  when: 'x contains \"y\"'\n").get("a")
+    moved = root("# one more line\na:\n  when: 'x contains \"y\"'\n").get("a")
+    shifted = root("a:\n  when:   'x contains \"y\"'\n").get("a")
+    other_file = root("a:\n  when: 'x contains \"y\"'\n")
+    assert base is not None and moved is not None and shifted is not None
+    keys = {
+        base.get("when").locate_key(),  # type: ignore[union-attr]
+        moved.get("when").locate_key(),  # type: ignore[union-attr]
+        shifted.get("when").locate_key(),  # type: ignore[union-attr]
+    }
+    assert len(keys) == 3
+    renamed = load("a:\n  when: 'x contains \"y\"'\n", path="n.yaml").root
+    assert renamed is not None and other_file is not None
+    assert (
+        renamed.get("a").get("when").locate_key()  # type: ignore[union-attr]
+        != other_file.get("a").get("when").locate_key()  # type: ignore[union-attr]
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'a: |\n  tags contains "x"\n',
+        'a: >-\n  tags contains "x"\n',
+        'a: &w tags contains "x"\n',
+        'a: !!str tags contains "x"\n',
+    ],
+)
+def test_block_scalars_and_scalars_with_properties_have_no_locate_key(text: str) -> None:
+    node = root(text).get("a")
+    assert node is not None and node.locate_key() is None
+    assert root("a: [1]\n").locate_key() is None  # collections neither

@@ -189,10 +189,22 @@ class _Automaton:
         return found
 
 
+#: Literal sets this small (count and total length) are searched pair by pair with
+#: ``str.find``; larger ones through :class:`_Automaton`. Both give the same answer.
+_PAIRWISE_LITERALS: Final = 64
+_PAIRWISE_CHARACTERS: Final = 2_000
+
+
 def occurrences(literals: Sequence[str], limit: int) -> tuple[Occurrences, bool]:
     """For each literal, the literals occurring in it (itself included), with positions, in
     time linear in the literals' length plus the occurrences; False when more than ``limit``
-    occurrences were found (the map then covers the literals scanned before)."""
+    occurrences were found (the map then covers the literals scanned before).
+
+    Each literal's list is in the order a left-to-right scan first meets the literals' ends,
+    longest first at each end; positions ascend.
+    """
+    if len(literals) <= _PAIRWISE_LITERALS and sum(map(len, literals)) <= _PAIRWISE_CHARACTERS:
+        return _pairwise(literals, limit)
     automaton = _Automaton(literals)
     budget = [limit]
     out: Occurrences = {}
@@ -247,3 +259,27 @@ def prefix_lemmas(strs: dict[StrKey, int], add: AddLemma, skipped: list[str]) ->
                 if not _related(op, a, b) and not add([-va, -vb]):
                     skipped.append("prefix exclusions past the lemma budget were not added")
                     return
+
+
+def _pairwise(literals: Sequence[str], limit: int) -> tuple[Occurrences, bool]:
+    """:func:`occurrences` of a small set, by ``str.find`` over every pair (the work is
+    bounded by the two constants above)."""
+    budget = limit
+    out: Occurrences = {}
+    for y in literals:
+        found: list[tuple[int, int, str, list[int]]] = []
+        for x in literals:
+            if len(x) > len(y) or x not in y:
+                continue
+            positions = []
+            i = y.find(x)
+            while i >= 0:
+                positions.append(i)
+                budget -= 1
+                if budget < 0:
+                    return out, False
+                i = y.find(x, i + 1)
+            found.append((positions[0] + len(x), -len(x), x, positions))
+        found.sort()
+        out[y] = [(x, positions) for _, _, x, positions in found]
+    return out, True
