@@ -16,48 +16,53 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import anyio.to_thread
-from mcp.server.fastmcp import FastMCP  # type: ignore[attr-defined,import-not-found,unused-ignore]
-from mcp.types import CallToolResult, TextContent  # type: ignore[import-not-found,unused-ignore]
 
 from modec.mcp_server.hosting import register
 from modec.mcp_server.tools import INSTRUCTIONS, SERVER_NAME, ModeTools, refusal, tool_parameters
 from modec.mcp_server.transport import validated_stdio
 from modec.runtime.lifecycle import ModeRuntime
 
-__all__ = ["LegacyModeServer", "serve_stdio"]
+__all__ = ["legacy_server", "serve_stdio"]
 
 
-class LegacyModeServer(FastMCP):  # type: ignore[misc,unused-ignore]
-    """A 1.x ``FastMCP`` serving modec's tools; see the module doc."""
+def legacy_server(runtime: ModeRuntime) -> Any:
+    """A 1.x ``FastMCP`` serving ``runtime``'s mode tools (see the module doc); the SDK 1.x
+    is imported here, so this module imports under any SDK (doctest collection too)."""
+    from mcp.server.fastmcp import FastMCP  # type: ignore[attr-defined,import-not-found,unused-ignore]
+    from mcp.types import CallToolResult, TextContent  # type: ignore[import-not-found,unused-ignore]
 
-    def __init__(self, runtime: ModeRuntime) -> None:
-        super().__init__(SERVER_NAME, instructions=INSTRUCTIONS, log_level="WARNING")
-        self.tools = ModeTools(runtime)
-        register(self, runtime, adopt_sessions=False)
-        self._parameters = tool_parameters()
+    class LegacyModeServer(FastMCP):  # type: ignore[misc,unused-ignore]
+        def __init__(self) -> None:
+            super().__init__(SERVER_NAME, instructions=INSTRUCTIONS, log_level="WARNING")
+            self.tools = ModeTools(runtime)
+            register(self, runtime, adopt_sessions=False)
+            self._parameters = tool_parameters()
 
-    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Sequence[Any] | Any:
-        """Refuse an unknown tool or argument with the error shape, else run the tool."""
-        refused = refusal(self._parameters, name, arguments)
-        if refused is None:
-            return await super().call_tool(name, arguments)
-        problem, error_type = refused
-        payload: Mapping[str, Any] = await anyio.to_thread.run_sync(
-            self.tools.failure, problem, arguments, error_type
-        )
-        return CallToolResult(
-            content=[
-                TextContent(type="text", text=json.dumps(payload, ensure_ascii=False, indent=2))
-            ],
-            structuredContent=dict(payload),
-            isError=True,
-        )
+        async def call_tool(self, name: str, arguments: dict[str, Any]) -> Sequence[Any] | Any:
+            """Refuse an unknown tool or argument with the error shape, else run the tool."""
+            refused = refusal(self._parameters, name, arguments)
+            if refused is None:
+                return await super().call_tool(name, arguments)
+            problem, error_type = refused
+            payload: Mapping[str, Any] = await anyio.to_thread.run_sync(
+                self.tools.failure, problem, arguments, error_type
+            )
+            text = json.dumps(payload, ensure_ascii=False, indent=2)
+            return CallToolResult(
+                content=[TextContent(type="text", text=text)],
+                structuredContent=dict(payload),
+                isError=True,
+            )
 
-    async def run_stdio_async(self) -> None:
-        """Serve over this process's stdin and stdout through the validating reader."""
-        lowlevel = self._mcp_server
-        async with validated_stdio() as (read_stream, write_stream):
-            await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+        async def run_stdio_async(self) -> None:
+            """Serve over this process's stdin and stdout through the validating reader."""
+            lowlevel = self._mcp_server
+            async with validated_stdio() as (read_stream, write_stream):
+                await lowlevel.run(
+                    read_stream, write_stream, lowlevel.create_initialization_options()
+                )
+
+    return LegacyModeServer()
 
 
 def serve_stdio(
@@ -65,4 +70,4 @@ def serve_stdio(
 ) -> None:
     """Serve the project's mode tools on stdin/stdout until the client disconnects."""
     with ModeRuntime(project_root, database_url) as runtime:
-        LegacyModeServer(runtime).run("stdio")
+        legacy_server(runtime).run("stdio")
