@@ -13,7 +13,8 @@ When RE2 cannot build a set (memory budget), a pyahocorasick
 automaton does the same job.
 
 Long texts are scanned in chunks (:meth:`LiteralSet.best_row`) that grow geometrically and
-overlap by the longest literal less one character, so every occurrence lies inside some
+overlap by the longest literal less one character (a non-ASCII text is encoded chunk by
+chunk, as far as it is read), so every occurrence lies inside some
 chunk: a caller that only needs the least row any occurring literal gates stops as soon as
 no literal can name a lower row, and the cost stays linear in the text's length.
 
@@ -29,9 +30,9 @@ from typing import Any, Final, Literal
 
 import re2
 
-__all__ = ["CHUNK_CHARS", "LiteralSet", "raw_scan_ok", "regex_tester"]
+__all__ = ["CHUNK_CHARS", "LiteralSet", "raw_scan_ok", "regex_tester", "required_literal"]
 
-#: First chunk of a chunked scan, in characters (later chunks double).
+#: First chunk of a chunked scan, in characters (later chunks grow).
 CHUNK_CHARS: Final = 1024
 _CAPITAL_SIGMA: Final = "\u03a3"  # the one character whose str.lower() depends on context
 # The only non-ASCII characters whose ``str.lower()`` holds an ASCII character (İ → i̇,
@@ -105,13 +106,27 @@ class LiteralSet:
             found = self.find(text)
             return min(map(row_of.__getitem__, found)) if found else none
         folded = self.match_ascii
-        if folded is not None and (text.isascii() or (self.ascii_only and raw_scan_ok(text))):
-            # One strict encoding (it also proves the text valid), then zero-copy chunks.
+        if folded is not None and text.isascii():
+            # One encoding (a copy), then zero-copy chunks.
             data = memoryview(text.encode())
             match: Callable[[Any], list[int]] = folded  # the set takes any buffer
 
             return _chunked(
                 lambda a, b: match(data[a:b]), len(data), size, self.longest, row_of, floor, none
+            )
+        if folded is not None and self.ascii_only and raw_scan_ok(text):
+            # Only the chunks read are encoded to UTF-8; the UTF-16 encoder (twice as fast)
+            # refuses a lone surrogate anywhere first.
+            text.encode("utf-16-le")
+            raw = folded
+            return _chunked(
+                lambda a, b: raw(text[a:b].encode()),
+                len(text),
+                size,
+                self.longest,
+                row_of,
+                floor,
+                none,
             )
         text.encode()  # lone surrogates are refused before any chunk is read
         if not self.ascii_only and _CAPITAL_SIGMA in text:  # its lowering needs context
@@ -132,8 +147,10 @@ def _chunked(
     floor: int,
     none: int,
 ) -> int:
-    """The least row over ``scan(start, end)`` of chunks of ``[0, n)`` that grow by a quarter
-    and overlap by ``longest - 1``, stopping once the least row is ``floor`` or less."""
+    """The least row over ``scan(start, end)`` of chunks of ``[0, n)`` that overlap by
+    ``longest - 1``, stopping once the least row is ``floor`` or less. A chunk grows by a
+    quarter after a chunk with hits (a lower row may be near) and fourfold after one without
+    (fewer calls on a text with no literal); either way the cost stays linear in ``n``."""
     overlap = max(longest - 1, 0)
     best = none
     start = 0
@@ -144,10 +161,12 @@ def _chunked(
             best = min(best, *map(row_of.__getitem__, found))
             if best <= floor:
                 return best
+            size += size // 4
+        else:
+            size *= 4
         if end == n:
             return best
         start = end - overlap
-        size += size // 4
 
 
 def _re2_set(literals: Sequence[str], fold_ascii: bool) -> Callable[[bytes], list[int]] | None:
@@ -231,3 +250,39 @@ def regex_tester(pattern: str, flags: str = "") -> Callable[[bytes], Any]:
     regexp = compiled._regexp  # type: ignore[attr-defined]
     unanchored = re2._re2.RE2.Anchor.UNANCHORED
     return lambda data: regexp.Match(unanchored, data, 0, len(data))[0][0] != -1
+
+
+# Characters that stand for themselves in an RE2 pattern (outside a class), whatever the
+# flags; a run of them after an optional ``^`` is a literal every match starts with.
+_PLAIN: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-:,/=@")
+_QUANTIFIERS: Final = frozenset("?*+{")
+
+
+def required_literal(pattern: str, flags: str = "") -> tuple[str, bool] | None:
+    """A literal that every match of ``pattern`` (with ``flags``) contains, and whether every
+    match starts the text with it: ``(literal, anchored)``, or None when none is evident.
+
+    A cheap necessary test before the RE2 call (the regex still decides): under the ``i``
+    flag the literal is lowered and holds only ASCII characters, and it may be tested against
+    the lowered text of an ASCII subject only (RE2's case folding pairs ``k`` and ``s`` with
+    non-ASCII letters). Only a pattern without ``|`` qualifies: its leading run of plain
+    characters, less a last one that a quantifier makes optional.
+
+    >>> required_literal("^fix([(].+[)])?:", "i")
+    ('fix', True)
+    >>> required_literal("colou?r"), required_literal("a|b")
+    (('colo', False), None)
+    """
+    if "|" in pattern:
+        return None
+    anchored = pattern.startswith("^") and "m" not in flags
+    body = pattern[1:] if pattern.startswith("^") else pattern
+    end = 0
+    while end < len(body) and body[end] in _PLAIN:
+        end += 1
+    if end < len(body) and body[end] in _QUANTIFIERS:
+        end -= 1
+    literal = body[:end] if end > 0 else ""
+    if not literal:
+        return None
+    return (literal.lower() if "i" in flags else literal), anchored
