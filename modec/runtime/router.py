@@ -49,7 +49,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from itertools import pairwise
+from itertools import compress, pairwise
+from operator import attrgetter, not_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -64,6 +65,7 @@ from modec.compiler.task import (
     TaskTooLargeError,
     TaskView,
     compose_text,
+    description_only,
     read_task,
 )
 from modec.runtime.codegen import MAX_GENERATED_ROWS, generate
@@ -74,6 +76,7 @@ from modec.runtime.decision import (
     Explanation,
     Outcome,
     RowTrace,
+    decision_of,
 )
 from modec.runtime.programs import Context, Program, RowCompiler
 from modec.runtime.scanner import CHUNK_CHARS, LiteralSet, raw_scan_ok
@@ -343,7 +346,7 @@ class Router:
             taken.append(index)
         if not taken:
             return Decision(self._fallback, t)
-        return Decision(outcomes[taken[0]], t, tuple(outcomes[i].name for i in taken))
+        return decision_of(outcomes[taken[0]], t, tuple(outcomes[i].name for i in taken))
 
     def _generated_route(self, ids: dict[str, int]) -> Callable[[TaskLike], Decision]:
         """``route`` through the rows written as one Python function (:mod:`.codegen`)."""
@@ -355,9 +358,9 @@ class Router:
             if policy == "unique" and len(taken) > 1:
                 a, b = outcomes[taken[0]], outcomes[taken[1]]
                 raise AmbiguousRouteError(a.name, b.name, a.source or "?", b.source or "?")
-            return Decision(outcomes[taken[0]], t, tuple(outcomes[i].name for i in taken))
+            return decision_of(outcomes[taken[0]], t, tuple(outcomes[i].name for i in taken))
 
-        decide = generate(
+        return generate(
             self.rows,
             ids,
             None if self._literals is None else self._literals.find,
@@ -366,14 +369,10 @@ class Router:
             Decision,
             None if policy == "first" else finish,
             self.default_complexity,
+            read_task,
+            (Task, TaskView),
+            Task,
         )
-        plain, view, read = Task, TaskView, read_task
-
-        def route_generated(task: Any) -> Decision:
-            kind = type(task)
-            return decide(task if kind is plain or kind is view else read(task))  # type: ignore[no-any-return]
-
-        return route_generated
 
     def _exact_route(self) -> Callable[[TaskLike], Decision]:
         """A specialised ``route`` for tables whose rows are all disjunctions of literals."""
@@ -427,20 +426,22 @@ class Router:
         ascii_only = literals.ascii_only
         raw_ok = raw_scan_ok
         new = Decision
-        plain, view, read, limit = Task, TaskView, read_task, MAX_TASK_CHARS
+        plain, view, read, only, limit = Task, TaskView, read_task, description_only, MAX_TASK_CHARS
 
         def route_description(task: Any) -> Decision:
             kind = type(task)
-            if kind is str:
-                text = task
-                if len(text) > limit:
-                    raise _too_large(text)
-            elif kind is plain or kind is view:
+            if kind is plain or kind is view:
                 text = task.description
+            elif kind is str:
+                text = task
+            elif kind is dict and (text := only(task)) is not None:
+                task = text  # routes, and decides, exactly as its description
             else:
                 task = read(task)
                 text = task.description
             if len(text) > long_text:
+                if len(text) > limit and type(task) is str:
+                    raise _too_large(text)
                 try:  # best_row proves the text valid Unicode
                     return new(outcomes[best_row(text, row_of, floor, n)], task)
                 except UnicodeEncodeError as exc:
@@ -462,48 +463,68 @@ class Router:
             # so the least id found names the first row; else take the least row per id.
             return new(outcomes[row_of[min(found)] if monotone else min(map(row, found))], task)
 
-        self._many = self._description_many(folded, row, outcomes, route_description, long_text)
+        self._many = self._description_many(literals, row, outcomes, route_description, long_text)
         return route_description
 
     @staticmethod
     def _description_many(
-        folded: Callable[[bytes], list[int]],
+        literals: LiteralSet,
         row: Callable[[int], int],
         outcomes: Sequence[Outcome],
         one: Callable[[Any], Decision],
         long_text: int,
     ) -> Callable[[Iterable[TaskLike]], list[Decision]]:
-        """The batch form of the description route: plain strings and tasks of ordinary
-        size in one loop, each distinct ASCII text scanned once per batch; anything else
-        through ``one``."""
+        """The batch form of the description route.
+
+        A batch of plain strings, of tasks, or of dicts that give only a description, of
+        ordinary size, is decided stage by stage, each stage one C-level pass over the batch
+        (``map``): the texts' types and sizes are checked once, each distinct text is encoded
+        and scanned once, its row picked once, and the decisions built in one pass; no
+        per-task dispatch. Any other batch (mixed kinds, a long text, literals or texts that
+        need lowering) goes through ``one`` task by task, so errors arise as in a loop.
+        """
+        folded = literals.match_ascii
+        assert folded is not None
         fallback = outcomes[-1]
         new = Decision
-        plain, view = Task, TaskView
+        plain, view, only = Task, TaskView, description_only
+        description = attrgetter("description")
+        encode, isascii = str.encode, str.isascii
+        ascii_only = literals.ascii_only
+
+        def pick(found: list[int]) -> Outcome:
+            return outcomes[min(map(row, found))] if found else fallback
 
         def many(tasks: Iterable[Any]) -> list[Decision]:
-            out: list[Decision] = []
-            add = out.append
-            seen: dict[str, Outcome] = {}
-            known = seen.get
-            for task in tasks:
-                kind = type(task)
-                text: str
-                if kind is str:
-                    text = task
-                elif kind is plain or kind is view:
-                    text = task.description
-                else:
-                    add(one(task))
-                    continue
-                o = known(text)
-                if o is None:
-                    if len(text) > long_text or not text.isascii():
-                        add(one(task))
-                        continue
-                    found = folded(text.encode())
-                    o = seen[text] = outcomes[min(map(row, found))] if found else fallback
-                add(new(o, task))
-            return out
+            batch = tasks if type(tasks) is list else list(tasks)
+            kinds = set(map(type, batch))
+            texts: list[Any]
+            if kinds == {str}:
+                texts = batch
+            elif kinds <= {plain, view}:
+                texts = list(map(description, batch))
+            elif kinds == {dict}:
+                texts = list(map(only, batch))
+                if None in texts:
+                    return list(map(one, batch))
+                batch = texts  # each decides exactly as its description
+            else:
+                return list(map(one, batch))
+            if not texts or not ascii_only or max(map(len, texts)) > long_text:
+                return list(map(one, batch))
+            # A non-ASCII text is scanned raw, as route() does, unless it holds İ or the
+            # Kelvin sign (which lower to ASCII letters).
+            if not all(map(isascii, texts)) and not all(
+                map(raw_scan_ok, compress(texts, map(not_, map(isascii, texts))))
+            ):
+                return list(map(one, batch))
+            distinct = list(dict.fromkeys(texts))
+            try:
+                found = list(map(folded, map(encode, distinct)))
+            except UnicodeEncodeError:  # a lone surrogate: raised where the loop raises it
+                return list(map(one, batch))
+            picked = dict(zip(distinct, map(pick, found), strict=True))
+            return list(map(new, map(picked.__getitem__, texts), batch))
 
         return many
 
@@ -537,7 +558,7 @@ class Router:
             decision = self.route(t)
         except AmbiguousRouteError:
             o = self._outcomes[fired_rows[0]]
-            decision = Decision(o, t, tuple(self._outcomes[i].name for i in fired_rows))
+            decision = decision_of(o, t, tuple(self._outcomes[i].name for i in fired_rows))
         taken = set(decision.matches)
         rows = tuple(
             RowTrace(
