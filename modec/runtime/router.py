@@ -79,7 +79,7 @@ from modec.runtime.decision import (
     decision_of,
 )
 from modec.runtime.programs import Context, Program, RowCompiler
-from modec.runtime.scanner import CHUNK_CHARS, LiteralSet, raw_scan_ok
+from modec.runtime.scanner import CHUNK_CHARS, BatchScanner, LiteralSet, raw_scan_ok
 
 if TYPE_CHECKING:
     from modec.grammar import CompiledRegex
@@ -463,13 +463,15 @@ class Router:
             # so the least id found names the first row; else take the least row per id.
             return new(outcomes[row_of[min(found)] if monotone else min(map(row, found))], task)
 
-        self._many = self._description_many(literals, row, outcomes, route_description, long_text)
+        self._many = self._description_many(
+            literals, row_of, outcomes, route_description, long_text
+        )
         return route_description
 
     @staticmethod
     def _description_many(
         literals: LiteralSet,
-        row: Callable[[int], int],
+        row_of: Sequence[int],
         outcomes: Sequence[Outcome],
         one: Callable[[Any], Decision],
         long_text: int,
@@ -491,6 +493,9 @@ class Router:
         description = attrgetter("description")
         encode, isascii = str.encode, str.isascii
         ascii_only = literals.ascii_only
+        row = row_of.__getitem__
+        built: list[BatchScanner | None] = []  # the batch scanner, built on first use
+        limit = MAX_TASK_CHARS
 
         def pick(found: list[int]) -> Outcome:
             return outcomes[min(map(row, found))] if found else fallback
@@ -510,7 +515,17 @@ class Router:
                 batch = texts  # each decides exactly as its description
             else:
                 return list(map(one, batch))
-            if not texts or not ascii_only or max(map(len, texts)) > long_text:
+            if not texts or not ascii_only:
+                return list(map(one, batch))
+            if not built:
+                built.append(BatchScanner.build(literals, row_of))
+            scanner = built[0]
+            if scanner is not None:
+                rows = scanner.rows(texts, len(outcomes) - 1, limit)
+                if rows is None:  # a text the batch scanner does not take
+                    return list(map(one, batch))
+                return list(map(new, map(outcomes.__getitem__, rows), batch))
+            if max(map(len, texts)) > long_text:
                 return list(map(one, batch))
             # A non-ASCII text is scanned raw, as route() does, unless it holds İ or the
             # Kelvin sign (which lower to ASCII letters).

@@ -30,7 +30,15 @@ from typing import Any, Final, Literal
 
 import re2
 
-__all__ = ["CHUNK_CHARS", "LiteralSet", "raw_scan_ok", "regex_tester", "required_literal"]
+__all__ = [
+    "BATCH_SEGMENTS",
+    "CHUNK_CHARS",
+    "BatchScanner",
+    "LiteralSet",
+    "raw_scan_ok",
+    "regex_tester",
+    "required_literal",
+]
 
 #: First chunk of a chunked scan, in characters (later chunks grow).
 CHUNK_CHARS: Final = 1024
@@ -286,3 +294,102 @@ def required_literal(pattern: str, flags: str = "") -> tuple[str, bool] | None:
     if not literal:
         return None
     return (literal.lower() if "i" in flags else literal), anchored
+
+
+#: Bytes of literal patterns a batch scanner may hold (its pattern count is rows × segments).
+BATCH_PATTERN_BYTES: Final = 1 << 16
+#: Most texts one call of a batch scanner decides.
+BATCH_SEGMENTS: Final = 16
+_SEPARATOR: Final = "\x00"
+_NEVER: Final = 1 << 62  # the row of a pattern that names no row
+
+
+class BatchScanner:
+    """The least row of each of many texts, one RE2 call per :data:`BATCH_SEGMENTS` texts.
+
+    Texts are joined with NUL bytes into one buffer per group; the set holds, for every
+    segment index ``j`` and row ``r``, the pattern "``j`` separators from the start, then,
+    before the next one, a literal whose least row is ``r``". The ids the set reports name
+    each text's rows exactly: a literal holds no NUL (else no batch scanner is built), so an
+    occurrence lies within one segment, and the bytes of a segment are the text's own. The
+    literals are matched as :class:`LiteralSet`'s ASCII-folded set matches them (all ASCII
+    literals, raw UTF-8 bytes), so a text gets the hits ``LiteralSet.find`` gives it.
+    """
+
+    __slots__ = ("_match", "_row", "_segment", "_whole", "segments")
+
+    def __init__(self, literals: Sequence[str], row_of: Sequence[int], segments: int) -> None:
+        rows: dict[int, list[str]] = {}
+        for literal, row in zip(literals, row_of, strict=True):
+            rows.setdefault(row, []).append(literal)
+        options = re2.Options()
+        options.encoding = re2.Options.Encoding.LATIN1
+        options.case_sensitive = False
+        options.log_errors = False
+        options.max_mem = 64 << 20
+        matcher = re2.Set.SearchSet(options)
+        quote = re2._re2.RE2.QuoteMeta
+        self._segment: list[int] = []
+        self._row: list[int] = []
+        for j in range(segments):
+            skip = b"(?:[^\\x00]*\\x00){%d}" % j if j else b""
+            for row, members in sorted(rows.items()):
+                either = b"|".join(quote(m.encode()) for m in members)
+                if matcher.Add(b"\\A%s[^\\x00]*(?:%s)" % (skip, either)) != len(self._row):
+                    raise ValueError("RE2 refused a batch pattern")
+                self._segment.append(j)
+                self._row.append(row)
+        # Per group size k, a pattern that holds exactly when the buffer has k - 1 NULs: a
+        # text with a NUL of its own would shift the segments (the batch is then refused).
+        self._whole: list[int] = [-1]
+        for k in range(1, segments + 1):
+            self._whole.append(len(self._row))
+            if matcher.Add(b"\\A(?:[^\\x00]*\\x00){%d}[^\\x00]*\\z" % (k - 1)) != len(self._row):
+                raise ValueError("RE2 refused a batch pattern")
+            self._segment.append(0)
+            self._row.append(_NEVER)
+        matcher.Compile()
+        self._match = _raw_match(matcher)
+        self.segments = segments
+
+    @classmethod
+    def build(cls, literals: LiteralSet, row_of: Sequence[int]) -> BatchScanner | None:
+        """The batch scanner of ``literals`` (least rows ``row_of``), or None where the set
+        would be too large, a literal is not ASCII or holds a NUL, or RE2 refuses it."""
+        size = sum(map(len, literals.literals))
+        segments = min(BATCH_SEGMENTS, BATCH_PATTERN_BYTES // max(size, 1))
+        if (
+            segments < 4
+            or literals.match_ascii is None
+            or not literals.ascii_only
+            or any(_SEPARATOR in lit for lit in literals.literals)
+        ):
+            return None
+        try:
+            return cls(literals.literals, row_of, segments)
+        except (ValueError, re2.error):
+            return None
+
+    def rows(self, texts: Sequence[str], none: int, limit: int) -> list[int] | None:
+        """The least row of each text (``none`` when no literal occurs), or None when the
+        batch is not for this scanner: a text holds a NUL, a lone surrogate, İ or the Kelvin
+        sign (their lowering matters), or a group of texts exceeds ``limit`` characters."""
+        size = self.segments
+        out = [none] * len(texts)
+        segment, row, whole, match = self._segment, self._row, self._whole, self._match
+        join = _SEPARATOR.join
+        for base in range(0, len(texts), size):
+            group = join(texts[base : base + size])
+            if len(group) > limit or _DOTTED_I in group or _KELVIN in group:
+                return None
+            try:
+                found = match(group.encode())
+            except UnicodeEncodeError:
+                return None
+            if whole[min(size, len(texts) - base)] not in found:
+                return None  # a NUL inside a text: the segments are not the texts
+            for pattern in found:
+                at = base + segment[pattern]
+                if row[pattern] < out[at]:
+                    out[at] = row[pattern]
+        return out
