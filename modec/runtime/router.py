@@ -424,8 +424,10 @@ class Router:
         row = row_of.__getitem__
         monotone = all(a <= b for a, b in pairwise(row_of))
         ascii_only = literals.ascii_only
-        raw_ok = raw_scan_ok
+        dotted_i, kelvin = "\u0130", "\u212a"  # the text scans raw without them (raw_scan_ok)
         new = Decision
+        nothing = outcomes[n]
+        first = tuple(outcomes[r] for r in row_of)  # the outcome of each literal's least row
         plain, view, read, only, limit = Task, TaskView, read_task, description_only, MAX_TASK_CHARS
 
         def route_description(task: Any) -> Decision:
@@ -443,7 +445,7 @@ class Router:
                 if len(text) > limit and type(task) is str:
                     raise _too_large(text)
                 try:  # best_row proves the text valid Unicode
-                    return new(outcomes[best_row(text, row_of, floor, n)], task)
+                    return new(outcomes[best_row(text, row_of, floor, n, monotone)], task)
                 except UnicodeEncodeError as exc:
                     raise _not_unicode(exc) from exc
             if text.isascii():
@@ -452,16 +454,16 @@ class Router:
                 try:
                     found = (
                         folded(text.encode())
-                        if ascii_only and raw_ok(text)
+                        if ascii_only and dotted_i not in text and kelvin not in text
                         else lowered(text.lower().encode())
                     )
                 except UnicodeEncodeError as exc:
                     raise _not_unicode(exc) from exc
             if not found:
-                return new(outcomes[n], task)
+                return new(nothing, task)
             # Literal ids follow row order (the plan lists literals as rows first use them),
             # so the least id found names the first row; else take the least row per id.
-            return new(outcomes[row_of[min(found)] if monotone else min(map(row, found))], task)
+            return new(first[min(found)] if monotone else outcomes[min(map(row, found))], task)
 
         self._many = self._description_many(
             literals, row_of, outcomes, route_description, long_text

@@ -104,9 +104,12 @@ class LiteralSet:
             aho = _aho_set(self.literals)
             self.find = lambda text: aho(text.lower())
 
-    def best_row(self, text: str, row_of: Sequence[int], floor: int, none: int) -> int:
+    def best_row(
+        self, text: str, row_of: Sequence[int], floor: int, none: int, monotone: bool = False
+    ) -> int:
         """``min(row_of[i] for i in find(text))`` (``none`` when nothing occurs), stopping
-        early once that minimum is ``floor`` or less; linear in ``len(text)``.
+        early once that minimum is ``floor`` or less; linear in ``len(text)``. ``monotone``
+        says that ``row_of`` never decreases (the least id found names the least row).
 
         Raises UnicodeEncodeError for a text with a lone surrogate (whatever its position)."""
         size = max(CHUNK_CHARS, 4 * self.longest)
@@ -114,36 +117,26 @@ class LiteralSet:
             found = self.find(text)
             return min(map(row_of.__getitem__, found)) if found else none
         folded = self.match_ascii
+        scan: Callable[[int, int], Iterable[int]]
         if folded is not None and text.isascii():
             # One encoding (a copy), then zero-copy chunks.
             data = memoryview(text.encode())
             match: Callable[[Any], list[int]] = folded  # the set takes any buffer
-
-            return _chunked(
-                lambda a, b: match(data[a:b]), len(data), size, self.longest, row_of, floor, none
-            )
-        if folded is not None and self.ascii_only and raw_scan_ok(text):
+            scan = lambda a, b: match(data[a:b])  # noqa: E731
+        elif folded is not None and self.ascii_only and raw_scan_ok(text):
             # Only the chunks read are encoded to UTF-8; the UTF-16 encoder (twice as fast)
             # refuses a lone surrogate anywhere first.
             text.encode("utf-16-le")
             raw = folded
-            return _chunked(
-                lambda a, b: raw(text[a:b].encode()),
-                len(text),
-                size,
-                self.longest,
-                row_of,
-                floor,
-                none,
-            )
-        text.encode()  # lone surrogates are refused before any chunk is read
-        if not self.ascii_only and _CAPITAL_SIGMA in text:  # its lowering needs context
-            found = self.find(text)
-            return min(map(row_of.__getitem__, found)) if found else none
-        find = self.find
-        return _chunked(
-            lambda a, b: find(text[a:b]), len(text), size, self.longest, row_of, floor, none
-        )
+            scan = lambda a, b: raw(text[a:b].encode())  # noqa: E731
+        else:
+            text.encode()  # lone surrogates are refused before any chunk is read
+            if not self.ascii_only and _CAPITAL_SIGMA in text:  # its lowering needs context
+                found = self.find(text)
+                return min(map(row_of.__getitem__, found)) if found else none
+            find = self.find
+            scan = lambda a, b: find(text[a:b])  # noqa: E731
+        return _chunked(scan, len(text), size, self.longest, row_of, floor, none, monotone)
 
 
 def _chunked(
@@ -154,6 +147,7 @@ def _chunked(
     row_of: Sequence[int],
     floor: int,
     none: int,
+    monotone: bool,
 ) -> int:
     """The least row over ``scan(start, end)`` of chunks of ``[0, n)`` that overlap by
     ``longest - 1``, stopping once the least row is ``floor`` or less. A chunk grows by a
@@ -162,13 +156,16 @@ def _chunked(
     overlap = max(longest - 1, 0)
     best = none
     start = 0
+    get = row_of.__getitem__
     while True:
         end = min(n, start + size)
         found = scan(start, end)
         if found:
-            best = min(best, *map(row_of.__getitem__, found))
-            if best <= floor:
-                return best
+            least = row_of[min(found)] if monotone else min(map(get, found))
+            if least < best:
+                best = least
+                if best <= floor:
+                    return best
             size += size // 4
         else:
             size *= 4
