@@ -524,9 +524,13 @@ class Router:
                 built.append(BatchScanner.build(literals, row_of))
             scanner = built[0]
             if scanner is not None:
-                rows = scanner.rows(texts, len(outcomes) - 1, limit)
+                # Each distinct text is scanned once (a backlog repeats texts).
+                distinct = list(dict.fromkeys(texts))
+                rows = scanner.rows(distinct, len(outcomes) - 1, limit)
                 if rows is None:  # a text the batch scanner does not take
                     return list(map(one, batch))
+                if len(distinct) < len(texts):
+                    rows = list(map(dict(zip(distinct, rows, strict=True)).__getitem__, texts))
                 return list(map(new, map(outcomes.__getitem__, rows), batch))
             if max(map(len, texts)) > long_text:
                 return list(map(one, batch))
