@@ -50,6 +50,7 @@ __all__ = [
     "TaskTooLargeError",
     "TaskView",
     "compose_text",
+    "description_only",
     "read_task",
 ]
 
@@ -260,27 +261,24 @@ def _gather(task: object, fields: Mapping[str, str] | None) -> dict[str, Any]:
     return found
 
 
-def _dict_view(task: dict[str, Any]) -> TaskView | None:
-    """The common case of a plain dict: text fields, no tags or metadata (None otherwise)."""
+def description_only(task: dict[str, Any]) -> str | None:
+    """The description of a plain dict that gives no other task field (no title, tags,
+    complexity or metadata; empty ones count as not given): such a dict routes exactly as
+    that string. None when the dict gives more, or a description that is not text."""
     get = task.get
-    if get("tags") is not None or get("metadata") is not None:
-        return None
-    title = get("title")
     description = get("description")
-    if title is None:
-        title = ""
-    if description is None:
-        description = ""
-    if type(title) is not str or type(description) is not str:
+    if type(description) is not str:
+        return "" if description is None and not task else None
+    if len(task) == 1:
+        return description
+    title, tags, metadata = get("title"), get("tags"), get("metadata")
+    if get("complexity") is not None or not (title is None or title == ""):
         return None
-    complexity = _level(get("complexity"))
-    if not title.isascii():
-        _check_text(title)
-    if not description.isascii():
-        _check_text(description)
-    if len(title) + len(description) > MAX_TASK_CHARS:
-        _check_size(title, description, (), {})
-    return TaskView(title, description, (), complexity, {})
+    if not (tags is None or (type(tags) in (list, tuple) and not tags)):
+        return None
+    if not (metadata is None or (type(metadata) is dict and not metadata)):
+        return None
+    return description
 
 
 def _tags_of(tags: object) -> tuple[str, ...] | None:
@@ -326,14 +324,40 @@ def _fast_view(found: dict[str, Any]) -> TaskView | None:
 
 
 def _read_dict(task: dict[str, Any]) -> TaskView:
-    view = _dict_view(task)
-    if view is not None:
-        return view
-    found = {name: value for name in TASK_FIELDS if (value := task.get(name)) is not None}
-    if "metadata" in found and type(found["metadata"]) is not dict:
-        found["metadata"] = _metadata(found["metadata"])
-    view = _fast_view(found)
-    return view if view is not None else _strict_view(found)
+    """A plain dict's view: well-typed fields are read without building a dict or a model;
+    anything else goes to :class:`Task`, so the error is pydantic's."""
+    get = task.get
+    title = get("title")
+    description = get("description")
+    tags = get("tags")
+    metadata = get("metadata")
+    if metadata is None:
+        metadata = {}
+    elif type(metadata) is not dict:
+        metadata = _metadata(metadata)
+    if title is None:
+        title = ""
+    if description is None:
+        description = ""
+    checked = () if tags is None else _tags_of(tags)
+    if (
+        type(title) is not str
+        or type(description) is not str
+        or checked is None
+        or type(metadata) is not dict
+    ):
+        found = {name: value for name in TASK_FIELDS if (value := get(name)) is not None}
+        if "metadata" in found:
+            found["metadata"] = metadata
+        return _strict_view(found)
+    complexity = _level(get("complexity"))
+    if not title.isascii():
+        _check_text(title)
+    if not description.isascii():
+        _check_text(description)
+    if metadata or len(checked) > 64 or len(title) + len(description) > MAX_TASK_CHARS // 2:
+        _check_size(title, description, checked, metadata)
+    return TaskView(title, description, checked, complexity, metadata)
 
 
 def _read_text(text: str) -> TaskView:

@@ -21,7 +21,7 @@ from typing import Any, Final
 from modec.compiler.ir import And, Compare, Const, Expr, InList, Not, Or, RegexMatch, TextMatch
 from modec.compiler.semantics import compare, in_list, mentions, text_test
 from modec.compiler.table import SCANNED_FIELDS, Row
-from modec.runtime.scanner import regex_tester
+from modec.runtime.scanner import regex_tester, required_literal
 
 __all__ = ["MAX_GENERATED_ROWS", "MAX_INLINE_LITERALS", "generate"]
 
@@ -39,7 +39,7 @@ _LAZY: Final = {
     "_db": "_description.encode()",
     "_ht": "frozenset(_find(_title))",
     "_hd": "frozenset(_find(_description))",
-    "_tg": "frozenset([_x.lower() for _x in _t.tags])",
+    "_tg": "(frozenset(map(_lower, _tags)) if _tags else _no_tags)",
 }
 
 
@@ -152,9 +152,11 @@ class _Writer:
     def _regex(self, e: RegexMatch) -> str:
         test = self.bind(regex_tester(e.pattern, e.flags))
         if e.field in SCANNED_FIELDS:
-            return f"{test}({_BYTES[e.field]})"
+            call = f"{test}({_BYTES[e.field]})"
+            needed = _prefilter(e)
+            return f"({needed} and {call})" if needed else call
         if e.field == "tags":
-            return f'any({test}(_x.encode("utf-8", "surrogatepass")) for _x in _t.tags)'
+            return f'any({test}(_x.encode("utf-8", "surrogatepass")) for _x in _tags)'
         if e.field.startswith("metadata."):
             local = self.local()
             key = e.field[len("metadata.") :]
@@ -196,6 +198,33 @@ class _Writer:
         return f"(isinstance({get}, str) and {local}.lower() {op} {lit.lower()!r})"
 
 
+def _prefilter(e: RegexMatch) -> str | None:
+    """A test that must hold for ``e`` to match (:func:`~.scanner.required_literal`): the
+    regex's required literal in the field's text, which spares most RE2 calls. Under the
+    ``i`` flag a non-ASCII part passes untested (RE2 decides)."""
+    required = required_literal(e.pattern, e.flags)
+    if required is None:
+        return None
+    literal, anchored = required
+    fold = "i" in e.flags
+    # A match of `text` (title + newline + description) lies within one part: the literal
+    # holds no newline. Anchored, it starts the title.
+    parts = ("title",) if e.field == "text" and anchored else _PARTS[e.field]
+    tests = []
+    for part in parts:
+        subject = _LOW[part] if fold else _RAW[part]
+        test = f"{subject}.startswith({literal!r})" if anchored else f"({literal!r} in {subject})"
+        tests.append(f"(not {_RAW[part]}.isascii() or {test})" if fold else test)
+    return "(" + " or ".join(tests) + ")"
+
+
+_PARTS: Final = {
+    "title": ("title",),
+    "description": ("description",),
+    "text": ("title", "description"),
+}
+
+
 def _cost(e: Expr) -> int:
     """A rough cost rank of evaluating ``e``: constants and numbers first, regexes last."""
     if isinstance(e, Const):
@@ -225,37 +254,79 @@ def generate(
     new: Callable[..., Any],
     finish: Callable[..., Any] | None,
     default_complexity: int,
+    read: Callable[[Any], Any],
+    kinds: tuple[type, ...],
+    model: type | None = None,
 ) -> Callable[[Any], Any]:
     """The generated ``decide(task)`` for ``rows``.
 
-    Under hit policy ``first`` it returns ``new(outcome, task)`` for the first row that holds
-    (``new(fallback, task)`` if none); otherwise (``finish`` given) it returns
-    ``finish(task, taken)`` with the indexes of every row that holds, in order.
+    A task whose type is not one of ``kinds`` (the task records whose fields it reads) is
+    first turned into one by ``read``; one of type ``model`` (a pydantic model, one of
+    ``kinds``) is read through its ``__dict__``. Under hit policy ``first`` it returns
+    ``new(outcome, task)`` for the first row that holds (``new(fallback, task)`` if none);
+    otherwise (``finish`` given) it returns ``finish(task, taken)`` with the indexes of every
+    row that holds, in order.
     """
     writer = _Writer(ids, inline=find is None or len(ids) <= MAX_INLINE_LITERALS)
-    lines = [
-        "def decide(_t):",
-        "    _title = _t.title",
-        "    _description = _t.description",
-        "    _meta = _t.metadata",
-        f"    _complexity = _t.complexity or {default_complexity!r}",
-        "    _tl = _dl = _xl = _xr = _tb = _db = _xb = _ht = _hd = _tg = None",
-    ]
+    body = []
     if finish is not None:
-        lines.append("    _taken = []")
+        body.append("    _taken = []")
     for index, row in enumerate(rows):
-        lines.append(f"    if {writer.expr(row.condition)}:")
-        lines.append(
-            f"        return _new(_o[{index}], _t)"
+        body.append(f"    if {writer.expr(row.condition)}:")
+        body.append(
+            f"        return _new(_o{index}, _t)"
             if finish is None
             else f"        _taken.append({index})"
         )
-    lines.append(
+    body.append(
         "    return _new(_fallback, _t)" if finish is None else "    return _finish(_t, _taken)"
     )
+    text = "\n".join(body)
+    # Only the fields the rows use are read. A pydantic model's fields live in its
+    # ``__dict__``: subscripts there are cheaper than its attribute lookups.
+    fields = [
+        (name, attr)
+        for name, attr in (
+            ("_title", "title"),
+            ("_description", "description"),
+            ("_meta", "metadata"),
+            ("_tags", "tags"),
+            ("_complexity", "complexity"),
+        )
+        if name in text
+    ]
+
+    def reads(indent: str, get: Callable[[str], str]) -> list[str]:
+        return [
+            f"{indent}{name} = {get(attr)}"
+            + (f" or {default_complexity!r}" if name == "_complexity" else "")
+            for name, attr in fields
+        ]
+
+    foreign = " and ".join(f"_kind is not _kind{i}" for i in range(len(kinds)))
+    lines = ["def decide(_t):", "    _kind = type(_t)"]
+    if fields and model is not None:
+        lines += ["    if _kind is _model:", "        _f = _t.__dict__"]
+        lines += reads("        ", lambda attr: f"_f[{attr!r}]")
+        lines += ["    else:", f"        if {foreign}:", "            _t = _read(_t)"]
+        lines += reads("        ", lambda attr: f"_t.{attr}")
+    else:
+        lines += [f"    if {foreign}:", "        _t = _read(_t)"]
+        lines += reads("    ", lambda attr: f"_t.{attr}")
+    lazy = [
+        name
+        for name in ("_tl", "_dl", "_xl", "_xr", "_tb", "_db", "_xb", "_ht", "_hd", "_tg")
+        if f"({name} := " in text
+    ]
+    if lazy:
+        lines.append("    " + " = ".join(lazy) + " = None")
+    lines += body
     namespace: dict[str, Any] = {
         **writer.names,
-        "_o": tuple(outcomes),
+        **{f"_o{i}": o for i, o in enumerate(outcomes)},
+        **{f"_kind{i}": k for i, k in enumerate(kinds)},
+        "_read": read,
+        "_model": model,
         "_fallback": fallback,
         "_new": new,
         "_finish": finish,
@@ -267,6 +338,8 @@ def generate(
         "_missing": object(),
         "_any_tag": _any_tag,
         "_number": (int, float),
+        "_lower": str.lower,
+        "_no_tags": frozenset(),
     }
     source = "\n".join(lines) + "\n"
     exec(compile(source, "<modec generated rows>", "exec"), namespace)

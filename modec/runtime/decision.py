@@ -28,11 +28,13 @@ __all__ = [
     "MAX_EVIDENCE_TEXT",
     "MAX_EXPLAIN_EVIDENCE",
     "AtomTrace",
+    "CollectedDecision",
     "Decision",
     "Evidence",
     "Explanation",
     "Outcome",
     "RowTrace",
+    "decision_of",
 ]
 
 #: Evidence items a decision reports at most.
@@ -108,18 +110,15 @@ class Decision:
     one row otherwise, none when the fallback decided.
     """
 
-    __slots__ = ("_matches", "_o", "_task")
+    __slots__ = ("_o", "_task")
 
-    def __init__(
-        self, outcome: Outcome, task: Task | TaskView | str, matches: tuple[str, ...] | None = None
-    ) -> None:
+    def __init__(self, outcome: Outcome, task: Task | TaskView | str) -> None:
         self._o = outcome
         self._task = task
-        self._matches = matches
 
     @property
     def matches(self) -> tuple[str, ...]:
-        return self._o.matches if self._matches is None else self._matches
+        return self._o.matches
 
     @property
     def complexity(self) -> int:
@@ -201,6 +200,32 @@ class Decision:
             f"Decision(task_type={self.task_type!r}, specialist={self.specialist!r}, "
             f"complexity={self.complexity}, matches={self.matches!r})"
         )
+
+
+class CollectedDecision(Decision):
+    """A decision taken by several rows (hit policy ``collect``): ``matches`` names them all."""
+
+    __slots__ = ("_matches",)
+
+    def __init__(
+        self, outcome: Outcome, task: Task | TaskView | str, matches: tuple[str, ...]
+    ) -> None:
+        self._o = outcome
+        self._task = task
+        self._matches = matches
+
+    @property
+    def matches(self) -> tuple[str, ...]:
+        return self._matches
+
+
+def decision_of(
+    outcome: Outcome, task: Task | TaskView | str, matches: tuple[str, ...]
+) -> Decision:
+    """The decision of the taken rows ``matches``, the first of which is ``outcome``'s."""
+    if matches == outcome.matches:
+        return Decision(outcome, task)
+    return CollectedDecision(outcome, task, matches)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,8 @@ field (:mod:`modec.runtime.scanner`), and each row into a gate and a program
 * **Rows.** A bitmask over rows, built from the literals that occurred, says which gated rows
   can fire at all; exact rows fire by being candidates; other rows run their program. A table
   of exact rows under hit policy ``first`` takes a specialised path that scans long texts in
-  chunks and stops once no lower row can win.
+  chunks and stops once no lower row can win; its ``route_many`` scans a batch of texts
+  many per RE2 call.
 * **Tasks in.** ``route`` takes a :class:`Task`, a string (the description), a mapping or any
   object with task-like attributes (:func:`~modec.compiler.task.read_task`); strings and
   well-typed mappings build no pydantic model, and ``Decision.task`` is built on demand.
@@ -49,7 +50,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from itertools import pairwise
+from itertools import compress, pairwise
+from operator import attrgetter, not_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -64,6 +66,7 @@ from modec.compiler.task import (
     TaskTooLargeError,
     TaskView,
     compose_text,
+    description_only,
     read_task,
 )
 from modec.runtime.codegen import MAX_GENERATED_ROWS, generate
@@ -74,9 +77,10 @@ from modec.runtime.decision import (
     Explanation,
     Outcome,
     RowTrace,
+    decision_of,
 )
 from modec.runtime.programs import Context, Program, RowCompiler
-from modec.runtime.scanner import CHUNK_CHARS, LiteralSet, raw_scan_ok
+from modec.runtime.scanner import CHUNK_CHARS, BatchScanner, LiteralSet, raw_scan_ok
 
 if TYPE_CHECKING:
     from modec.grammar import CompiledRegex
@@ -343,7 +347,7 @@ class Router:
             taken.append(index)
         if not taken:
             return Decision(self._fallback, t)
-        return Decision(outcomes[taken[0]], t, tuple(outcomes[i].name for i in taken))
+        return decision_of(outcomes[taken[0]], t, tuple(outcomes[i].name for i in taken))
 
     def _generated_route(self, ids: dict[str, int]) -> Callable[[TaskLike], Decision]:
         """``route`` through the rows written as one Python function (:mod:`.codegen`)."""
@@ -355,9 +359,9 @@ class Router:
             if policy == "unique" and len(taken) > 1:
                 a, b = outcomes[taken[0]], outcomes[taken[1]]
                 raise AmbiguousRouteError(a.name, b.name, a.source or "?", b.source or "?")
-            return Decision(outcomes[taken[0]], t, tuple(outcomes[i].name for i in taken))
+            return decision_of(outcomes[taken[0]], t, tuple(outcomes[i].name for i in taken))
 
-        decide = generate(
+        return generate(
             self.rows,
             ids,
             None if self._literals is None else self._literals.find,
@@ -366,14 +370,10 @@ class Router:
             Decision,
             None if policy == "first" else finish,
             self.default_complexity,
+            read_task,
+            (Task, TaskView),
+            Task,
         )
-        plain, view, read = Task, TaskView, read_task
-
-        def route_generated(task: Any) -> Decision:
-            kind = type(task)
-            return decide(task if kind is plain or kind is view else read(task))  # type: ignore[no-any-return]
-
-        return route_generated
 
     def _exact_route(self) -> Callable[[TaskLike], Decision]:
         """A specialised ``route`` for tables whose rows are all disjunctions of literals."""
@@ -425,24 +425,28 @@ class Router:
         row = row_of.__getitem__
         monotone = all(a <= b for a, b in pairwise(row_of))
         ascii_only = literals.ascii_only
-        raw_ok = raw_scan_ok
+        dotted_i, kelvin = "\u0130", "\u212a"  # the text scans raw without them (raw_scan_ok)
         new = Decision
-        plain, view, read, limit = Task, TaskView, read_task, MAX_TASK_CHARS
+        nothing = outcomes[n]
+        first = tuple(outcomes[r] for r in row_of)  # the outcome of each literal's least row
+        plain, view, read, only, limit = Task, TaskView, read_task, description_only, MAX_TASK_CHARS
 
         def route_description(task: Any) -> Decision:
             kind = type(task)
-            if kind is str:
-                text = task
-                if len(text) > limit:
-                    raise _too_large(text)
-            elif kind is plain or kind is view:
+            if kind is plain or kind is view:
                 text = task.description
+            elif kind is str:
+                text = task
+            elif kind is dict and (text := only(task)) is not None:
+                task = text  # routes, and decides, exactly as its description
             else:
                 task = read(task)
                 text = task.description
             if len(text) > long_text:
+                if len(text) > limit and type(task) is str:
+                    raise _too_large(text)
                 try:  # best_row proves the text valid Unicode
-                    return new(outcomes[best_row(text, row_of, floor, n)], task)
+                    return new(outcomes[best_row(text, row_of, floor, n, monotone)], task)
                 except UnicodeEncodeError as exc:
                     raise _not_unicode(exc) from exc
             if text.isascii():
@@ -451,69 +455,110 @@ class Router:
                 try:
                     found = (
                         folded(text.encode())
-                        if ascii_only and raw_ok(text)
+                        if ascii_only and dotted_i not in text and kelvin not in text
                         else lowered(text.lower().encode())
                     )
                 except UnicodeEncodeError as exc:
                     raise _not_unicode(exc) from exc
             if not found:
-                return new(outcomes[n], task)
+                return new(nothing, task)
             # Literal ids follow row order (the plan lists literals as rows first use them),
             # so the least id found names the first row; else take the least row per id.
-            return new(outcomes[row_of[min(found)] if monotone else min(map(row, found))], task)
+            return new(first[min(found)] if monotone else outcomes[min(map(row, found))], task)
 
-        self._many = self._description_many(folded, row, outcomes, route_description, long_text)
+        self._many = self._description_many(
+            literals, row_of, outcomes, route_description, long_text
+        )
         return route_description
 
     @staticmethod
     def _description_many(
-        folded: Callable[[bytes], list[int]],
-        row: Callable[[int], int],
+        literals: LiteralSet,
+        row_of: Sequence[int],
         outcomes: Sequence[Outcome],
         one: Callable[[Any], Decision],
         long_text: int,
     ) -> Callable[[Iterable[TaskLike]], list[Decision]]:
-        """The batch form of the description route: plain strings and tasks of ordinary
-        size in one loop, each distinct ASCII text scanned once per batch; anything else
-        through ``one``."""
+        """The batch form of the description route.
+
+        A batch of plain strings, of tasks, or of dicts that give only a description, of
+        ordinary size, is decided stage by stage, each stage one C-level pass over the batch
+        (``map``): the texts' types and sizes are checked once, each distinct text is encoded
+        and scanned once, its row picked once, and the decisions built in one pass; no
+        per-task dispatch. Any other batch (mixed kinds, a long text, literals or texts that
+        need lowering) goes through ``one`` task by task, so errors arise as in a loop.
+        """
+        folded = literals.match_ascii
+        assert folded is not None
         fallback = outcomes[-1]
         new = Decision
-        plain, view = Task, TaskView
+        plain, view, only = Task, TaskView, description_only
+        description = attrgetter("description")
+        encode, isascii = str.encode, str.isascii
+        ascii_only = literals.ascii_only
+        row = row_of.__getitem__
+        built: list[BatchScanner | None] = []  # the batch scanner, built on first use
+        limit = MAX_TASK_CHARS
+
+        def pick(found: list[int]) -> Outcome:
+            return outcomes[min(map(row, found))] if found else fallback
 
         def many(tasks: Iterable[Any]) -> list[Decision]:
-            out: list[Decision] = []
-            add = out.append
-            seen: dict[str, Outcome] = {}
-            known = seen.get
-            for task in tasks:
-                kind = type(task)
-                text: str
-                if kind is str:
-                    text = task
-                elif kind is plain or kind is view:
-                    text = task.description
-                else:
-                    add(one(task))
-                    continue
-                o = known(text)
-                if o is None:
-                    if len(text) > long_text or not text.isascii():
-                        add(one(task))
-                        continue
-                    found = folded(text.encode())
-                    o = seen[text] = outcomes[min(map(row, found))] if found else fallback
-                add(new(o, task))
-            return out
+            batch = tasks if type(tasks) is list else list(tasks)
+            kinds = set(map(type, batch))
+            texts: list[Any]
+            if kinds == {str}:
+                texts = batch
+            elif kinds <= {plain, view}:
+                texts = list(map(description, batch))
+            elif kinds == {dict}:
+                texts = list(map(only, batch))
+                if None in texts:
+                    return list(map(one, batch))
+                batch = texts  # each decides exactly as its description
+            else:
+                return list(map(one, batch))
+            if not texts or not ascii_only:
+                return list(map(one, batch))
+            if not built:
+                built.append(BatchScanner.build(literals, row_of))
+            scanner = built[0]
+            if scanner is not None:
+                # Each distinct text is scanned once (a backlog repeats texts).
+                distinct = list(dict.fromkeys(texts))
+                rows = scanner.rows(distinct, len(outcomes) - 1, limit)
+                if rows is None:  # a text the batch scanner does not take
+                    return list(map(one, batch))
+                if len(distinct) < len(texts):
+                    rows = list(map(dict(zip(distinct, rows, strict=True)).__getitem__, texts))
+                return list(map(new, map(outcomes.__getitem__, rows), batch))
+            if max(map(len, texts)) > long_text:
+                return list(map(one, batch))
+            # A non-ASCII text is scanned raw, as route() does, unless it holds İ or the
+            # Kelvin sign (which lower to ASCII letters).
+            if not all(map(isascii, texts)) and not all(
+                map(raw_scan_ok, compress(texts, map(not_, map(isascii, texts))))
+            ):
+                return list(map(one, batch))
+            distinct = list(dict.fromkeys(texts))
+            try:
+                found = list(map(folded, map(encode, distinct)))
+            except UnicodeEncodeError:  # a lone surrogate: raised where the loop raises it
+                return list(map(one, batch))
+            picked = dict(zip(distinct, map(pick, found), strict=True))
+            return list(map(new, map(picked.__getitem__, texts), batch))
 
         return many
 
     def route_many(self, tasks: Iterable[TaskLike]) -> list[Decision]:
-        """``[route(t) for t in tasks]``, in one pass (faster than the loop)."""
+        """``[route(t) for t in tasks]``: the same decisions (and the same error, at the same
+        task), faster than the loop on a table of literal rows over ``description``, where
+        a batch of strings, tasks or description-only dicts is scanned 16 texts per RE2 call
+        (:class:`~modec.runtime.scanner.BatchScanner`)."""
         many = getattr(self, "_many", None)
         if many is not None:
             return many(tasks)  # type: ignore[no-any-return]
-        route = self.route
-        return [route(t) for t in tasks]
+        return list(map(self.route, tasks))
 
     # ------------------------------------------------------------------ explaining
 
@@ -537,7 +582,7 @@ class Router:
             decision = self.route(t)
         except AmbiguousRouteError:
             o = self._outcomes[fired_rows[0]]
-            decision = Decision(o, t, tuple(self._outcomes[i].name for i in fired_rows))
+            decision = decision_of(o, t, tuple(self._outcomes[i].name for i in fired_rows))
         taken = set(decision.matches)
         rows = tuple(
             RowTrace(

@@ -13,7 +13,8 @@ When RE2 cannot build a set (memory budget), a pyahocorasick
 automaton does the same job.
 
 Long texts are scanned in chunks (:meth:`LiteralSet.best_row`) that grow geometrically and
-overlap by the longest literal less one character, so every occurrence lies inside some
+overlap by the longest literal less one character (a non-ASCII text is encoded chunk by
+chunk, as far as it is read), so every occurrence lies inside some
 chunk: a caller that only needs the least row any occurring literal gates stops as soon as
 no literal can name a lower row, and the cost stays linear in the text's length.
 
@@ -29,9 +30,17 @@ from typing import Any, Final, Literal
 
 import re2
 
-__all__ = ["CHUNK_CHARS", "LiteralSet", "raw_scan_ok", "regex_tester"]
+__all__ = [
+    "BATCH_SEGMENTS",
+    "CHUNK_CHARS",
+    "BatchScanner",
+    "LiteralSet",
+    "raw_scan_ok",
+    "regex_tester",
+    "required_literal",
+]
 
-#: First chunk of a chunked scan, in characters (later chunks double).
+#: First chunk of a chunked scan, in characters (later chunks grow).
 CHUNK_CHARS: Final = 1024
 _CAPITAL_SIGMA: Final = "\u03a3"  # the one character whose str.lower() depends on context
 # The only non-ASCII characters whose ``str.lower()`` holds an ASCII character (İ → i̇,
@@ -95,9 +104,12 @@ class LiteralSet:
             aho = _aho_set(self.literals)
             self.find = lambda text: aho(text.lower())
 
-    def best_row(self, text: str, row_of: Sequence[int], floor: int, none: int) -> int:
+    def best_row(
+        self, text: str, row_of: Sequence[int], floor: int, none: int, monotone: bool = False
+    ) -> int:
         """``min(row_of[i] for i in find(text))`` (``none`` when nothing occurs), stopping
-        early once that minimum is ``floor`` or less; linear in ``len(text)``.
+        early once that minimum is ``floor`` or less; linear in ``len(text)``. ``monotone``
+        says that ``row_of`` never decreases (the least id found names the least row).
 
         Raises UnicodeEncodeError for a text with a lone surrogate (whatever its position)."""
         size = max(CHUNK_CHARS, 4 * self.longest)
@@ -105,22 +117,26 @@ class LiteralSet:
             found = self.find(text)
             return min(map(row_of.__getitem__, found)) if found else none
         folded = self.match_ascii
-        if folded is not None and (text.isascii() or (self.ascii_only and raw_scan_ok(text))):
-            # One strict encoding (it also proves the text valid), then zero-copy chunks.
+        scan: Callable[[int, int], Iterable[int]]
+        if folded is not None and text.isascii():
+            # One encoding (a copy), then zero-copy chunks.
             data = memoryview(text.encode())
             match: Callable[[Any], list[int]] = folded  # the set takes any buffer
-
-            return _chunked(
-                lambda a, b: match(data[a:b]), len(data), size, self.longest, row_of, floor, none
-            )
-        text.encode()  # lone surrogates are refused before any chunk is read
-        if not self.ascii_only and _CAPITAL_SIGMA in text:  # its lowering needs context
-            found = self.find(text)
-            return min(map(row_of.__getitem__, found)) if found else none
-        find = self.find
-        return _chunked(
-            lambda a, b: find(text[a:b]), len(text), size, self.longest, row_of, floor, none
-        )
+            scan = lambda a, b: match(data[a:b])  # noqa: E731
+        elif folded is not None and self.ascii_only and raw_scan_ok(text):
+            # Only the chunks read are encoded to UTF-8; the UTF-16 encoder (twice as fast)
+            # refuses a lone surrogate anywhere first.
+            text.encode("utf-16-le")
+            raw = folded
+            scan = lambda a, b: raw(text[a:b].encode())  # noqa: E731
+        else:
+            text.encode()  # lone surrogates are refused before any chunk is read
+            if not self.ascii_only and _CAPITAL_SIGMA in text:  # its lowering needs context
+                found = self.find(text)
+                return min(map(row_of.__getitem__, found)) if found else none
+            find = self.find
+            scan = lambda a, b: find(text[a:b])  # noqa: E731
+        return _chunked(scan, len(text), size, self.longest, row_of, floor, none, monotone)
 
 
 def _chunked(
@@ -131,23 +147,31 @@ def _chunked(
     row_of: Sequence[int],
     floor: int,
     none: int,
+    monotone: bool,
 ) -> int:
-    """The least row over ``scan(start, end)`` of chunks of ``[0, n)`` that grow by a quarter
-    and overlap by ``longest - 1``, stopping once the least row is ``floor`` or less."""
+    """The least row over ``scan(start, end)`` of chunks of ``[0, n)`` that overlap by
+    ``longest - 1``, stopping once the least row is ``floor`` or less. A chunk grows by a
+    quarter after a chunk with hits (a lower row may be near) and fourfold after one without
+    (fewer calls on a text with no literal); either way the cost stays linear in ``n``."""
     overlap = max(longest - 1, 0)
     best = none
     start = 0
+    get = row_of.__getitem__
     while True:
         end = min(n, start + size)
         found = scan(start, end)
         if found:
-            best = min(best, *map(row_of.__getitem__, found))
-            if best <= floor:
-                return best
+            least = row_of[min(found)] if monotone else min(map(get, found))
+            if least < best:
+                best = least
+                if best <= floor:
+                    return best
+            size += size // 4
+        else:
+            size *= 4
         if end == n:
             return best
         start = end - overlap
-        size += size // 4
 
 
 def _re2_set(literals: Sequence[str], fold_ascii: bool) -> Callable[[bytes], list[int]] | None:
@@ -231,3 +255,138 @@ def regex_tester(pattern: str, flags: str = "") -> Callable[[bytes], Any]:
     regexp = compiled._regexp  # type: ignore[attr-defined]
     unanchored = re2._re2.RE2.Anchor.UNANCHORED
     return lambda data: regexp.Match(unanchored, data, 0, len(data))[0][0] != -1
+
+
+# Characters that stand for themselves in an RE2 pattern (outside a class), whatever the
+# flags; a run of them after an optional ``^`` is a literal every match starts with.
+_PLAIN: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-:,/=@")
+_QUANTIFIERS: Final = frozenset("?*+{")
+
+
+def required_literal(pattern: str, flags: str = "") -> tuple[str, bool] | None:
+    """A literal that every match of ``pattern`` (with ``flags``) contains, and whether every
+    match starts the text with it: ``(literal, anchored)``, or None when none is evident.
+
+    A cheap necessary test before the RE2 call (the regex still decides): under the ``i``
+    flag the literal is lowered and holds only ASCII characters, and it may be tested against
+    the lowered text of an ASCII subject only (RE2's case folding pairs ``k`` and ``s`` with
+    non-ASCII letters). Only a pattern without ``|`` qualifies: its leading run of plain
+    characters, less a last one that a quantifier makes optional.
+
+    >>> required_literal("^fix([(].+[)])?:", "i")
+    ('fix', True)
+    >>> required_literal("colou?r"), required_literal("a|b")
+    (('colo', False), None)
+    """
+    if "|" in pattern:
+        return None
+    anchored = pattern.startswith("^") and "m" not in flags
+    body = pattern[1:] if pattern.startswith("^") else pattern
+    end = 0
+    while end < len(body) and body[end] in _PLAIN:
+        end += 1
+    if end < len(body) and body[end] in _QUANTIFIERS:
+        end -= 1
+    literal = body[:end] if end > 0 else ""
+    if not literal:
+        return None
+    return (literal.lower() if "i" in flags else literal), anchored
+
+
+#: Bytes of literal patterns a batch scanner may hold (its pattern count is rows × segments).
+BATCH_PATTERN_BYTES: Final = 1 << 16
+#: Most texts one call of a batch scanner decides.
+BATCH_SEGMENTS: Final = 16
+_SEPARATOR: Final = "\x00"
+_NEVER: Final = 1 << 62  # the row of a pattern that names no row
+
+
+class BatchScanner:
+    """The least row of each of many texts, one RE2 call per :data:`BATCH_SEGMENTS` texts.
+
+    Texts are joined with NUL bytes into one buffer per group; the set holds, for every
+    segment index ``j`` and row ``r``, the pattern "``j`` separators from the start, then,
+    before the next one, a literal whose least row is ``r``". The ids the set reports name
+    each text's rows exactly: a literal holds no NUL (else no batch scanner is built), so an
+    occurrence lies within one segment, and the bytes of a segment are the text's own. The
+    literals are matched as :class:`LiteralSet`'s ASCII-folded set matches them (all ASCII
+    literals, raw UTF-8 bytes), so a text gets the hits ``LiteralSet.find`` gives it.
+    """
+
+    __slots__ = ("_match", "_row", "_segment", "_whole", "segments")
+
+    def __init__(self, literals: Sequence[str], row_of: Sequence[int], segments: int) -> None:
+        rows: dict[int, list[str]] = {}
+        for literal, row in zip(literals, row_of, strict=True):
+            rows.setdefault(row, []).append(literal)
+        options = re2.Options()
+        options.encoding = re2.Options.Encoding.LATIN1
+        options.case_sensitive = False
+        options.log_errors = False
+        options.max_mem = 64 << 20
+        matcher = re2.Set.SearchSet(options)
+        quote = re2._re2.RE2.QuoteMeta
+        self._segment: list[int] = []
+        self._row: list[int] = []
+        for j in range(segments):
+            skip = b"(?:[^\\x00]*\\x00){%d}" % j if j else b""
+            for row, members in sorted(rows.items()):
+                either = b"|".join(quote(m.encode()) for m in members)
+                if matcher.Add(b"\\A%s[^\\x00]*(?:%s)" % (skip, either)) != len(self._row):
+                    raise ValueError("RE2 refused a batch pattern")
+                self._segment.append(j)
+                self._row.append(row)
+        # Per group size k, a pattern that holds exactly when the buffer has k - 1 NULs: a
+        # text with a NUL of its own would shift the segments (the batch is then refused).
+        self._whole: list[int] = [-1]
+        for k in range(1, segments + 1):
+            self._whole.append(len(self._row))
+            if matcher.Add(b"\\A(?:[^\\x00]*\\x00){%d}[^\\x00]*\\z" % (k - 1)) != len(self._row):
+                raise ValueError("RE2 refused a batch pattern")
+            self._segment.append(0)
+            self._row.append(_NEVER)
+        matcher.Compile()
+        self._match = _raw_match(matcher)
+        self.segments = segments
+
+    @classmethod
+    def build(cls, literals: LiteralSet, row_of: Sequence[int]) -> BatchScanner | None:
+        """The batch scanner of ``literals`` (least rows ``row_of``), or None where the set
+        would be too large, a literal is not ASCII or holds a NUL, or RE2 refuses it."""
+        size = sum(map(len, literals.literals))
+        segments = min(BATCH_SEGMENTS, BATCH_PATTERN_BYTES // max(size, 1))
+        if (
+            segments < 4
+            or literals.match_ascii is None
+            or not literals.ascii_only
+            or any(_SEPARATOR in lit for lit in literals.literals)
+        ):
+            return None
+        try:
+            return cls(literals.literals, row_of, segments)
+        except (ValueError, re2.error):
+            return None
+
+    def rows(self, texts: Sequence[str], none: int, limit: int) -> list[int] | None:
+        """The least row of each text (``none`` when no literal occurs), or None when the
+        batch is not for this scanner: a text holds a NUL, a lone surrogate, İ or the Kelvin
+        sign (their lowering matters), or a group of texts exceeds ``limit`` characters."""
+        size = self.segments
+        out = [none] * len(texts)
+        segment, row, whole, match = self._segment, self._row, self._whole, self._match
+        join = _SEPARATOR.join
+        for base in range(0, len(texts), size):
+            group = join(texts[base : base + size])
+            if len(group) > limit or _DOTTED_I in group or _KELVIN in group:
+                return None
+            try:
+                found = match(group.encode())
+            except UnicodeEncodeError:
+                return None
+            if whole[min(size, len(texts) - base)] not in found:
+                return None  # a NUL inside a text: the segments are not the texts
+            for pattern in found:
+                at = base + segment[pattern]
+                if row[pattern] < out[at]:
+                    out[at] = row[pattern]
+        return out
