@@ -79,23 +79,37 @@ class CorruptArtifactError(ModecError):
     suggestion = "recompile the mode file (`modec compile`); stores evict and rebuild bad entries"
 
 
+#: Per model type, the fields of its canonical form (filled on first use; a model type's
+#: fields never change).
+_CANON_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {}
+_SCALARS: Final = frozenset({str, int, bool, type(None)})
+
+
+def _canon_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    fields = _CANON_FIELDS.get(cls)
+    if fields is None:
+        omit = _OMIT.get(cls, frozenset())
+        fields = tuple(n for n in cls.model_fields if n not in _PROVENANCE and n not in omit)
+        _CANON_FIELDS[cls] = fields
+    return fields
+
+
 def _canon(value: Any) -> Any:
     """JSON-ready value: models without provenance fields, tuples as lists, int-valued floats
     as ints."""
+    cls = type(value)
+    if cls in _SCALARS:
+        return value
     if isinstance(value, BaseModel):
-        omit = _OMIT.get(type(value), frozenset())
-        return {
-            name: _canon(getattr(value, name))
-            for name in type(value).model_fields
-            if name not in _PROVENANCE and name not in omit
-        }
+        attrs = value.__dict__
+        return {name: _canon(attrs[name]) for name in _canon_fields(type(value))}
     if isinstance(value, dict):
         return {str(k): _canon(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_canon(v) for v in value]
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
-    if value is None or isinstance(value, bool | int | float | str):
+    if isinstance(value, bool | int | float | str):
         return value
     raise TypeError(f"cannot canonicalise a {type(value).__name__}")
 
