@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from modec.diagnostics import ModecError, SessionNotActiveError
@@ -447,3 +447,48 @@ def test_empty_and_large_artifacts(store: SessionBindingStore) -> None:
     store.put_artifact(H2, 1, big)
     assert store.get_artifact(H1) == (1, b"")
     assert store.get_artifact(H2) == (1, big)
+
+
+def test_a_bind_is_one_transaction_of_few_statements(store: SessionBindingStore) -> None:
+    """The bind's statements, counted as the database sees them: PostgreSQL locks the
+    session, then writes the history row and the binding (reading the replaced one) in one
+    statement; SQLite, under BEGIN IMMEDIATE, touches the session, reads, appends, upserts
+    and commits once."""
+    store.create_session("s", "/p")
+    store.bind("s", "a.yaml", H1)
+    seen: list[str] = []
+    transactions: list[str] = []
+
+    def on_execute(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    def on_begin(conn: Connection) -> None:
+        transactions.append("begin")
+        if store.dialect == "sqlite":  # the driver's own trace: every statement SQLite runs
+            conn.connection.driver_connection.set_trace_callback(seen.append)  # type: ignore[union-attr]
+
+    engine = store.engine
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "begin", on_begin)
+    try:
+        done = store.rebind("s", "b.yaml", H2)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "begin", on_begin)
+        store.dispose()  # no traced connection stays in the pool
+    assert transactions == ["begin"]
+    if store.dialect == "sqlite":
+        # (BEGIN IMMEDIATE ran in modec's own begin listener, before this trace started)
+        assert [sql.split()[0] for sql in seen] == [
+            "UPDATE",
+            "SELECT",
+            "INSERT",
+            "INSERT",
+            "COMMIT",
+        ], seen
+    else:
+        assert [sql.split()[0] for sql in seen] == ["UPDATE", "WITH"], seen
+    assert done.previous is not None and done.previous.mode_hash == H1
+    assert done.binding.version == done.history.id == store.history("s")[-1].id
+    assert store.get_binding("s") == done.binding
+    assert store.history("s")[-1] == done.history

@@ -67,7 +67,7 @@ from modec.runtime.sessions.schema import (
 from modec.runtime.sessions.schema import (
     now as _now,
 )
-from modec.runtime.sessions.statements import statements
+from modec.runtime.sessions.statements import driver_bind, statements
 
 __all__ = ["Adoption", "BindingProbe", "Rebinding", "SessionBindingStore"]
 
@@ -179,6 +179,9 @@ class SessionBindingStore:
                 suggestion="use table_prefix to keep modec's tables apart in a SQLite file",
             )
         self._sql = statements(self._dialect, self._t)
+        self._driver = (
+            driver_bind(self._engine.dialect, self._t) if self._dialect == "sqlite" else None
+        )
         self._session_columns = columns(self._t.sessions, SESSION_COLUMNS)
         self._binding_columns = columns(self._t.bindings, BINDING_COLUMNS)
         self._history_columns = columns(self._t.history, HISTORY_COLUMNS)
@@ -377,19 +380,29 @@ class SessionBindingStore:
         error_message: str | None,
         at: datetime,
     ) -> HistoryRecord:
-        row = conn.execute(
-            self._sql.insert_history,
-            {
-                "session_id": session_id,
-                "action_type": action.value,
-                "mode_file": mode_file,
-                "mode_hash": mode_hash,
-                "timestamp": at,
-                "success": success,
-                "error_message": error_message,
-            },
-        ).one()
-        return history_record(row)
+        values = {
+            "session_id": session_id,
+            "action_type": action.value,
+            "mode_file": mode_file,
+            "mode_hash": mode_hash,
+            "timestamp": at,
+            "success": success,
+            "error_message": error_message,
+        }
+        result = conn.execute(self._sql.insert_history, values)
+        if self._dialect != "sqlite":
+            return history_record(result.one())
+        # SQLite: the row is what was written, its id the cursor's (no RETURNING to read)
+        return HistoryRecord(
+            int(result.lastrowid),
+            session_id,
+            action,
+            mode_file,
+            mode_hash,
+            at,
+            success,
+            error_message,
+        )
 
     # ------------------------------------------------------------------ sessions
 
@@ -424,7 +437,7 @@ class SessionBindingStore:
 
         def work(conn: Connection) -> tuple[SessionRecord, BindingRecord]:
             session = self._insert_session(conn, values)
-            binding, _ = self._write_binding(
+            binding, _, _ = self._write_binding(
                 conn,
                 session.session_id,
                 mode_file,
@@ -656,14 +669,33 @@ class SessionBindingStore:
 
         def work(conn: Connection) -> Rebinding[_R]:
             at = _now()
+            if self._driver is not None:
+                return self._driver_rebind(
+                    conn,
+                    session_id,
+                    mode_file,
+                    mode_hash,
+                    act,
+                    status,
+                    at,
+                    adopted,
+                    before,
+                    prepared,
+                )
             self._touch_active(conn, session_id, at, adopt=adopted)
+            if before is None and self._sql.write_binding is not None:
+                # PostgreSQL: the replaced binding is read by the writing statement itself
+                binding, history, previous = self._write_binding(
+                    conn, session_id, mode_file, mode_hash, act, status, at
+                )
+                return Rebinding(previous, binding, history, None)
             row = conn.execute(self._sql.select_binding, {"session_id": session_id}).one_or_none()
             previous = None if row is None else binding_record(row)
             result: _R | None = None
             if before is not None:
                 result = before(previous)
                 prepared.append(result)
-            binding, history = self._write_binding(
+            binding, history, _ = self._write_binding(
                 conn, session_id, mode_file, mode_hash, act, status, at
             )
             return Rebinding(previous, binding, history, result)
@@ -676,6 +708,80 @@ class SessionBindingStore:
         if prepared:
             self._undo(undo, prepared[:-1])  # attempts that were rolled back
         return done
+
+    def _driver_rebind(
+        self,
+        conn: Connection,
+        session_id: str,
+        mode_file: str,
+        mode_hash: str,
+        action: Action,
+        status: ValidationStatus,
+        at: datetime,
+        adopted: dict[str, Any] | None,
+        before: Callable[[BindingRecord | None], _R] | None,
+        prepared: list[_R],
+    ) -> Rebinding[_R]:
+        """:meth:`rebind`'s transaction on SQLite, on the driver's cursor: the same four
+        statements (touch, read, append, upsert) without SQLAlchemy's per-execution work."""
+        sql = self._driver
+        assert sql is not None
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            found = sql.touch_session.row(
+                sql.touch_session.execute(cursor, {"sid": session_id, "at": at})
+            )
+            if found is None and adopted is not None:
+                self._touch_active(conn, session_id, at, adopt=adopted)
+            else:
+                _require_status_active(session_id, None if found is None else found[0])
+            row = sql.select_binding.row(
+                sql.select_binding.execute(cursor, {"session_id": session_id})
+            )
+            previous = None if row is None else _binding_of(row)
+            result: _R | None = None
+            if before is not None:
+                result = before(previous)
+                prepared.append(result)
+            entry = {
+                "session_id": session_id,
+                "action_type": action.value,
+                "mode_file": mode_file,
+                "mode_hash": mode_hash,
+                "timestamp": at,
+                "success": True,
+                "error_message": None,
+            }
+            history_id = int(sql.insert_history.execute(cursor, entry).lastrowid)
+            binding = BindingRecord(
+                session_id=session_id,
+                mode_file=mode_file,
+                mode_hash=mode_hash,
+                validation_status=status,
+                bound_at=at,
+                created_at=at if previous is None else previous.created_at,  # kept by the upsert
+                updated_at=at,
+                version=history_id,
+            )
+            sql.upsert_binding.execute(
+                cursor,
+                {
+                    "session_id": session_id,
+                    "mode_file": mode_file,
+                    "mode_hash": mode_hash,
+                    "validation_status": status.value,
+                    "bound_at": at,
+                    "created_at": at,
+                    "updated_at": at,
+                    "version": history_id,
+                },
+            )
+        finally:
+            cursor.close()
+        history = HistoryRecord(
+            history_id, session_id, action, mode_file, mode_hash, at, True, None
+        )
+        return Rebinding(previous, binding, history, result)
 
     @staticmethod
     def _undo(undo: Callable[[_R], object] | None, results: list[_R]) -> None:
@@ -730,7 +836,7 @@ class SessionBindingStore:
             row = conn.execute(self._sql.select_binding, {"session_id": session_id}).one_or_none()
             if row is not None:
                 return Adoption(binding_record(row), created=created, bound=False)
-            binding, _ = self._write_binding(
+            binding, _, _ = self._write_binding(
                 conn, session_id, mode_file, mode_hash, Action.BIND, ValidationStatus.VALID, at
             )
             return Adoption(binding, created=created, bound=True)
@@ -746,7 +852,37 @@ class SessionBindingStore:
         action: Action,
         status: ValidationStatus,
         at: datetime,
-    ) -> tuple[BindingRecord, HistoryRecord]:
+    ) -> tuple[BindingRecord, HistoryRecord, BindingRecord | None]:
+        """Append the history row and upsert the binding (its ``version`` the row's id);
+        return the binding, the row, and on PostgreSQL the binding replaced (read by the
+        same statement; SQLite: ``None``, callers read it first). On PostgreSQL this is
+        one statement, on SQLite two."""
+        if self._sql.write_binding is not None:
+            params = {
+                "session_id": session_id,
+                "mode_file": mode_file,
+                "mode_hash": mode_hash,
+                "validation_status": status.value,
+                "action_type": action.value,
+                "at": at,
+            }
+            row = conn.execute(self._sql.write_binding, params).one()
+            history = HistoryRecord(
+                int(row.history_id), session_id, action, mode_file, mode_hash, at, True, None
+            )
+            previous = None
+            if row.prev_session_id is not None:
+                previous = BindingRecord(
+                    session_id=row.prev_session_id,
+                    mode_file=row.prev_mode_file,
+                    mode_hash=row.prev_mode_hash,
+                    validation_status=ValidationStatus(row.prev_validation_status),
+                    bound_at=row.prev_bound_at,
+                    created_at=row.prev_created_at,
+                    updated_at=row.prev_updated_at,
+                    version=int(row.prev_version),
+                )
+            return binding_record(row), history, previous
         history = self._append_history(
             conn,
             session_id,
@@ -767,7 +903,8 @@ class SessionBindingStore:
             "updated_at": at,
             "version": history.id,
         }
-        return binding_record(conn.execute(self._sql.upsert_binding, values).one()), history
+        binding = binding_record(conn.execute(self._sql.upsert_binding, values).one())
+        return binding, history, None
 
     def get_binding(self, session_id: str) -> BindingRecord | None:
         """The session's current binding, or ``None`` if it was never bound (or unbound)."""
@@ -984,6 +1121,21 @@ def _check_bind(
     if not mode_file or not mode_hash:
         raise ValueError("bind needs a mode file and a mode hash")
     return act, status
+
+
+def _binding_of(row: tuple[Any, ...]) -> BindingRecord:
+    """A binding record from the columns of ``BINDING_COLUMNS``, in that order."""
+    session_id, mode_file, mode_hash, status, bound_at, created_at, updated_at, version = row
+    return BindingRecord(
+        session_id=session_id,
+        mode_file=mode_file,
+        mode_hash=mode_hash,
+        validation_status=ValidationStatus(status),
+        bound_at=bound_at,
+        created_at=created_at,
+        updated_at=updated_at,
+        version=int(version),
+    )
 
 
 def _require_status_active(session_id: str, status: str | None) -> None:
