@@ -309,14 +309,15 @@ class SessionBindingStore:
 
         def work(conn: Connection) -> None:
             if self._dialect == "postgresql":
-                # One key per schema and prefix: modec stores with other names in the
-                # same database migrate independently.
+                # One key per schema and prefix (modec stores with other names in the same
+                # database migrate independently); the default names keep the key modec
+                # has always taken, so older modecs and this one migrate in turn.
                 conn.execute(
                     text(
                         "SELECT pg_advisory_xact_lock(hashtextextended('modec.migrations:' "
-                        "|| coalesce(:schema, current_schema(), '') || ':' || :prefix, 0))"
+                        "|| coalesce(:schema, current_schema(), '') || :suffix, 0))"
                     ),
-                    {"schema": names.schema, "prefix": names.prefix},
+                    {"schema": names.schema, "suffix": f":{names.prefix}" if names.prefix else ""},
                 )
                 if names.schema is not None and not inspect(conn).has_schema(names.schema):
                     conn.execute(CreateSchema(names.schema, if_not_exists=True))
