@@ -492,3 +492,34 @@ def test_a_bind_is_one_transaction_of_few_statements(store: SessionBindingStore)
     assert done.binding.version == done.history.id == store.history("s")[-1].id
     assert store.get_binding("s") == done.binding
     assert store.history("s")[-1] == done.history
+
+
+def test_a_postgres_bind_is_one_statement_and_refuses_what_rebind_refuses(
+    postgres_url: str,
+) -> None:
+    """``bind`` (which reports no replaced binding) is one statement in a transaction of its
+    own on PostgreSQL; it refuses missing and terminated sessions and writes nothing then."""
+    with SessionBindingStore(postgres_url) as store:
+        store.create_session("s", "/p")
+        seen: list[str] = []
+
+        def on_execute(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        event.listen(store.engine, "before_cursor_execute", on_execute)
+        try:
+            first = store.bind("s", "a.yaml", H1)
+            second = store.bind("s", "b.yaml", H2)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", on_execute)
+        assert [sql.split()[0] for sql in seen] == ["WITH", "WITH"]
+        assert second.created_at == first.created_at and second.version > first.version
+        assert [h.id for h in store.history("s")] == [first.version, second.version]
+        store.terminate_session("s")
+        with pytest.raises(SessionNotActiveError, match="terminated"):
+            store.bind("s", "c.yaml", H1)
+        with pytest.raises(SessionNotActiveError, match="does not exist"):
+            store.bind("ghost", "c.yaml", H1)
+        assert store.get_binding("s") == second
+        assert len(store.history("s")) == 3  # bind, bind, terminate
+        assert store.get_session("ghost") is None

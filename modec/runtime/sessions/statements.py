@@ -56,6 +56,9 @@ class Statements:
     #: PostgreSQL: the history row, the binding upsert (its version the row's id) and the
     #: binding it replaces, in one statement (None on SQLite, which has no DML in CTEs).
     write_binding: Executable | None
+    #: PostgreSQL: a whole bind in one statement (lock, history row, upsert), for a
+    #: transaction of its own; no row when the session is not active (None on SQLite).
+    bind_one: Executable | None
     insert_artifact: Executable  # ON CONFLICT DO NOTHING RETURNING
     select_artifact: Executable
 
@@ -130,6 +133,82 @@ def _write_binding(tables: Tables) -> Executable:
     )
 
 
+def _bind_one(tables: Tables) -> Executable:
+    """PostgreSQL's whole bind as one statement, its own transaction: ``touched`` locks the
+    active session row (touching ``updated_at``; no row if it is missing or not active, and
+    then nothing is written), ``hist`` appends the history row after the lock is held, so
+    history ids (and binding versions) follow lock order, and ``up`` upserts the binding
+    (ON CONFLICT sees the latest committed binding). Parameters as
+    :func:`_write_binding`'s, ``sid`` for ``session_id``; columns ``history_id`` and the
+    binding's. It does not read
+    the binding it replaces: a statement's snapshot predates its lock wait."""
+    sessions, history, bindings = tables.sessions, tables.history, tables.bindings
+    at = bindparam("at", type_=bindings.c.bound_at.type)
+    touched = (
+        update(sessions)
+        .where(
+            # "sid", not "session_id": an UPDATE takes a parameter named like one of its
+            # columns as a value to SET
+            sessions.c.session_id == bindparam("sid"),
+            sessions.c.status == SessionStatus.ACTIVE.value,
+        )
+        .values(updated_at=at)
+        .returning(sessions.c.session_id)
+        .cte("touched")
+    )
+    hist = (
+        insert(history)
+        .from_select(
+            ["session_id", "action_type", "mode_file", "mode_hash", "timestamp", "success"],
+            select(
+                touched.c.session_id,
+                bindparam("action_type", type_=history.c.action_type.type),
+                bindparam("mode_file", type_=history.c.mode_file.type),
+                bindparam("mode_hash", type_=history.c.mode_hash.type),
+                at,
+                true(),
+            ),
+        )
+        .returning(history.c.id, history.c.session_id)
+        .cte("hist")
+    )
+    upsert = pg_dialect.insert(bindings).from_select(
+        [
+            "session_id",
+            "mode_file",
+            "mode_hash",
+            "validation_status",
+            "bound_at",
+            "created_at",
+            "updated_at",
+            "version",
+        ],
+        select(
+            hist.c.session_id,
+            bindparam("mode_file", type_=bindings.c.mode_file.type),
+            bindparam("mode_hash", type_=bindings.c.mode_hash.type),
+            bindparam("validation_status", type_=bindings.c.validation_status.type),
+            at,
+            at,
+            at,
+            hist.c.id,
+        ),
+    )
+    up = (
+        upsert.on_conflict_do_update(
+            index_elements=[bindings.c.session_id],
+            set_={name: upsert.excluded[name] for name in _BINDING_CHANGES},
+        )
+        .returning(*columns(bindings, BINDING_COLUMNS))
+        .cte("up")
+    )
+    return (
+        select(hist.c.id.label("history_id"), *(up.c[name] for name in BINDING_COLUMNS))
+        .select_from(hist)
+        .join(up, true())
+    )
+
+
 def _dialect_insert(dialect: str, table: Table) -> Any:
     if dialect == "postgresql":
         return pg_dialect.insert(table)
@@ -186,6 +265,7 @@ def statements(dialect: str, tables: Tables) -> Statements:
         if dialect == "sqlite"
         else insert(history).returning(*columns(history, HISTORY_COLUMNS)),
         write_binding=_write_binding(tables) if dialect == "postgresql" else None,
+        bind_one=_bind_one(tables) if dialect == "postgresql" else None,
         insert_artifact=_dialect_insert(dialect, artifacts)
         .on_conflict_do_nothing()
         .returning(artifacts.c.mode_hash),

@@ -179,6 +179,11 @@ class SessionBindingStore:
                 suggestion="use table_prefix to keep modec's tables apart in a SQLite file",
             )
         self._sql = statements(self._dialect, self._t)
+        self._single = (
+            self._writer.execution_options(isolation_level="AUTOCOMMIT")
+            if self._dialect == "postgresql"
+            else self._writer
+        )
         self._driver = (
             driver_bind(self._engine.dialect, self._t) if self._dialect == "sqlite" else None
         )
@@ -264,14 +269,17 @@ class SessionBindingStore:
         if self._owns_engine:
             self._engine.dispose()
 
-    def _transaction(self, work: Callable[[Connection], _T], *, write: bool) -> _T:
+    def _transaction(
+        self, work: Callable[[Connection], _T], *, write: bool, single: bool = False
+    ) -> _T:
         if write and self.read_only:
             raise ModecError(
                 f"the session database is open read-only: no file can be written "
                 f"({self._write_failure})",
                 suggestion="free disk space (or lift the file size limit) and retry",
             )
-        engine = self._writer if write else self._engine
+        # ``single``: one statement, atomic on its own, in a transaction of its own
+        engine = self._single if single else self._writer if write else self._engine
 
         def attempt() -> _T:
             with engine.begin() as conn:
@@ -637,9 +645,47 @@ class SessionBindingStore:
         validation status, an empty mode file or hash, or a session id to adopt that is
         empty or longer than 128 characters; nothing is written then.
         """
+        if project_root is None and self._sql.bind_one is not None:
+            bound = self._bind_one(session_id, mode_file, mode_hash, action, validation_status)
+            if bound is not None:
+                return bound
         return self.rebind(
             session_id, mode_file, mode_hash, action, validation_status, project_root=project_root
         ).binding
+
+    def _bind_one(
+        self,
+        session_id: str,
+        mode_file: str,
+        mode_hash: str,
+        action: Action | str,
+        validation_status: ValidationStatus | str,
+    ) -> BindingRecord | None:
+        """PostgreSQL's :meth:`bind` as one statement in a transaction of its own (two
+        round trips fewer than BEGIN, lock, write, COMMIT). Raises as :meth:`bind`; None
+        when the session became active meanwhile (the caller binds the locked way)."""
+        act, status = _check_bind(action, mode_file, mode_hash, validation_status)
+        params = {
+            "sid": session_id,
+            "mode_file": mode_file,
+            "mode_hash": mode_hash,
+            "validation_status": status.value,
+            "action_type": act.value,
+            "at": _now(),
+        }
+
+        statement = self._sql.bind_one
+        assert statement is not None
+
+        def work(conn: Connection) -> AnyRow | None:
+            return conn.execute(statement, params).one_or_none()
+
+        row = self._transaction(work, write=True, single=True)
+        if row is not None:
+            return binding_record(row)
+        found = self.get_session(session_id)  # nothing was written: say why
+        _require_status_active(session_id, None if found is None else found.status)
+        return None
 
     def rebind(
         self,
