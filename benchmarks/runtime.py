@@ -13,8 +13,8 @@ returns the rows (name, median, unit, target, pass, detail) for the benchmark re
   ≥ 3,000 per second) and on PostgreSQL (≥ 1,500; the server named by
   ``MODEC_BENCH_DATABASE_URL``, else ``MODEC_TEST_DATABASE_URL``, in a private schema; the
   row says "skipped" without one). A bind is one transaction: on SQLite four statements
-  (precompiled, on the driver's cursor) under ``BEGIN IMMEDIATE``, on PostgreSQL two (the
-  session lock, then one statement writing history and binding). Commits are durable
+  (precompiled, on the driver's cursor) under ``BEGIN IMMEDIATE``, on PostgreSQL one
+  statement (session lock, history row and binding upsert in one ``WITH``). Commits are durable
   (SQLite ``synchronous=FULL``, PostgreSQL's default ``synchronous_commit=on``), so on a
   disk each bind waits for one fsync and the rate is bounded by its latency, which the rows
   report; the bind path itself is also measured without that wait: SQLite on ``/dev/shm``
