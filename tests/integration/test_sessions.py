@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from modec.diagnostics import ModecError, SessionNotActiveError
@@ -450,44 +451,37 @@ def test_empty_and_large_artifacts(store: SessionBindingStore) -> None:
 
 
 def test_a_bind_is_one_transaction_of_few_statements(store: SessionBindingStore) -> None:
-    """The bind's statements, counted as the database sees them: PostgreSQL locks the
+    """The statements of a rebind, counted as the database sees them: PostgreSQL locks the
     session, then writes the history row and the binding (reading the replaced one) in one
-    statement; SQLite, under BEGIN IMMEDIATE, touches the session, reads, appends, upserts
-    and commits once."""
+    statement; SQLite (the driver's own trace) begins immediately, touches the session,
+    reads, appends, upserts and commits once."""
     store.create_session("s", "/p")
     store.bind("s", "a.yaml", H1)
+    store.dispose()  # the next connection is a fresh one, traced from its checkout
     seen: list[str] = []
-    transactions: list[str] = []
 
     def on_execute(*args: object) -> None:
         seen.append(str(args[2]))
 
-    def on_begin(conn: Connection) -> None:
-        transactions.append("begin")
-        if store.dialect == "sqlite":  # the driver's own trace: every statement SQLite runs
-            conn.connection.driver_connection.set_trace_callback(seen.append)  # type: ignore[union-attr]
+    def on_checkout(dbapi_connection: Any, *_: object) -> None:
+        if store.dialect == "sqlite":  # every statement SQLite runs, BEGIN and COMMIT too
+            dbapi_connection.set_trace_callback(seen.append)
 
     engine = store.engine
     event.listen(engine, "before_cursor_execute", on_execute)
-    event.listen(engine, "begin", on_begin)
+    event.listen(engine, "checkout", on_checkout)
     try:
         done = store.rebind("s", "b.yaml", H2)
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
-        event.remove(engine, "begin", on_begin)
+        event.remove(engine, "checkout", on_checkout)
         store.dispose()  # no traced connection stays in the pool
-    assert transactions == ["begin"]
+    words = [sql.split()[0] for sql in seen]
     if store.dialect == "sqlite":
-        # (BEGIN IMMEDIATE ran in modec's own begin listener, before this trace started)
-        assert [sql.split()[0] for sql in seen] == [
-            "UPDATE",
-            "SELECT",
-            "INSERT",
-            "INSERT",
-            "COMMIT",
-        ], seen
+        assert words == ["BEGIN", "UPDATE", "SELECT", "INSERT", "INSERT", "COMMIT"], seen
+        assert seen[0] == "BEGIN IMMEDIATE"
     else:
-        assert [sql.split()[0] for sql in seen] == ["UPDATE", "WITH"], seen
+        assert words == ["UPDATE", "WITH"], seen
     assert done.previous is not None and done.previous.mode_hash == H1
     assert done.binding.version == done.history.id == store.history("s")[-1].id
     assert store.get_binding("s") == done.binding

@@ -288,12 +288,13 @@ class DriverStatement:
     names: tuple[str, ...]
     binds: tuple[Callable[[Any], Any] | None, ...]
     results: tuple[Callable[[Any], Any] | None, ...]
+    constants: Mapping[str, Any]  # values the statement itself binds (a literal's)
 
     def execute(self, cursor: Any, values: Mapping[str, Any]) -> Any:
-        params = [
-            values[name] if bind is None else bind(values[name])
-            for name, bind in zip(self.names, self.binds, strict=True)
-        ]
+        params = []
+        for name, bind in zip(self.names, self.binds, strict=True):
+            value = values[name] if name in values else self.constants[name]
+            params.append(value if bind is None else bind(value))
         try:
             cursor.execute(self.sql, params)
         except sqlite3.Error as exc:  # as SQLAlchemy would raise it (retries read that)
@@ -327,7 +328,13 @@ def driver_statement(
     results = tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns_
     )
-    return DriverStatement(str(compiled), names, binds, results)
+    given = set(keys or ())
+    constants = {
+        name: compiled.binds[name].value
+        for name in names
+        if compiled.binds[name].value is not None and name not in given
+    }
+    return DriverStatement(str(compiled), names, binds, results, constants)
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,12 +342,14 @@ class DriverBind:
     """SQLite's bind statements at the driver level (see :class:`DriverStatement`)."""
 
     touch_session: DriverStatement  # parameters sid, at; one column: status
+    insert_session: DriverStatement  # a session to adopt (RETURNING its columns)
     select_binding: DriverStatement  # parameter session_id; the binding's columns
     insert_history: DriverStatement  # the history row's columns but id
     upsert_binding: DriverStatement  # the binding's columns (no RETURNING)
 
 
 HISTORY_KEYS: Final = tuple(name for name in HISTORY_COLUMNS if name != "id")
+SESSION_KEYS: Final = tuple(name for name in SESSION_COLUMNS if name != "seq")
 
 
 def driver_bind(dialect: Dialect, tables: Tables) -> DriverBind:
@@ -353,6 +362,7 @@ def driver_bind(dialect: Dialect, tables: Tables) -> DriverBind:
     )
     return DriverBind(
         touch_session=driver_statement(sql.touch_session, dialect),
+        insert_session=driver_statement(sql.insert_session, dialect, SESSION_KEYS),
         select_binding=driver_statement(sql.select_binding, dialect),
         insert_history=driver_statement(insert(tables.history), dialect, HISTORY_KEYS),
         upsert_binding=driver_statement(upsert, dialect, BINDING_COLUMNS),

@@ -3,8 +3,10 @@ and write sessions, bindings, history and the shared artifact table."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -272,19 +274,51 @@ class SessionBindingStore:
     def _transaction(
         self, work: Callable[[Connection], _T], *, write: bool, single: bool = False
     ) -> _T:
-        if write and self.read_only:
-            raise ModecError(
-                f"the session database is open read-only: no file can be written "
-                f"({self._write_failure})",
-                suggestion="free disk space (or lift the file size limit) and retry",
-            )
-        # ``single``: one statement, atomic on its own, in a transaction of its own
         engine = self._single if single else self._writer if write else self._engine
 
         def attempt() -> _T:
             with engine.begin() as conn:
                 return work(conn)
 
+        return self._attempts(attempt, write=write)
+
+    def _driver_transaction(self, work: Callable[[Any], _T]) -> _T:
+        """A SQLite write transaction on the pooled driver connection itself:
+        ``BEGIN IMMEDIATE`` (unless a host's driver has begun one), ``work(cursor)``,
+        ``COMMIT``; rolled back on any failure. For the bind, whose statements are
+        :class:`~modec.runtime.sessions.statements.DriverStatement` objects: SQLAlchemy's
+        connection and transaction objects were a third of a bind. Retried as
+        :meth:`_transaction`."""
+
+        def attempt() -> _T:
+            pooled = self._engine.raw_connection()
+            try:
+                driver: Any = pooled.driver_connection
+                cursor = driver.cursor()
+                try:
+                    if not driver.in_transaction:
+                        _driver_call(lambda: cursor.execute("BEGIN IMMEDIATE"), "BEGIN IMMEDIATE")
+                    result = work(cursor)
+                    _driver_call(driver.commit, "COMMIT")
+                    return result
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        driver.rollback()
+                    raise
+                finally:
+                    cursor.close()
+            finally:
+                pooled.close()
+
+        return self._attempts(attempt, write=True)
+
+    def _attempts(self, attempt: Callable[[], _T], *, write: bool) -> _T:
+        if write and self.read_only:
+            raise ModecError(
+                f"the session database is open read-only: no file can be written "
+                f"({self._write_failure})",
+                suggestion="free disk space (or lift the file size limit) and retry",
+            )
         # The first attempt runs bare: the retry policy costs more than a bind's statements,
         # and almost every transaction succeeds at once.
         try:
@@ -714,21 +748,13 @@ class SessionBindingStore:
         adopted = None if project_root is None else self._new_session(session_id, project_root)
         prepared: list[_R] = []
 
+        def driver_work(cursor: Any) -> Rebinding[_R]:
+            return self._driver_rebind(
+                cursor, session_id, mode_file, mode_hash, act, status, adopted, before, prepared
+            )
+
         def work(conn: Connection) -> Rebinding[_R]:
             at = _now()
-            if self._driver is not None:
-                return self._driver_rebind(
-                    conn,
-                    session_id,
-                    mode_file,
-                    mode_hash,
-                    act,
-                    status,
-                    at,
-                    adopted,
-                    before,
-                    prepared,
-                )
             self._touch_active(conn, session_id, at, adopt=adopted)
             if before is None and self._sql.write_binding is not None:
                 # PostgreSQL: the replaced binding is read by the writing statement itself
@@ -748,7 +774,10 @@ class SessionBindingStore:
             return Rebinding(previous, binding, history, result)
 
         try:
-            done = self._transaction(work, write=True)
+            if self._driver is not None:
+                done = self._driver_transaction(driver_work)
+            else:
+                done = self._transaction(work, write=True)
         except BaseException:
             self._undo(undo, prepared)
             raise
@@ -758,73 +787,70 @@ class SessionBindingStore:
 
     def _driver_rebind(
         self,
-        conn: Connection,
+        cursor: Any,
         session_id: str,
         mode_file: str,
         mode_hash: str,
         action: Action,
         status: ValidationStatus,
-        at: datetime,
         adopted: dict[str, Any] | None,
         before: Callable[[BindingRecord | None], _R] | None,
         prepared: list[_R],
     ) -> Rebinding[_R]:
-        """:meth:`rebind`'s transaction on SQLite, on the driver's cursor: the same four
-        statements (touch, read, append, upsert) without SQLAlchemy's per-execution work."""
+        """:meth:`rebind`'s transaction on SQLite, on the driver's cursor (under
+        :meth:`_driver_transaction`'s ``BEGIN IMMEDIATE``): the same four statements (touch,
+        read, append, upsert) without SQLAlchemy's per-execution work; an adopted session
+        is inserted first."""
         sql = self._driver
         assert sql is not None
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            found = sql.touch_session.row(
-                sql.touch_session.execute(cursor, {"sid": session_id, "at": at})
-            )
-            if found is None and adopted is not None:
-                self._touch_active(conn, session_id, at, adopt=adopted)
-            else:
-                _require_status_active(session_id, None if found is None else found[0])
-            row = sql.select_binding.row(
-                sql.select_binding.execute(cursor, {"session_id": session_id})
-            )
-            previous = None if row is None else _binding_of(row)
-            result: _R | None = None
-            if before is not None:
-                result = before(previous)
-                prepared.append(result)
-            entry = {
+        at = _now()
+        found = sql.touch_session.row(
+            sql.touch_session.execute(cursor, {"sid": session_id, "at": at})
+        )
+        if found is None and adopted is not None:
+            values = {**adopted, "created_at": at, "updated_at": at}
+            found = sql.insert_session.row(sql.insert_session.execute(cursor, values))
+            found = None if found is None else (SessionStatus.ACTIVE.value,)
+        _require_status_active(session_id, None if found is None else found[0])
+        row = sql.select_binding.row(sql.select_binding.execute(cursor, {"session_id": session_id}))
+        previous = None if row is None else _binding_of(row)
+        result: _R | None = None
+        if before is not None:
+            result = before(previous)
+            prepared.append(result)
+        entry = {
+            "session_id": session_id,
+            "action_type": action.value,
+            "mode_file": mode_file,
+            "mode_hash": mode_hash,
+            "timestamp": at,
+            "success": True,
+            "error_message": None,
+        }
+        history_id = int(sql.insert_history.execute(cursor, entry).lastrowid)
+        binding = BindingRecord(
+            session_id=session_id,
+            mode_file=mode_file,
+            mode_hash=mode_hash,
+            validation_status=status,
+            bound_at=at,
+            created_at=at if previous is None else previous.created_at,  # kept by the upsert
+            updated_at=at,
+            version=history_id,
+        )
+        sql.upsert_binding.execute(
+            cursor,
+            {
                 "session_id": session_id,
-                "action_type": action.value,
                 "mode_file": mode_file,
                 "mode_hash": mode_hash,
-                "timestamp": at,
-                "success": True,
-                "error_message": None,
-            }
-            history_id = int(sql.insert_history.execute(cursor, entry).lastrowid)
-            binding = BindingRecord(
-                session_id=session_id,
-                mode_file=mode_file,
-                mode_hash=mode_hash,
-                validation_status=status,
-                bound_at=at,
-                created_at=at if previous is None else previous.created_at,  # kept by the upsert
-                updated_at=at,
-                version=history_id,
-            )
-            sql.upsert_binding.execute(
-                cursor,
-                {
-                    "session_id": session_id,
-                    "mode_file": mode_file,
-                    "mode_hash": mode_hash,
-                    "validation_status": status.value,
-                    "bound_at": at,
-                    "created_at": at,
-                    "updated_at": at,
-                    "version": history_id,
-                },
-            )
-        finally:
-            cursor.close()
+                "validation_status": status.value,
+                "bound_at": at,
+                "created_at": at,
+                "updated_at": at,
+                "version": history_id,
+            },
+        )
         history = HistoryRecord(
             history_id, session_id, action, mode_file, mode_hash, at, True, None
         )
@@ -1168,6 +1194,15 @@ def _check_bind(
     if not mode_file or not mode_hash:
         raise ValueError("bind needs a mode file and a mode hash")
     return act, status
+
+
+def _driver_call(call: Callable[[], object], sql: str) -> None:
+    """Run a driver call (``sql`` names it), raising a failure as SQLAlchemy would, so the
+    retry policy recognises a busy database."""
+    try:
+        call()
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
 
 
 def _binding_of(row: tuple[Any, ...]) -> BindingRecord:
