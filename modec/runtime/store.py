@@ -149,12 +149,15 @@ class _IndexEntry:
         an entry filed under another file's key (or forged) names another first source."""
         return bool(self.sources) and self.sources[0] == (real, digest)
 
-    def still_current(self) -> bool:
+    def still_current(self, checked: tuple[str, str] | None = None) -> bool:
         """True if every source still has the recorded bytes and would still be found where
         the compiler found it: a bundled parent is not shadowed by a file of the same name
-        beside any of the mode's own files (the compiler looks there first)."""
+        beside any of the mode's own files (the compiler looks there first). ``checked`` is
+        a (path, digest) the caller has just read and hashed: it is not read again."""
         local_dirs = {os.path.dirname(p) for p, _ in self.sources if os.path.isabs(p)}
         for path, digest in self.sources:
+            if (path, digest) == checked:
+                continue
             if os.path.isabs(path):
                 try:
                     with open(path, "rb") as handle:
@@ -352,7 +355,7 @@ class ArtifactStore:
         if not entry.claims(real, digest):
             self._evict_index(real, digest, "it names another file")
             return None
-        if not entry.still_current():
+        if not entry.still_current(checked=(real, digest)):  # compile() just hashed ``real``
             return None
         try:
             artifact = self.get(entry.mode_hash)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from modec.diagnostics import ModecError, SessionNotActiveError
@@ -447,3 +448,72 @@ def test_empty_and_large_artifacts(store: SessionBindingStore) -> None:
     store.put_artifact(H2, 1, big)
     assert store.get_artifact(H1) == (1, b"")
     assert store.get_artifact(H2) == (1, big)
+
+
+def test_a_bind_is_one_transaction_of_few_statements(store: SessionBindingStore) -> None:
+    """The statements of a rebind, counted as the database sees them: PostgreSQL locks the
+    session, then writes the history row and the binding (reading the replaced one) in one
+    statement; SQLite (the driver's own trace) begins immediately, touches the session,
+    reads, appends, upserts and commits once."""
+    store.create_session("s", "/p")
+    store.bind("s", "a.yaml", H1)
+    store.dispose()  # the next connection is a fresh one, traced from its checkout
+    seen: list[str] = []
+
+    def on_execute(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    def on_checkout(dbapi_connection: Any, *_: object) -> None:
+        if store.dialect == "sqlite":  # every statement SQLite runs, BEGIN and COMMIT too
+            dbapi_connection.set_trace_callback(seen.append)
+
+    engine = store.engine
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "checkout", on_checkout)
+    try:
+        done = store.rebind("s", "b.yaml", H2)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "checkout", on_checkout)
+        store.dispose()  # no traced connection stays in the pool
+    words = [sql.split()[0] for sql in seen]
+    if store.dialect == "sqlite":
+        assert words == ["BEGIN", "UPDATE", "SELECT", "INSERT", "INSERT", "COMMIT"], seen
+        assert seen[0] == "BEGIN IMMEDIATE"
+    else:
+        assert words == ["UPDATE", "WITH"], seen
+    assert done.previous is not None and done.previous.mode_hash == H1
+    assert done.binding.version == done.history.id == store.history("s")[-1].id
+    assert store.get_binding("s") == done.binding
+    assert store.history("s")[-1] == done.history
+
+
+def test_a_postgres_bind_is_one_statement_and_refuses_what_rebind_refuses(
+    postgres_url: str,
+) -> None:
+    """``bind`` (which reports no replaced binding) is one statement in a transaction of its
+    own on PostgreSQL; it refuses missing and terminated sessions and writes nothing then."""
+    with SessionBindingStore(postgres_url) as store:
+        store.create_session("s", "/p")
+        seen: list[str] = []
+
+        def on_execute(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        event.listen(store.engine, "before_cursor_execute", on_execute)
+        try:
+            first = store.bind("s", "a.yaml", H1)
+            second = store.bind("s", "b.yaml", H2)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", on_execute)
+        assert [sql.split()[0] for sql in seen] == ["WITH", "WITH"]
+        assert second.created_at == first.created_at and second.version > first.version
+        assert [h.id for h in store.history("s")] == [first.version, second.version]
+        store.terminate_session("s")
+        with pytest.raises(SessionNotActiveError, match="terminated"):
+            store.bind("s", "c.yaml", H1)
+        with pytest.raises(SessionNotActiveError, match="does not exist"):
+            store.bind("ghost", "c.yaml", H1)
+        assert store.get_binding("s") == second
+        assert len(store.history("s")) == 3  # bind, bind, terminate
+        assert store.get_session("ghost") is None

@@ -428,11 +428,25 @@ class ModeRuntime:
 
         A mode that does not resolve or compile is recorded as a failed ``bind`` and raised;
         the previous binding stays. ``switch(session_id, mode_file, backup=False)`` is the
-        same bind, returning the binding it replaced as well. With ``adopt``, a session id
+        same bind, returning the binding it replaced as well (on PostgreSQL ``bind`` is one
+        statement that does not read it). With ``adopt``, a session id
         the database has never seen (a host's) is created in the bind's own transaction
         instead of being refused.
         """
-        return self.switch(session_id, mode_file, backup=False, adopt=adopt).context
+        resolved, artifact = self._validated(session_id, mode_file, Action.BIND, adopt=adopt)
+        try:
+            binding = self.sessions.bind(
+                session_id,
+                resolved.name,
+                artifact.mode_hash,
+                Action.BIND,
+                project_root=self.project.root if adopt else None,
+            )
+        except SessionNotActiveError:
+            self._require_active(session_id)  # the error with its recovery suggestion
+            raise
+        self.contexts.invalidate(session_id)
+        return self._activate(binding, artifact)
 
     def adopt(self, session_id: str, mode_file: str | None = None) -> ModeContext:
         """The context of a host's session ``session_id``, bound first if need be.

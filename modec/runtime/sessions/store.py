@@ -3,8 +3,10 @@ and write sessions, bindings, history and the shared artifact table."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -67,7 +69,7 @@ from modec.runtime.sessions.schema import (
 from modec.runtime.sessions.schema import (
     now as _now,
 )
-from modec.runtime.sessions.statements import statements
+from modec.runtime.sessions.statements import driver_bind, statements
 
 __all__ = ["Adoption", "BindingProbe", "Rebinding", "SessionBindingStore"]
 
@@ -179,6 +181,14 @@ class SessionBindingStore:
                 suggestion="use table_prefix to keep modec's tables apart in a SQLite file",
             )
         self._sql = statements(self._dialect, self._t)
+        self._single = (
+            self._writer.execution_options(isolation_level="AUTOCOMMIT")
+            if self._dialect == "postgresql"
+            else self._writer
+        )
+        self._driver = (
+            driver_bind(self._engine.dialect, self._t) if self._dialect == "sqlite" else None
+        )
         self._session_columns = columns(self._t.sessions, SESSION_COLUMNS)
         self._binding_columns = columns(self._t.bindings, BINDING_COLUMNS)
         self._history_columns = columns(self._t.history, HISTORY_COLUMNS)
@@ -261,19 +271,54 @@ class SessionBindingStore:
         if self._owns_engine:
             self._engine.dispose()
 
-    def _transaction(self, work: Callable[[Connection], _T], *, write: bool) -> _T:
+    def _transaction(
+        self, work: Callable[[Connection], _T], *, write: bool, single: bool = False
+    ) -> _T:
+        engine = self._single if single else self._writer if write else self._engine
+
+        def attempt() -> _T:
+            with engine.begin() as conn:
+                return work(conn)
+
+        return self._attempts(attempt, write=write)
+
+    def _driver_transaction(self, work: Callable[[Any], _T]) -> _T:
+        """A SQLite write transaction on the pooled driver connection itself:
+        ``BEGIN IMMEDIATE`` (unless a host's driver has begun one), ``work(cursor)``,
+        ``COMMIT``; rolled back on any failure. For the bind, whose statements are
+        :class:`~modec.runtime.sessions.statements.DriverStatement` objects: SQLAlchemy's
+        connection and transaction objects were a third of a bind. Retried as
+        :meth:`_transaction`."""
+
+        def attempt() -> _T:
+            pooled = self._engine.raw_connection()
+            try:
+                driver: Any = pooled.driver_connection
+                cursor = driver.cursor()
+                try:
+                    if not driver.in_transaction:
+                        _driver_call(lambda: cursor.execute("BEGIN IMMEDIATE"), "BEGIN IMMEDIATE")
+                    result = work(cursor)
+                    _driver_call(driver.commit, "COMMIT")
+                    return result
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        driver.rollback()
+                    raise
+                finally:
+                    cursor.close()
+            finally:
+                pooled.close()
+
+        return self._attempts(attempt, write=True)
+
+    def _attempts(self, attempt: Callable[[], _T], *, write: bool) -> _T:
         if write and self.read_only:
             raise ModecError(
                 f"the session database is open read-only: no file can be written "
                 f"({self._write_failure})",
                 suggestion="free disk space (or lift the file size limit) and retry",
             )
-        engine = self._writer if write else self._engine
-
-        def attempt() -> _T:
-            with engine.begin() as conn:
-                return work(conn)
-
         # The first attempt runs bare: the retry policy costs more than a bind's statements,
         # and almost every transaction succeeds at once.
         try:
@@ -306,14 +351,15 @@ class SessionBindingStore:
 
         def work(conn: Connection) -> None:
             if self._dialect == "postgresql":
-                # One key per schema and prefix: modec stores with other names in the
-                # same database migrate independently.
+                # One key per schema and prefix (modec stores with other names in the same
+                # database migrate independently); the default names keep the key modec
+                # has always taken, so older modecs and this one migrate in turn.
                 conn.execute(
                     text(
                         "SELECT pg_advisory_xact_lock(hashtextextended('modec.migrations:' "
-                        "|| coalesce(:schema, current_schema(), '') || ':' || :prefix, 0))"
+                        "|| coalesce(:schema, current_schema(), '') || :suffix, 0))"
                     ),
-                    {"schema": names.schema, "prefix": names.prefix},
+                    {"schema": names.schema, "suffix": f":{names.prefix}" if names.prefix else ""},
                 )
                 if names.schema is not None and not inspect(conn).has_schema(names.schema):
                     conn.execute(CreateSchema(names.schema, if_not_exists=True))
@@ -377,19 +423,29 @@ class SessionBindingStore:
         error_message: str | None,
         at: datetime,
     ) -> HistoryRecord:
-        row = conn.execute(
-            self._sql.insert_history,
-            {
-                "session_id": session_id,
-                "action_type": action.value,
-                "mode_file": mode_file,
-                "mode_hash": mode_hash,
-                "timestamp": at,
-                "success": success,
-                "error_message": error_message,
-            },
-        ).one()
-        return history_record(row)
+        values = {
+            "session_id": session_id,
+            "action_type": action.value,
+            "mode_file": mode_file,
+            "mode_hash": mode_hash,
+            "timestamp": at,
+            "success": success,
+            "error_message": error_message,
+        }
+        result = conn.execute(self._sql.insert_history, values)
+        if self._dialect != "sqlite":
+            return history_record(result.one())
+        # SQLite: the row is what was written, its id the cursor's (no RETURNING to read)
+        return HistoryRecord(
+            int(result.lastrowid),
+            session_id,
+            action,
+            mode_file,
+            mode_hash,
+            at,
+            success,
+            error_message,
+        )
 
     # ------------------------------------------------------------------ sessions
 
@@ -424,7 +480,7 @@ class SessionBindingStore:
 
         def work(conn: Connection) -> tuple[SessionRecord, BindingRecord]:
             session = self._insert_session(conn, values)
-            binding, _ = self._write_binding(
+            binding, _, _ = self._write_binding(
                 conn,
                 session.session_id,
                 mode_file,
@@ -623,9 +679,47 @@ class SessionBindingStore:
         validation status, an empty mode file or hash, or a session id to adopt that is
         empty or longer than 128 characters; nothing is written then.
         """
+        if project_root is None and self._sql.bind_one is not None:
+            bound = self._bind_one(session_id, mode_file, mode_hash, action, validation_status)
+            if bound is not None:
+                return bound
         return self.rebind(
             session_id, mode_file, mode_hash, action, validation_status, project_root=project_root
         ).binding
+
+    def _bind_one(
+        self,
+        session_id: str,
+        mode_file: str,
+        mode_hash: str,
+        action: Action | str,
+        validation_status: ValidationStatus | str,
+    ) -> BindingRecord | None:
+        """PostgreSQL's :meth:`bind` as one statement in a transaction of its own (two
+        round trips fewer than BEGIN, lock, write, COMMIT). Raises as :meth:`bind`; None
+        when the session became active meanwhile (the caller binds the locked way)."""
+        act, status = _check_bind(action, mode_file, mode_hash, validation_status)
+        params = {
+            "sid": session_id,
+            "mode_file": mode_file,
+            "mode_hash": mode_hash,
+            "validation_status": status.value,
+            "action_type": act.value,
+            "at": _now(),
+        }
+
+        statement = self._sql.bind_one
+        assert statement is not None
+
+        def work(conn: Connection) -> AnyRow | None:
+            return conn.execute(statement, params).one_or_none()
+
+        row = self._transaction(work, write=True, single=True)
+        if row is not None:
+            return binding_record(row)
+        found = self.get_session(session_id)  # nothing was written: say why
+        _require_status_active(session_id, None if found is None else found.status)
+        return None
 
     def rebind(
         self,
@@ -654,28 +748,113 @@ class SessionBindingStore:
         adopted = None if project_root is None else self._new_session(session_id, project_root)
         prepared: list[_R] = []
 
+        def driver_work(cursor: Any) -> Rebinding[_R]:
+            return self._driver_rebind(
+                cursor, session_id, mode_file, mode_hash, act, status, adopted, before, prepared
+            )
+
         def work(conn: Connection) -> Rebinding[_R]:
             at = _now()
             self._touch_active(conn, session_id, at, adopt=adopted)
+            if before is None and self._sql.write_binding is not None:
+                # PostgreSQL: the replaced binding is read by the writing statement itself
+                binding, history, previous = self._write_binding(
+                    conn, session_id, mode_file, mode_hash, act, status, at
+                )
+                return Rebinding(previous, binding, history, None)
             row = conn.execute(self._sql.select_binding, {"session_id": session_id}).one_or_none()
             previous = None if row is None else binding_record(row)
             result: _R | None = None
             if before is not None:
                 result = before(previous)
                 prepared.append(result)
-            binding, history = self._write_binding(
+            binding, history, _ = self._write_binding(
                 conn, session_id, mode_file, mode_hash, act, status, at
             )
             return Rebinding(previous, binding, history, result)
 
         try:
-            done = self._transaction(work, write=True)
+            if self._driver is not None:
+                done = self._driver_transaction(driver_work)
+            else:
+                done = self._transaction(work, write=True)
         except BaseException:
             self._undo(undo, prepared)
             raise
         if prepared:
             self._undo(undo, prepared[:-1])  # attempts that were rolled back
         return done
+
+    def _driver_rebind(
+        self,
+        cursor: Any,
+        session_id: str,
+        mode_file: str,
+        mode_hash: str,
+        action: Action,
+        status: ValidationStatus,
+        adopted: dict[str, Any] | None,
+        before: Callable[[BindingRecord | None], _R] | None,
+        prepared: list[_R],
+    ) -> Rebinding[_R]:
+        """:meth:`rebind`'s transaction on SQLite, on the driver's cursor (under
+        :meth:`_driver_transaction`'s ``BEGIN IMMEDIATE``): the same four statements (touch,
+        read, append, upsert) without SQLAlchemy's per-execution work; an adopted session
+        is inserted first."""
+        sql = self._driver
+        assert sql is not None
+        at = _now()
+        found = sql.touch_session.row(
+            sql.touch_session.execute(cursor, {"sid": session_id, "at": at})
+        )
+        if found is None and adopted is not None:
+            values = {**adopted, "created_at": at, "updated_at": at}
+            found = sql.insert_session.row(sql.insert_session.execute(cursor, values))
+            found = None if found is None else (SessionStatus.ACTIVE.value,)
+        _require_status_active(session_id, None if found is None else found[0])
+        row = sql.select_binding.row(sql.select_binding.execute(cursor, {"session_id": session_id}))
+        previous = None if row is None else _binding_of(row)
+        result: _R | None = None
+        if before is not None:
+            result = before(previous)
+            prepared.append(result)
+        entry = {
+            "session_id": session_id,
+            "action_type": action.value,
+            "mode_file": mode_file,
+            "mode_hash": mode_hash,
+            "timestamp": at,
+            "success": True,
+            "error_message": None,
+        }
+        history_id = int(sql.insert_history.execute(cursor, entry).lastrowid)
+        binding = BindingRecord(
+            session_id=session_id,
+            mode_file=mode_file,
+            mode_hash=mode_hash,
+            validation_status=status,
+            bound_at=at,
+            created_at=at if previous is None else previous.created_at,  # kept by the upsert
+            updated_at=at,
+            version=history_id,
+        )
+        sql.upsert_binding.execute(
+            cursor,
+            {
+                "session_id": session_id,
+                "mode_file": mode_file,
+                "mode_hash": mode_hash,
+                "validation_status": status.value,
+                "bound_at": at,
+                "created_at": at,
+                "updated_at": at,
+                "version": history_id,
+            },
+        )
+        history = HistoryRecord(
+            history_id, session_id, action, mode_file, mode_hash, at, True, None
+        )
+        return Rebinding(previous, binding, history, result)
 
     @staticmethod
     def _undo(undo: Callable[[_R], object] | None, results: list[_R]) -> None:
@@ -730,7 +909,7 @@ class SessionBindingStore:
             row = conn.execute(self._sql.select_binding, {"session_id": session_id}).one_or_none()
             if row is not None:
                 return Adoption(binding_record(row), created=created, bound=False)
-            binding, _ = self._write_binding(
+            binding, _, _ = self._write_binding(
                 conn, session_id, mode_file, mode_hash, Action.BIND, ValidationStatus.VALID, at
             )
             return Adoption(binding, created=created, bound=True)
@@ -746,7 +925,37 @@ class SessionBindingStore:
         action: Action,
         status: ValidationStatus,
         at: datetime,
-    ) -> tuple[BindingRecord, HistoryRecord]:
+    ) -> tuple[BindingRecord, HistoryRecord, BindingRecord | None]:
+        """Append the history row and upsert the binding (its ``version`` the row's id);
+        return the binding, the row, and on PostgreSQL the binding replaced (read by the
+        same statement; SQLite: ``None``, callers read it first). On PostgreSQL this is
+        one statement, on SQLite two."""
+        if self._sql.write_binding is not None:
+            params = {
+                "session_id": session_id,
+                "mode_file": mode_file,
+                "mode_hash": mode_hash,
+                "validation_status": status.value,
+                "action_type": action.value,
+                "at": at,
+            }
+            row = conn.execute(self._sql.write_binding, params).one()
+            history = HistoryRecord(
+                int(row.history_id), session_id, action, mode_file, mode_hash, at, True, None
+            )
+            previous = None
+            if row.prev_session_id is not None:
+                previous = BindingRecord(
+                    session_id=row.prev_session_id,
+                    mode_file=row.prev_mode_file,
+                    mode_hash=row.prev_mode_hash,
+                    validation_status=ValidationStatus(row.prev_validation_status),
+                    bound_at=row.prev_bound_at,
+                    created_at=row.prev_created_at,
+                    updated_at=row.prev_updated_at,
+                    version=int(row.prev_version),
+                )
+            return binding_record(row), history, previous
         history = self._append_history(
             conn,
             session_id,
@@ -767,7 +976,8 @@ class SessionBindingStore:
             "updated_at": at,
             "version": history.id,
         }
-        return binding_record(conn.execute(self._sql.upsert_binding, values).one()), history
+        binding = binding_record(conn.execute(self._sql.upsert_binding, values).one())
+        return binding, history, None
 
     def get_binding(self, session_id: str) -> BindingRecord | None:
         """The session's current binding, or ``None`` if it was never bound (or unbound)."""
@@ -984,6 +1194,30 @@ def _check_bind(
     if not mode_file or not mode_hash:
         raise ValueError("bind needs a mode file and a mode hash")
     return act, status
+
+
+def _driver_call(call: Callable[[], object], sql: str) -> None:
+    """Run a driver call (``sql`` names it), raising a failure as SQLAlchemy would, so the
+    retry policy recognises a busy database."""
+    try:
+        call()
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
+
+
+def _binding_of(row: tuple[Any, ...]) -> BindingRecord:
+    """A binding record from the columns of ``BINDING_COLUMNS``, in that order."""
+    session_id, mode_file, mode_hash, status, bound_at, created_at, updated_at, version = row
+    return BindingRecord(
+        session_id=session_id,
+        mode_file=mode_file,
+        mode_hash=mode_hash,
+        validation_status=ValidationStatus(status),
+        bound_at=bound_at,
+        created_at=created_at,
+        updated_at=updated_at,
+        version=int(version),
+    )
 
 
 def _require_status_active(session_id: str, status: str | None) -> None:
