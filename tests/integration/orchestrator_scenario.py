@@ -1,7 +1,8 @@
 """MCP Task Orchestrator 1.8 with its specialists from modec: the scenario, run inside a venv
 that has the real ``mcp-task-orchestrator`` (``tests/integration/test_task_orchestrator.py``).
 
-``python orchestrator_scenario.py PROJECT ROUTED_PROJECT OUT.json``: everything goes through the
+``python orchestrator_scenario.py PROJECT ROUTED_PROJECT OUT.json DEFAULTS_PROJECT
+DEFAULT_ROLES.yaml``: everything goes through the
 orchestrator's own code (its ``orchestrator_initialize_session`` handler, its role files, its
 ``TaskOrchestrator``, ``TaskBreakdown``, ``SubTask`` and database rows) and modec's shipped
 adapter, nothing else converts anything; what happened is written to ``OUT.json`` for the
@@ -154,10 +155,9 @@ RULES: dict[str, Any] = {
 }
 
 
-async def routed_scenario(project: Path, host_roles: dict[str, Any]) -> dict[str, Any]:
-    """A project whose own role file (the orchestrator's, plus routing rules) picks the
-    specialists: the mode's choice reaches the orchestrator's subtasks and prompts."""
-    import yaml
+async def routed_scenario(project: Path, role_file: str, content: str) -> dict[str, Any]:
+    """A project whose own role file ``role_file`` (``content``) picks the specialists: the
+    mode's choice reaches the orchestrator's subtasks and prompts."""
     from mcp_task_orchestrator import server
     from mcp_task_orchestrator.orchestrator import (
         SpecialistManager,
@@ -170,9 +170,7 @@ async def routed_scenario(project: Path, host_roles: dict[str, Any]) -> dict[str
 
     roles = project / ".task_orchestrator" / "roles"
     roles.mkdir(parents=True)
-    (roles / "project_roles.yaml").write_text(
-        yaml.safe_dump({**host_roles, "task_routing_rules": RULES}, sort_keys=False)
-    )
+    (roles / role_file).write_text(content)
     [answer] = await server.handle_initialize_session({"working_directory": str(project)})
     state = StateManager(
         db_path=str(project / ".task_orchestrator" / "task_orchestrator.db"),
@@ -203,11 +201,19 @@ async def routed_scenario(project: Path, host_roles: dict[str, Any]) -> dict[str
 
 
 def main() -> None:
+    import yaml
+
     project, routed, target = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+    repo_defaults, defaults_file = Path(sys.argv[4]), Path(sys.argv[5])
     os.chdir(project)  # the orchestrator's StateManager keeps its database under the cwd
     result = asyncio.run(scenario(project))
+    with_rules = {**result["host_roles"]["project_roles.yaml"], "task_routing_rules": RULES}
     result["routed"] = asyncio.run(
-        routed_scenario(routed, result["host_roles"]["project_roles.yaml"])
+        routed_scenario(routed, "project_roles.yaml", yaml.safe_dump(with_rules, sort_keys=False))
+    )
+    # The orchestrator repository's own config/default_roles.yaml, as a project's role file.
+    result["repo_defaults"] = asyncio.run(
+        routed_scenario(repo_defaults, "default_roles.yaml", defaults_file.read_text())
     )
     target.write_text(json.dumps(result, indent=2, default=str))
 

@@ -30,10 +30,19 @@ import pytest
 import yaml
 
 from modec import __version__
+from tests.integration.orchestrator_scenario import SUBTASKS
 from tests.integration.venvs import test_venv
 
 ORCHESTRATOR = "mcp-task-orchestrator==1.8.0"
 SCENARIO = Path(__file__).with_name("orchestrator_scenario.py")
+#: The orchestrator repository's own ``config/default_roles.yaml`` (the corpus copy, byte for
+#: byte; the 1.8.0 wheel does not ship it).
+DEFAULT_ROLES = (
+    Path(__file__).parents[1]
+    / "conformance"
+    / "corpus"
+    / "EchoingVesper__mcp-task-orchestrator__config__default_roles.yaml"
+)
 
 
 def classify_task_type(description: str) -> str:
@@ -59,13 +68,22 @@ def orchestrator_python() -> Path:
 def recorded(orchestrator_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     base = tmp_path_factory.mktemp("orchestrator")
     project, routed, home = base / "project", base / "routed", base / "home"
-    for folder in (project, routed, home):
+    repo_defaults = base / "repo_defaults"
+    for folder in (project, routed, home, repo_defaults):
         folder.mkdir()
     target = base / "out.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MCP_TASK_", "MODEC_"))}
     env["HOME"] = str(home)  # the orchestrator creates ~/.mcp_task_orchestrator on import
     proc = subprocess.run(
-        [str(orchestrator_python), str(SCENARIO), str(project), str(routed), str(target)],
+        [
+            str(orchestrator_python),
+            str(SCENARIO),
+            str(project),
+            str(routed),
+            str(target),
+            str(repo_defaults),
+            str(DEFAULT_ROLES),
+        ],
         cwd=project,
         env=env,
         capture_output=True,
@@ -378,3 +396,29 @@ def test_the_readme_example_runs(orchestrator_python: Path, tmp_path: Path) -> N
     assert roles["implementer"]["role_definition"] in prompt
     assert "Audit the login flow for vulnerabilities" in prompt
     assert "**Task type:** security_tasks" in prompt
+
+
+def test_the_repositorys_default_roles_route_by_the_classic_keywords(recorded: Any) -> None:
+    """The orchestrator's own ``default_roles.yaml`` as the project's role file: it is the
+    session's mode (nothing copied beside it), every task's type is the classic keyword
+    classifier's, an unnamed specialist is the file's default, the LLM's own choices stay,
+    and each prompt carries the chosen role's definition from that file."""
+    run = recorded["repo_defaults"]
+    roles = yaml.safe_load(DEFAULT_ROLES.read_text())
+    assert run["mode_file"] == "default_roles.yaml"
+    assert run["roles_at_end"] == ["default_roles.yaml"]
+    named = {t["description"]: t.get("specialist_type") for t in SUBTASKS}
+    assert len(run["subtasks"]) == len(named)
+    for task in run["subtasks"]:
+        assert task["task_type"] == classify_task_type(task["description"]), task
+        chosen = named[task["description"]]
+        assert task["host_specialist"] == (chosen or "implementer"), task
+        role = roles[task["host_specialist"]]
+        assert role["role_definition"] in task["prompt"], task["host_specialist"]
+    assert {t["task_type"] for t in run["subtasks"]} == {
+        "security_tasks",
+        "performance_tasks",
+        "testing_tasks",
+        "documentation_tasks",
+        "general_tasks",
+    }
