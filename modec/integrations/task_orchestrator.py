@@ -54,6 +54,8 @@ from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from pydantic import ValidationError
+
 from modec.compiler.task import read_task
 from modec.diagnostics import ModecError
 from modec.integrations.status import add_mode_info
@@ -94,6 +96,16 @@ class UnassignableSpecialistError(ModecError, ValueError):
         "route the task type to one of the host's specialist types in the mode file, or name "
         "the specialist in the task itself"
     )
+
+
+def _first_problem(exc: ValueError) -> str:
+    """A task's first problem in one line: where, and what."""
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    [first, *rest] = exc.errors()
+    where = ".".join(map(str, first["loc"])) or "the task"
+    more = f" (and {len(rest)} more)" if rest else ""
+    return f"{where}: {first['msg']}{more}"
 
 
 class InvalidSubtasksError(ModecError, ValueError):
@@ -340,14 +352,23 @@ class ModecSpecialists:
             subtasks = json.loads(subtasks_json)
         except ValueError as exc:
             raise InvalidSubtasksError(f"subtasks_json is not JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise InvalidSubtasksError("subtasks_json is nested too deeply to read") from exc
         if not isinstance(subtasks, list) or not all(isinstance(s, dict) for s in subtasks):
             raise InvalidSubtasksError(
                 f"subtasks_json must be a list of objects, not {_shape(subtasks)}"
             )
         context = self.context()
-        for subtask in subtasks:
+        for index, subtask in enumerate(subtasks):
             if _name(subtask.get(self.specialist_field)) is None:
-                chosen, _, _ = self._choose(context, subtask, None, complexity)
+                try:
+                    chosen, _, _ = self._choose(context, subtask, None, complexity)
+                except ModecError:
+                    raise
+                except ValueError as exc:  # pydantic's ValidationError is one too
+                    raise InvalidSubtasksError(
+                        f"subtask {index} is not a task: {_first_problem(exc)}"
+                    ) from exc
                 subtask[self.specialist_field] = chosen
         return json.dumps(subtasks, ensure_ascii=False)
 

@@ -96,7 +96,18 @@ def test_fill_subtasks_fills_only_what_the_llm_left_out(runtime: ModeRuntime) ->
     assert [s["title"] for s in filled] == ["A", "B", "C"]  # nothing else changed
 
 
-@pytest.mark.parametrize("text", ["not json", '{"title": "x"}', "[1, 2]", '[{"a": 1}, "x"]'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        '{"title": "x"}',
+        "[1, 2]",
+        '[{"a": 1}, "x"]',
+        "[" * 100_000 + "]" * 100_000,  # deeper than json can read
+        '[{"title": 5, "description": "x"}]',  # not a task
+        '[{"description": "x", "complexity": "galactic"}]',
+    ],
+)
 def test_fill_subtasks_refuses_anything_but_a_list_of_objects(
     runtime: ModeRuntime, text: str
 ) -> None:

@@ -6,6 +6,7 @@ the host's session ids adopted. Every database test runs on a SQLite file and on
 from __future__ import annotations
 
 import inspect as pyinspect
+import re
 import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -235,6 +236,28 @@ def test_adopt_creates_and_binds_an_unknown_host_session(
         with pytest.raises(SessionNotActiveError, match="does not exist"):
             rt.bind("typo", "default_roles.yaml")
         assert rt.sessions.get_session("typo") is None
+
+
+@pytest.mark.parametrize(
+    ("session_id", "problem"),
+    [
+        ("", "1 to 128 characters"),
+        ("x" * 1_000_000, "got 1,000,000"),
+        ("host\x00id", "U+0000"),  # PostgreSQL's text cannot hold NUL
+        ("host\nid", "U+000A"),
+        ("host\ud800", "U+D800"),
+    ],
+)
+def test_a_host_id_that_cannot_name_a_session_is_refused_before_any_statement(
+    database_url: str, project: Path, tmp_path: Path, session_id: str, problem: str
+) -> None:
+    with ModeRuntime(project, database_url, tmp_path / "cache", table_prefix=PREFIX) as rt:
+        with pytest.raises(ValueError, match=re.escape(problem)) as caught:
+            rt.adopt(session_id)
+        assert len(str(caught.value)) < 200  # a huge id is not echoed whole
+        with pytest.raises(ValueError, match=re.escape(problem)):
+            rt.bind(session_id, "default_roles.yaml", adopt=True)
+        assert rt.sessions.list_sessions(active_only=False) == []
 
 
 def test_adopting_a_terminated_session_is_refused(

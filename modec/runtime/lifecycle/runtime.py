@@ -76,6 +76,7 @@ from modec.runtime.sessions import (
     SessionRecord,
     SessionStatus,
     ValidationStatus,
+    check_session_id,
     sqlite_url,
 )
 from modec.runtime.store import ArtifactNotFoundError, ArtifactStore
@@ -459,6 +460,7 @@ class ModeRuntime:
         a terminated session, and what :meth:`prepare_mode` raises for a mode that does not
         resolve or compile (then nothing is written).
         """
+        check_session_id(session_id)  # a host's id: refused before any statement carries it
         probe = self.sessions.probe(session_id)
         if probe is not None:
             if probe.status is not SessionStatus.ACTIVE:

@@ -65,12 +65,20 @@ from modec.runtime.sessions.schema import (
     check_table_prefix,
     tables,
 )
-from modec.runtime.sessions.store import Adoption, BindingProbe, Rebinding, SessionBindingStore
+from modec.runtime.sessions.store import (
+    MAX_SESSION_ID,
+    Adoption,
+    BindingProbe,
+    Rebinding,
+    SessionBindingStore,
+    check_session_id,
+)
 
 __all__ = [
     "BIND_ACTIONS",
     "DEFAULT_TABLES",
     "MAX_PREFIX_LENGTH",
+    "MAX_SESSION_ID",
     "SUPPORTED_DIALECTS",
     "Action",
     "Adoption",
@@ -90,6 +98,7 @@ __all__ = [
     "Tables",
     "ValidationStatus",
     "check_schema_name",
+    "check_session_id",
     "check_table_prefix",
     "head_revision",
     "is_transient",

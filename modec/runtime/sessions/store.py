@@ -7,12 +7,13 @@ import contextlib
 import logging
 import os
 import sqlite3
+import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from alembic import command
 from alembic.runtime.migration import MigrationContext
@@ -76,6 +77,35 @@ __all__ = ["Adoption", "BindingProbe", "Rebinding", "SessionBindingStore"]
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 _log = logging.getLogger(__name__)
+
+
+#: The longest session id a session may have (a host's ids included).
+MAX_SESSION_ID: Final = 128
+
+
+def check_session_id(session_id: object) -> str:
+    """``session_id`` if it can name a session: a string of 1 to :data:`MAX_SESSION_ID`
+    characters, valid Unicode (no lone surrogates), without control characters (NUL,
+    which PostgreSQL's text cannot hold, line breaks, escapes); else ValueError (TypeError for
+    a non-string) saying which.
+
+    >>> check_session_id("host-42")
+    'host-42'
+    """
+    if not isinstance(session_id, str):
+        raise TypeError(f"a session id is a string, not {type(session_id).__name__}")
+    shown = repr(session_id[:40]) + ("…" if len(session_id) > 40 else "")
+    if not 1 <= len(session_id) <= MAX_SESSION_ID:
+        raise ValueError(
+            f"session id must be 1 to {MAX_SESSION_ID} characters, got {len(session_id):,}: {shown}"
+        )
+    bad = next((ch for ch in session_id if unicodedata.category(ch) in ("Cc", "Cs")), None)
+    if bad is not None:
+        raise ValueError(
+            f"session id {shown} holds U+{ord(bad):04X}: control characters and lone "
+            "surrogates cannot name a session"
+        )
+    return session_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,9 +527,7 @@ class SessionBindingStore:
     def _new_session(
         session_id: str | None, project_root: str | os.PathLike[str]
     ) -> dict[str, Any]:
-        sid = uuid.uuid4().hex if session_id is None else session_id
-        if not sid or len(sid) > 128:
-            raise ValueError(f"session id must be 1 to 128 characters, got {sid!r}")
+        sid = uuid.uuid4().hex if session_id is None else check_session_id(session_id)
         at = _now()
         return {
             "session_id": sid,
