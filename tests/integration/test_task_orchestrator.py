@@ -30,6 +30,7 @@ import pytest
 import yaml
 
 from modec import __version__
+from modec.testing import classic_classify as classify_task_type
 from tests.integration.orchestrator_scenario import SUBTASKS
 from tests.integration.venvs import test_venv
 
@@ -43,20 +44,6 @@ DEFAULT_ROLES = (
     / "corpus"
     / "EchoingVesper__mcp-task-orchestrator__config__default_roles.yaml"
 )
-
-
-def classify_task_type(description: str) -> str:
-    """The classic keyword classifier the mode files compile away (DESIGN.md)."""
-    t = description.lower()
-    if any(k in t for k in ["security", "vulnerability", "audit", "compliance", "encryption"]):
-        return "security_tasks"
-    if any(k in t for k in ["performance", "optimization", "speed", "bottleneck", "profiling"]):
-        return "performance_tasks"
-    if any(k in t for k in ["test", "testing", "validation", "verification", "qa"]):
-        return "testing_tasks"
-    if any(k in t for k in ["document", "documentation", "guide", "manual", "readme"]):
-        return "documentation_tasks"
-    return "general_tasks"
 
 
 @pytest.fixture(scope="session")

@@ -96,16 +96,7 @@ def _write_binding(tables: Tables) -> Executable:
         hist.c.id,
     )
     upsert = pg_dialect.insert(bindings).from_select(
-        [
-            "session_id",
-            "mode_file",
-            "mode_hash",
-            "validation_status",
-            "bound_at",
-            "created_at",
-            "updated_at",
-            "version",
-        ],
+        list(BINDING_COLUMNS),
         source,
     )
     up = (
@@ -173,16 +164,7 @@ def _bind_one(tables: Tables) -> Executable:
         .cte("hist")
     )
     upsert = pg_dialect.insert(bindings).from_select(
-        [
-            "session_id",
-            "mode_file",
-            "mode_hash",
-            "validation_status",
-            "bound_at",
-            "created_at",
-            "updated_at",
-            "version",
-        ],
+        list(BINDING_COLUMNS),
         select(
             hist.c.session_id,
             bindparam("mode_file", type_=bindings.c.mode_file.type),
