@@ -33,6 +33,7 @@ __all__ = [
     "lower_map",
     "mentions",
     "occurrences",
+    "original_span",
     "text_test",
 ]
 
@@ -178,3 +179,12 @@ def lower_map(text: str) -> list[int] | None:
         else:
             starts.extend([index] * len(low))
     return None if len(starts) == len(text) else starts
+
+
+def original_span(mapping: list[int] | None, length: int, start: int, end: int) -> tuple[int, int]:
+    """The span of the text as written (``length`` characters) behind ``start:end`` of its
+    lowered form, through its :func:`lower_map` (None: the offsets are the same)."""
+    if mapping is None:
+        return start, end
+    first = mapping[start] if start < len(mapping) else length
+    return first, (mapping[end - 1] + 1 if end > start else first)

@@ -15,7 +15,7 @@ from modec.compiler.ir import And, Compare, Const, Expr, InList, Not, Or, RegexM
 from modec.compiler.semantics import compare, field_text, in_list
 from modec.compiler.table import SCANNED_FIELDS, Row
 from modec.compiler.task import Task, TaskView
-from modec.compiler.values import lower_map, occurrences
+from modec.compiler.values import lower_map, occurrences, original_span
 from modec.grammar import compile_regex, format_expr
 from modec.runtime.decision import (
     MAX_ATOM_EVIDENCE,
@@ -80,11 +80,7 @@ def _text_evidence(s: Subjects, label: str, op: str, value: str, original: str) 
     mapping = s.lower_map(label, original)
     out = []
     for i, j in spans:
-        if mapping is not None:
-            start = mapping[i] if i < len(mapping) else len(original)
-            end = mapping[j - 1] + 1 if j > i else start
-        else:
-            start, end = i, j
+        start, end = original_span(mapping, len(original), i, j)
         out.append(Evidence(label, op, value, start, end, excerpt(original[start:end])))
     return out
 

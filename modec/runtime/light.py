@@ -30,7 +30,7 @@ check names exactly the models' fields.
 
 from __future__ import annotations
 
-from modec.compiler.values import compare, lower_map, occurrences, text_test
+from modec.compiler.values import compare, lower_map, occurrences, original_span, text_test
 
 TYPE_CHECKING = False  # typing is not imported at run time: a cold `modec route` pays for it
 if TYPE_CHECKING:
@@ -419,11 +419,7 @@ def _text_evidence(t: _Task, label: str, op: str, value: str, original: str) -> 
     mapping = lower_map(original)
     out = []
     for i, j in spans:
-        if mapping is not None:
-            start = mapping[i] if i < len(mapping) else len(original)
-            end = mapping[j - 1] + 1 if j > i else start
-        else:
-            start, end = i, j
+        start, end = original_span(mapping, len(original), i, j)
         out.append(_item(label, op, value, start, end, _excerpt(original[start:end])))
     return out
 
