@@ -102,11 +102,15 @@ def _canon(value: Any) -> Any:
         return value
     if isinstance(value, BaseModel):
         attrs = value.__dict__
-        return {name: _canon(attrs[name]) for name in _canon_fields(type(value))}
+        out = {}
+        for name in _CANON_FIELDS.get(cls) or _canon_fields(cls):
+            item = attrs[name]
+            out[name] = item if type(item) in _SCALARS else _canon(item)
+        return out
     if isinstance(value, dict):
-        return {str(k): _canon(v) for k, v in value.items()}
+        return {str(k): v if type(v) in _SCALARS else _canon(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_canon(v) for v in value]
+        return [v if type(v) in _SCALARS else _canon(v) for v in value]
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
     if isinstance(value, bool | int | float | str):

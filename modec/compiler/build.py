@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+from pydantic import BaseModel
+
 from modec.compiler.extends import (
     MAX_NAME_LENGTH,
     bundled_mode_names,
@@ -114,6 +116,16 @@ class _Ctx:
         parsed, extras, diags = validate_section(model, node, section, key_node)
         self.diags.extend(diags)
         return parsed, extras
+
+
+N = TypeVar("N", bound=BaseModel)
+
+
+def _new(model: type[N], **fields: Any) -> N:
+    """``model(**fields)``: the same validation, without ``BaseModel.__init__``'s overhead
+    (a mode makes an IR node per role, rule, keyword list and test)."""
+    made: N = model.__pydantic_validator__.validate_python(fields)
+    return made
 
 
 def _is_null(node: YNode) -> bool:
@@ -275,7 +287,8 @@ def _build_role(ctx: _Ctx, name: str, knode: YNode, node: YNode) -> Role | None:
         for sname, sknode, svalue in _entries(listed):
             specialists[sname] = _as_written(role.specialist_roles.get(sname), svalue) or ""
             specialist_spans[sname] = sknode.span
-    return Role(
+    return _new(
+        Role,
         span=node.span,
         name=name,
         name_span=knode.span,
@@ -347,7 +360,9 @@ def _keywords_condition(
     if not values:
         return None
     op = "mentions" if match == "word" else "contains"
-    return TextMatch(span=span, field=field_name, op=op, quantifier="any", values=tuple(values))
+    return _new(
+        TextMatch, span=span, field=field_name, op=op, quantifier="any", values=tuple(values)
+    )
 
 
 def _builtin_condition(name: str, span: Span) -> TextMatch:
@@ -462,7 +477,8 @@ def _build_rule(ctx: _Ctx, name: str, knode: YNode, node: YNode) -> Rule | None:
     for key in ("complexity_boost", "priority", "parallel_execution"):
         if getattr(rule, key) is not None:
             kw[key] = getattr(rule, key)
-    return Rule(
+    return _new(
+        Rule,
         span=node.span if node.kind == "map" else knode.span,
         name=name,
         name_span=knode.span,
@@ -527,7 +543,8 @@ def _build_example(ctx: _Ctx, index: int, item: YNode) -> TestExample | None:
     task_node = ctx.given(item)["task"][1]
     t = example.task
     fields = ctx.given(task_node) if task_node.kind == "map" else None
-    task = TaskSpec(
+    task = _new(
+        TaskSpec,
         span=task_node.span,
         title=_written(t, fields, "title") if fields is not None else t.title,
         description=_written(t, fields, "description") if fields is not None else t.description,
@@ -535,7 +552,8 @@ def _build_example(ctx: _Ctx, index: int, item: YNode) -> TestExample | None:
         complexity=t.complexity,
         metadata=t.metadata or {},
     )
-    return TestExample(
+    return _new(
+        TestExample,
         span=item.span,
         task=task,
         expect_type=example.expect_type if "expect_type" in expects else None,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from itertools import accumulate
 from typing import Final
 
@@ -72,9 +73,20 @@ class LineIndex:
             end_line, end_column = line, column + end - start
         else:
             end_line, end_column = self.position(end)
-        return Span(
-            file=self.path, line=line, column=column, end_line=end_line, end_column=end_column
+        # The model's validator on the fields (what ``Span(...)`` runs, without __init__'s
+        # overhead: the loader and the build make a span for most nodes).
+        return _make_span(
+            {
+                "file": self.path,
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
+            }
         )
+
+
+_make_span: Final[Callable[[dict[str, object]], Span]] = Span.__pydantic_validator__.validate_python
 
 
 def _line_starts(text: str) -> list[int]:

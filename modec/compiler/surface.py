@@ -535,10 +535,25 @@ def _split_extensions(data: Any, model: type[SurfaceModel]) -> tuple[Any, dict[s
 def _strip_nested_extensions(data: Any) -> Any:
     """Drop ``x_`` keys from the task mappings of ``tests`` examples (closed, too)."""
     if isinstance(data, dict):
-        return {k: _strip_nested_extensions(v) for k, v in data.items() if not is_extension(k)}
+        return {
+            k: v if v.__class__ in _PLAIN else _strip_nested_extensions(v)
+            for k, v in data.items()
+            if not k.startswith(EXTENSION_PREFIX)
+        }
     if isinstance(data, list):
-        return [_strip_nested_extensions(v) for v in data]
+        return [v if v.__class__ in _PLAIN else _strip_nested_extensions(v) for v in data]
     return data
+
+
+#: The keys each model defines, as a set (filled on first use; a model's fields never change).
+_FIELD_SETS: Final[dict[type[SurfaceModel], frozenset[str]]] = {}
+
+
+def _field_set(model: type[SurfaceModel]) -> frozenset[str]:
+    found = _FIELD_SETS.get(model)
+    if found is None:
+        found = _FIELD_SETS[model] = frozenset(model.model_fields)
+    return found
 
 
 def validate_section(
@@ -555,10 +570,11 @@ def validate_section(
     if isinstance(data, dict):
         # A null value means "not given", except where text must be present; an unknown key
         # of a closed section is reported whatever its value.
+        fields = _field_set(model)
         data = {
             k: v
             for k, v in data.items()
-            if v is not None or k in _NULL_IS_WRONG or not (model.open or k in model.model_fields)
+            if v is not None or k in _NULL_IS_WRONG or not (model.open or k in fields)
         }
     try:
         return model.model_validate(data), extras, []

@@ -74,8 +74,10 @@ class _Captures:
         self.silent = silent
         self.first = ctx.mode.configuration.hit_policy == "first"
         self.index: dict[str, list[_Entry]] = {}
-        for i, rule in enumerate(ctx.rows):
-            for atom, value, key in _keywords(rule):
+        #: :func:`_keywords` of each row, in row order (computed once, read twice).
+        self.keywords = [list(_keywords(rule)) for rule in ctx.rows]
+        for i, found in enumerate(self.keywords):
+            for atom, value, key in found:
                 self.index.setdefault(key[2], []).append((i, key, atom, value))
 
     def shorter(self, key: StrKey) -> list[_Entry]:
@@ -134,7 +136,7 @@ def keyword_diagnostics(
     for i, rule in enumerate(ctx.rows):
         if not (show_all or rule.source != "builtin"):
             continue
-        for atom, value, key in _keywords(rule):
+        for atom, value, key in captures.keywords[i]:
             if (i, key) in reported:
                 continue
             found = captures.check(i, atom, value, key)

@@ -8,6 +8,7 @@ it, two prefixes that are not prefixes of each other exclude each other.
 
 from __future__ import annotations
 
+import bisect
 import collections
 from collections.abc import Callable, Sequence
 from typing import Final
@@ -266,11 +267,13 @@ def _pairwise(literals: Sequence[str], limit: int) -> tuple[Occurrences, bool]:
     bounded by the two constants above)."""
     budget = limit
     out: Occurrences = {}
+    # Shortest first: the literals that can occur in ``y`` are a prefix of this list (which
+    # literal is tried first changes nothing: each ``y``'s list is sorted below).
+    by_length = sorted(literals, key=len)
+    lengths = [len(x) for x in by_length]
     for y in literals:
         found: list[tuple[int, int, str, list[int]]] = []
-        for x in literals:
-            if len(x) > len(y) or x not in y:
-                continue
+        for x in [x for x in by_length[: bisect.bisect_right(lengths, len(y))] if x in y]:
             positions = []
             i = y.find(x)
             while i >= 0:

@@ -140,6 +140,8 @@ class Theory:
         #: For each literal, the literals occurring in it, with positions (lints reuse it).
         self.inside: dict[str, list[tuple[str, list[int]]]] = {}
         self._gates: dict[tuple[str, tuple[int, ...]], int] = {}
+        #: :meth:`_choice_atom` of each comparison met (field, operator, typed values).
+        self._choice_gates: dict[tuple[str, str, tuple[tuple[type, object], ...]], int] = {}
         self._domains = metadata_domains(rows)
         self.rows = [
             self.encode(r.condition) if r.condition is not None else -self.true for r in rows
@@ -259,12 +261,18 @@ class Theory:
         pairs = self._choices(expr.field)
         values = [expr.value] if isinstance(expr, Compare) else list(expr.values)
         op = expr.op if isinstance(expr, Compare) else "=="
+        # The same comparison again (``complexity >= complex`` in many rows) is the same gate.
+        key = (expr.field, op, tuple((type(c), c) for c in values))
+        found = self._choice_gates.get(key)
+        if found is not None:
+            return found
         chosen = [
             v
             for value, v in pairs
             if value is not MISSING and any(compare(value, op, c) for c in values)
         ]
-        return self.gate("or", chosen)
+        found = self._choice_gates[key] = self.gate("or", chosen)
+        return found
 
     # -- lemmas
 
