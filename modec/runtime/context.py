@@ -170,13 +170,16 @@ class RoutingRule:
         }
 
 
+_CONTAINERS: Final = (Mapping, list)
+
+
 def _copy_json(value: Any) -> Any:
     """A copy of a JSON-like value whose dicts and lists are new (so no context shares a
     mutable container with another)."""
     if isinstance(value, Mapping):
-        return {k: _copy_json(v) for k, v in value.items()}
+        return {k: _copy_json(v) if isinstance(v, _CONTAINERS) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [_copy_json(v) for v in value]
+        return [_copy_json(v) if isinstance(v, _CONTAINERS) else v for v in value]
     return value
 
 

@@ -382,12 +382,12 @@ def _real(path: str) -> tuple[str, os.stat_result | None]:
 
 
 def _locate(
-    directory: Path, relative: PurePosixPath, name: str
+    directory: str, relative: PurePosixPath, name: str
 ) -> tuple[Path, os.stat_result | None]:
     """The real path of ``directory/relative``, confined to ``directory``, and its stat
     (``None`` when there is no such file)."""
     try:
-        real_dir, _ = _real(os.fspath(directory))
+        real_dir, _ = _real(directory)
         real, info = _real(os.path.join(directory, *relative.parts))
     except OSError as exc:
         reason = "a symlink loop" if exc.errno == errno.ELOOP else _reason(exc)
@@ -404,7 +404,7 @@ def _locate(
 
 
 def _inside(directory: Path, relative: PurePosixPath, name: str) -> Path:
-    return _locate(directory, relative, name)[0]
+    return _locate(os.fspath(directory), relative, name)[0]
 
 
 def _candidates(relative: PurePosixPath) -> list[PurePosixPath]:
@@ -413,7 +413,7 @@ def _candidates(relative: PurePosixPath) -> list[PurePosixPath]:
     return [relative, relative.with_name(relative.name + ".yaml")]
 
 
-def _absent(directory: Path, relative: PurePosixPath) -> bool:
+def _absent(directory: str, relative: PurePosixPath) -> bool:
     """True when ``directory`` has no entry at all of the one-part name ``relative``: then
     resolving it finds no file and cannot leave ``directory`` (an entry that exists, even a
     dangling symlink, is resolved and confined as usual)."""
@@ -435,7 +435,7 @@ def find_in(directory: str | os.PathLike[str], name: str) -> tuple[str, Path] | 
     Raises :class:`UnsafeModePathError` for an absolute path, a ``..`` component, or a name
     whose real path (symlinks resolved) is outside ``directory``; nothing is read then.
     """
-    base = Path(directory)
+    base = os.fspath(directory)
     for candidate in _candidates(_check_name(name)):
         if _absent(base, candidate):
             continue

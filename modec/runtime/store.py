@@ -106,6 +106,27 @@ def _bundled(name: str) -> tuple[str, str] | None:
     return os.path.realpath(path), _sha256(path.read_bytes())
 
 
+@functools.lru_cache(maxsize=256)
+def _bundled_real(path: str) -> str | None:
+    """The real path of ``path`` if it is a bundled mode's file (as
+    :func:`~modec.compiler.build.bundled_mode_path` gives it), else ``None``: bundled files
+    do not move under a process, so theirs is resolved once."""
+    bundled = bundled_mode_path(os.path.basename(path))
+    if bundled is None or os.fspath(bundled) != path:
+        return None
+    return os.path.realpath(path)
+
+
+def _realpath(path: str | os.PathLike[str]) -> str:
+    """``os.path.realpath(path)``, resolved once per process for a bundled mode's file."""
+    text = os.fspath(path)
+    if isinstance(text, str):
+        real = _bundled_real(text)
+        if real is not None:
+            return real
+    return os.path.realpath(text)
+
+
 def _compile(path: Path, name: str) -> Artifact:
     compilation = compile_path(path, display=name)
     compilation.raise_for_errors()
@@ -325,7 +346,7 @@ class ArtifactStore:
         they extend is unchanged (and found in the same place): the stored artifact of the
         recorded hash is returned, whatever name it was compiled under.
         """
-        real = os.path.realpath(path)
+        real = _realpath(path)
         try:
             with open(real, "rb") as handle:
                 digest = _sha256(handle.read())

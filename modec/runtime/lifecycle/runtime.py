@@ -173,6 +173,7 @@ class ModeRuntime:
         schema: str | None = None,
     ) -> None:
         self.project = ProjectLayout.at(project_root)
+        self._roles = (self.project, self.project.roles)  # computed once: read every bind
         if engine is not None:
             if database_url is not None:
                 raise ValueError("pass a database URL or an engine, not both")
@@ -227,7 +228,11 @@ class ModeRuntime:
     def resolve_mode(self, mode_file: str) -> ResolvedMode:
         """The file a mode name names, confined to ``roles/`` (see
         :func:`~modec.runtime.project.resolve_mode`)."""
-        return resolve_mode(self.project.roles, mode_file)
+        project, roles = self._roles
+        if project is not self.project:  # ``project`` was replaced: its roles/ then
+            project, roles = self.project, self.project.roles
+            self._roles = (project, roles)
+        return resolve_mode(roles, mode_file)
 
     def prepare_mode(self, mode_file: str) -> tuple[ResolvedMode, Artifact]:
         """Resolve and compile a mode for binding; the artifact is stored in every tier.
