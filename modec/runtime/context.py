@@ -5,7 +5,9 @@ roles (listed by ``task_orchestrator.specialist_roles``), the custom roles (othe
 definitions), the routing rules in row order, the configuration, the mode hash, and the
 router that routes the session's tasks, and every role's prompt (:class:`RolePrompt`: its
 definition, expertise, approach and output format, so a host builds a specialist prompt from
-the bound mode alone). :class:`ModeContextCache` keeps one per session for a
+the bound mode alone). What depends on the artifact alone is a :class:`ModeShape`, built
+once per mode hash (the runtime keeps it beside the mode's router) and shared by the
+contexts of every binding to that mode. :class:`ModeContextCache` keeps one per session for a
 time to live (30 minutes by default, as in MCP Task Orchestrator) on an injectable clock
 (a ``cachetools.TTLCache``, least recently used entries dropped beyond ``max_entries``); the
 runtime invalidates an entry whenever it binds, switches, resumes or terminates the session.

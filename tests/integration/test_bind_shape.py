@@ -5,12 +5,15 @@ each context's own."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modec.compiler.artifact import Artifact
+from modec.diagnostics import ModeFileNotFoundError
 from modec.runtime.context import ModeShape
+from modec.runtime.project import UnsafeModePathError, find_in, resolve_mode
 from tests.integration import lifecycle_support as support
 from tests.integration.lifecycle_support import RuntimeFactory
 
@@ -84,3 +87,38 @@ def test_a_shape_of_another_mode_is_refused(make_runtime: RuntimeFactory) -> Non
         type(ctx).build(
             binding, runtime.artifacts.get(binding.mode_hash), ctx.router, ModeShape.of(other)
         )
+
+
+# ---------------------------------------------------------------- mode name resolution
+
+
+def test_resolution_edges_of_the_fast_paths(tmp_path: Path) -> None:
+    """An absent one-part name is not resolved (the bundled mode answers); every entry that
+    exists, even a dangling symlink, is resolved and confined as before."""
+    roles = tmp_path / "roles"
+    roles.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    found = resolve_mode(roles, MODES[0])
+    assert found.bundled and found.name == MODES[0]
+    assert find_in(roles, "missing.yaml") is None
+    (roles / "dangling.yaml").symlink_to(outside / "nowhere.yaml")
+    with pytest.raises(UnsafeModePathError, match="outside the roles directory"):
+        find_in(roles, "dangling.yaml")
+    (roles / "sub").symlink_to(outside)
+    with pytest.raises(UnsafeModePathError, match="outside the roles directory"):
+        find_in(roles, "sub/missing.yaml")  # a missing file through a symlink out
+    (roles / "loop.yaml").symlink_to(roles / "loop.yaml")
+    with pytest.raises(ModeFileNotFoundError, match="a symlink loop"):
+        find_in(roles, "loop.yaml")
+    (roles / "dir.yaml").mkdir()
+    assert find_in(roles, "dir.yaml") is None  # not a file
+    (outside / "real.yaml").write_text("x")
+    (roles / "inner").mkdir()
+    (roles / "inner" / "m.yaml").write_text("x")
+    (roles / "alias.yaml").symlink_to(roles / "inner" / "m.yaml")
+    assert find_in(roles, "alias") == ("alias.yaml", (roles / "inner" / "m.yaml").resolve())
+    assert find_in(roles, "inner/m") == ("inner/m.yaml", (roles / "inner" / "m.yaml").resolve())
+    with pytest.raises(UnsafeModePathError):
+        find_in(roles, "../outside/real.yaml")
+    assert find_in(tmp_path / "no-such-roles", "m.yaml") is None
