@@ -175,7 +175,7 @@ class _IndexEntry:
         the compiler found it: a bundled parent is not shadowed by a file of the same name
         beside any of the mode's own files (the compiler looks there first). ``checked`` is
         a (path, digest) the caller has just read and hashed: it is not read again."""
-        local_dirs = {os.path.dirname(p) for p, _ in self.sources if os.path.isabs(p)}
+        local_dirs: set[str] | None = None  # computed for the first bundled parent only
         for path, digest in self.sources:
             if (path, digest) == checked:
                 continue
@@ -192,6 +192,8 @@ class _IndexEntry:
             bundled = _bundled(path)
             if bundled is None or bundled[1] != digest:
                 return False
+            if local_dirs is None:
+                local_dirs = {os.path.dirname(p) for p, _ in self.sources if os.path.isabs(p)}
             for directory in local_dirs:
                 beside = os.path.join(directory, path)
                 if os.path.isfile(beside) and os.path.realpath(beside) != bundled[0]:
