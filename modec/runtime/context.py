@@ -5,7 +5,9 @@ roles (listed by ``task_orchestrator.specialist_roles``), the custom roles (othe
 definitions), the routing rules in row order, the configuration, the mode hash, and the
 router that routes the session's tasks, and every role's prompt (:class:`RolePrompt`: its
 definition, expertise, approach and output format, so a host builds a specialist prompt from
-the bound mode alone). :class:`ModeContextCache` keeps one per session for a
+the bound mode alone). What depends on the artifact alone is a :class:`ModeShape`, built
+once per mode hash (the runtime keeps it beside the mode's router) and shared by the
+contexts of every binding to that mode. :class:`ModeContextCache` keeps one per session for a
 time to live (30 minutes by default, as in MCP Task Orchestrator) on an injectable clock
 (a ``cachetools.TTLCache``, least recently used entries dropped beyond ``max_entries``); the
 runtime invalidates an entry whenever it binds, switches, resumes or terminates the session.
@@ -42,6 +44,7 @@ __all__ = [
     "FreshRoute",
     "ModeContext",
     "ModeContextCache",
+    "ModeShape",
     "RolePrompt",
     "RoutingRule",
     "UnknownRoleError",
@@ -169,36 +172,38 @@ class RoutingRule:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ModeContext:
-    """A session's bound mode, ready to route: immutable, cheap to share between threads."""
+_CONTAINERS: Final = (Mapping, list)
 
-    session_id: str
-    mode_file: str
+
+def _copy_json(value: Any) -> Any:
+    """A copy of a JSON-like value whose dicts and lists are new (so no context shares a
+    mutable container with another)."""
+    if isinstance(value, Mapping):
+        return {k: _copy_json(v) if isinstance(v, _CONTAINERS) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) if isinstance(v, _CONTAINERS) else v for v in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ModeShape:
+    """The part of a :class:`ModeContext` that depends on the artifact alone: built once
+    per mode hash (:meth:`of`) and shared by the contexts of every binding to it (the
+    runtime keeps it beside the mode's router). Immutable; :meth:`ModeContext.build` gives
+    each context its own copy of the configuration's containers."""
+
     mode_hash: str
-    validation_status: ValidationStatus
-    bound_at: datetime
     name: str | None
     specialist_roles: Mapping[str, str]
     custom_roles: tuple[str, ...]
     routing_rules: tuple[RoutingRule, ...]
     configuration: Mapping[str, Any]
     default_specialist: str | None
-    router: Router = field(repr=False, compare=False)
-    binding_version: int = 0
-    #: Every role the mode defines (``task_orchestrator`` included), in the mode's order.
-    roles: Mapping[str, RolePrompt] = field(
-        default_factory=lambda: MappingProxyType({}), repr=False
-    )
+    roles: Mapping[str, RolePrompt]
 
     @classmethod
-    def build(cls, binding: BindingRecord, artifact: Artifact, router: Router) -> ModeContext:
-        """The context of ``binding``, whose mode hash ``artifact`` (and ``router``) carry."""
-        if artifact.mode_hash != binding.mode_hash or router.mode_hash != binding.mode_hash:
-            raise ValueError(
-                f"binding of {binding.session_id!r} is to {binding.mode_hash}, not to "
-                f"{artifact.mode_hash}"
-            )
+    def of(cls, artifact: Artifact) -> ModeShape:
+        """The roles, routing rules and configuration of ``artifact``, as contexts show them."""
         orchestrator = artifact.roles.get("task_orchestrator")
         listed = dict(orchestrator.specialist_roles) if orchestrator else {}
         custom = tuple(n for n in artifact.roles if n != "task_orchestrator" and n not in listed)
@@ -230,20 +235,75 @@ class ModeContext:
             mode="json", exclude={"span", "default_specialist_span"}
         )
         return cls(
-            session_id=binding.session_id,
-            mode_file=binding.mode_file,
-            mode_hash=binding.mode_hash,
-            validation_status=binding.validation_status,
-            bound_at=binding.bound_at,
+            mode_hash=artifact.mode_hash,
             name=artifact.name,
             specialist_roles=MappingProxyType(listed),
             custom_roles=custom,
             routing_rules=tuple(rules),
             configuration=MappingProxyType(config),
             default_specialist=table.default_specialist,
+            roles=_role_prompts(artifact, listed),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ModeContext:
+    """A session's bound mode, ready to route: immutable, cheap to share between threads."""
+
+    session_id: str
+    mode_file: str
+    mode_hash: str
+    validation_status: ValidationStatus
+    bound_at: datetime
+    name: str | None
+    specialist_roles: Mapping[str, str]
+    custom_roles: tuple[str, ...]
+    routing_rules: tuple[RoutingRule, ...]
+    configuration: Mapping[str, Any]
+    default_specialist: str | None
+    router: Router = field(repr=False, compare=False)
+    binding_version: int = 0
+    #: Every role the mode defines (``task_orchestrator`` included), in the mode's order.
+    roles: Mapping[str, RolePrompt] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False
+    )
+
+    @classmethod
+    def build(
+        cls,
+        binding: BindingRecord,
+        artifact: Artifact,
+        router: Router,
+        shape: ModeShape | None = None,
+    ) -> ModeContext:
+        """The context of ``binding``, whose mode hash ``artifact`` (and ``router``) carry.
+
+        ``shape`` is :meth:`ModeShape.of` ``artifact``, built once and shared by every
+        context of that mode (default: built here)."""
+        if artifact.mode_hash != binding.mode_hash or router.mode_hash != binding.mode_hash:
+            raise ValueError(
+                f"binding of {binding.session_id!r} is to {binding.mode_hash}, not to "
+                f"{artifact.mode_hash}"
+            )
+        if shape is None:
+            shape = ModeShape.of(artifact)
+        elif shape.mode_hash != artifact.mode_hash:
+            raise ValueError(f"the shape of {shape.mode_hash} is not of {artifact.mode_hash}")
+        return cls(
+            session_id=binding.session_id,
+            mode_file=binding.mode_file,
+            mode_hash=binding.mode_hash,
+            validation_status=binding.validation_status,
+            bound_at=binding.bound_at,
+            name=shape.name,
+            specialist_roles=shape.specialist_roles,
+            custom_roles=shape.custom_roles,
+            routing_rules=shape.routing_rules,
+            configuration=MappingProxyType(_copy_json(shape.configuration)),
+            default_specialist=shape.default_specialist,
             router=router,
             binding_version=binding.version,
-            roles=_role_prompts(artifact, listed),
+            roles=shape.roles,
         )
 
     def role(self, name: str) -> RolePrompt:

@@ -31,10 +31,13 @@ mode of the project's type, read in place.
 from __future__ import annotations
 
 import dataclasses
+import errno
+import functools
 import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -340,7 +343,15 @@ def _walk(directory: Path, roles: Path, unreadable: dict[str, str]) -> Iterator[
 
 
 def _check_name(name: str) -> PurePosixPath:
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str):
+        raise UnsafeModePathError(f"mode name {name!r} is empty")
+    return _checked_name(name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked_name(name: str) -> PurePosixPath:
+    """:func:`_check_name` of a string (a pure function of it: cached; errors are not)."""
+    if not name.strip():
         raise UnsafeModePathError(f"mode name {name!r} is empty")
     if "\x00" in name:
         raise UnsafeModePathError(f"mode name {name!r} contains a NUL character")
@@ -357,27 +368,64 @@ def _check_name(name: str) -> PurePosixPath:
     return posix
 
 
-def _inside(directory: Path, relative: PurePosixPath, name: str) -> Path:
+def _real(path: str) -> tuple[str, os.stat_result | None]:
+    """``Path(path).resolve()`` as a string, with the ``stat`` of the result it takes to
+    detect a symlink loop (``None`` when that stat fails otherwise). Raises ``OSError``
+    (``ELOOP`` for a loop)."""
+    real = os.path.realpath(path)
     try:
-        real_dir = directory.resolve()
-        real = directory.joinpath(*relative.parts).resolve()
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop before 3.13
+        return real, os.stat(real)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise
+        return real, None
+
+
+def _locate(
+    directory: str, relative: PurePosixPath, name: str
+) -> tuple[Path, os.stat_result | None]:
+    """The real path of ``directory/relative``, confined to ``directory``, and its stat
+    (``None`` when there is no such file)."""
+    try:
+        real_dir, _ = _real(directory)
+        real, info = _real(os.path.join(directory, *relative.parts))
+    except OSError as exc:
+        reason = "a symlink loop" if exc.errno == errno.ELOOP else _reason(exc)
         raise ModeFileNotFoundError(
-            f"mode {name!r} cannot be read: {_reason(exc)}",
+            f"mode {name!r} cannot be read: {reason}",
             suggestion="fix or remove that entry of .task_orchestrator/roles/",
         ) from exc
-    if not real.is_relative_to(real_dir):
+    if real != real_dir and not real.startswith(real_dir.rstrip(os.sep) + os.sep):
         # Say where, relative to nothing on this machine: the client may be remote.
         raise UnsafeModePathError(
             f"mode name {name!r} resolves outside the roles directory (through a symlink)"
         )
-    return real
+    return Path(real), info
+
+
+def _inside(directory: Path, relative: PurePosixPath, name: str) -> Path:
+    return _locate(os.fspath(directory), relative, name)[0]
 
 
 def _candidates(relative: PurePosixPath) -> list[PurePosixPath]:
     if relative.suffix in MODE_SUFFIXES:
         return [relative]
     return [relative, relative.with_name(relative.name + ".yaml")]
+
+
+def _absent(directory: str, relative: PurePosixPath) -> bool:
+    """True when ``directory`` has no entry at all of the one-part name ``relative``: then
+    resolving it finds no file and cannot leave ``directory`` (an entry that exists, even a
+    dangling symlink, is resolved and confined as usual)."""
+    if len(relative.parts) != 1:
+        return False
+    try:
+        os.lstat(os.path.join(directory, relative.parts[0]))
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def find_in(directory: str | os.PathLike[str], name: str) -> tuple[str, Path] | None:
@@ -387,10 +435,12 @@ def find_in(directory: str | os.PathLike[str], name: str) -> tuple[str, Path] | 
     Raises :class:`UnsafeModePathError` for an absolute path, a ``..`` component, or a name
     whose real path (symlinks resolved) is outside ``directory``; nothing is read then.
     """
-    base = Path(directory)
+    base = os.fspath(directory)
     for candidate in _candidates(_check_name(name)):
-        real = _inside(base, candidate, name)
-        if real.is_file():
+        if _absent(base, candidate):
+            continue
+        real, info = _locate(base, candidate, name)
+        if info is not None and stat.S_ISREG(info.st_mode):
             return candidate.as_posix(), real
     return None
 
@@ -403,6 +453,13 @@ def target_in(directory: str | os.PathLike[str], name: str) -> tuple[str, Path]:
     return relative.as_posix(), _inside(Path(directory), relative, name)
 
 
+@functools.lru_cache(maxsize=256)
+def _bundled_path(name: str) -> Path | None:
+    """:func:`~modec.compiler.build.bundled_mode_path`, cached: the bundled modes of an
+    installed package do not change under a running process."""
+    return bundled_mode_path(name)
+
+
 def find_bundled(name: str) -> ResolvedMode | None:
     """The bundled mode a plain file name names (tried as given, then with ``.yaml``
     appended when it has no mode suffix), read in place; ``None`` for any other name.
@@ -410,7 +467,7 @@ def find_bundled(name: str) -> ResolvedMode | None:
     relative = _check_name(name)
     if len(relative.parts) == 1:
         for candidate in _candidates(relative):
-            path = bundled_mode_path(candidate.name)
+            path = _bundled_path(candidate.name)
             if path is not None:
                 return ResolvedMode(candidate.name, path, bundled=True)
     return None

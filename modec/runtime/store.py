@@ -106,6 +106,27 @@ def _bundled(name: str) -> tuple[str, str] | None:
     return os.path.realpath(path), _sha256(path.read_bytes())
 
 
+@functools.lru_cache(maxsize=256)
+def _bundled_real(path: str) -> str | None:
+    """The real path of ``path`` if it is a bundled mode's file (as
+    :func:`~modec.compiler.build.bundled_mode_path` gives it), else ``None``: bundled files
+    do not move under a process, so theirs is resolved once."""
+    bundled = bundled_mode_path(os.path.basename(path))
+    if bundled is None or os.fspath(bundled) != path:
+        return None
+    return os.path.realpath(path)
+
+
+def _realpath(path: str | os.PathLike[str]) -> str:
+    """``os.path.realpath(path)``, resolved once per process for a bundled mode's file."""
+    text = os.fspath(path)
+    if isinstance(text, str):
+        real = _bundled_real(text)
+        if real is not None:
+            return real
+    return os.path.realpath(text)
+
+
 def _compile(path: Path, name: str) -> Artifact:
     compilation = compile_path(path, display=name)
     compilation.raise_for_errors()
@@ -154,7 +175,7 @@ class _IndexEntry:
         the compiler found it: a bundled parent is not shadowed by a file of the same name
         beside any of the mode's own files (the compiler looks there first). ``checked`` is
         a (path, digest) the caller has just read and hashed: it is not read again."""
-        local_dirs = {os.path.dirname(p) for p, _ in self.sources if os.path.isabs(p)}
+        local_dirs: set[str] | None = None  # computed for the first bundled parent only
         for path, digest in self.sources:
             if (path, digest) == checked:
                 continue
@@ -171,6 +192,8 @@ class _IndexEntry:
             bundled = _bundled(path)
             if bundled is None or bundled[1] != digest:
                 return False
+            if local_dirs is None:
+                local_dirs = {os.path.dirname(p) for p, _ in self.sources if os.path.isabs(p)}
             for directory in local_dirs:
                 beside = os.path.join(directory, path)
                 if os.path.isfile(beside) and os.path.realpath(beside) != bundled[0]:
@@ -325,7 +348,7 @@ class ArtifactStore:
         they extend is unchanged (and found in the same place): the stored artifact of the
         recorded hash is returned, whatever name it was compiled under.
         """
-        real = os.path.realpath(path)
+        real = _realpath(path)
         try:
             with open(real, "rb") as handle:
                 digest = _sha256(handle.read())

@@ -27,7 +27,13 @@ from modec.diagnostics import (
     SessionNotActiveError,
 )
 from modec.fs import install, remove_stray_temporaries, temporary_beside, write_atomic
-from modec.runtime.context import DEFAULT_CHECK_INTERVAL, DEFAULT_TTL, ModeContext, ModeContextCache
+from modec.runtime.context import (
+    DEFAULT_CHECK_INTERVAL,
+    DEFAULT_TTL,
+    ModeContext,
+    ModeContextCache,
+    ModeShape,
+)
 from modec.runtime.lifecycle.errors import (
     ModeFileExistsError,
     SessionNotBoundError,
@@ -167,6 +173,7 @@ class ModeRuntime:
         schema: str | None = None,
     ) -> None:
         self.project = ProjectLayout.at(project_root)
+        self._roles = (self.project, self.project.roles)  # computed once: read every bind
         if engine is not None:
             if database_url is not None:
                 raise ValueError("pass a database URL or an engine, not both")
@@ -191,7 +198,10 @@ class ModeRuntime:
         for folder in (self.project.roles, self.project.backups):
             remove_stray_temporaries(folder)  # left by writers killed mid-write
         self.retention = retention or DEFAULT_RETENTION
-        self._routers: cachetools.LRUCache[str, Router] = cachetools.LRUCache(_ROUTER_CACHE_SIZE)
+        #: Mode hash → its router and the static part of its contexts, built once.
+        self._routers: cachetools.LRUCache[str, tuple[Router, ModeShape]] = cachetools.LRUCache(
+            _ROUTER_CACHE_SIZE
+        )
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -218,7 +228,11 @@ class ModeRuntime:
     def resolve_mode(self, mode_file: str) -> ResolvedMode:
         """The file a mode name names, confined to ``roles/`` (see
         :func:`~modec.runtime.project.resolve_mode`)."""
-        return resolve_mode(self.project.roles, mode_file)
+        project, roles = self._roles
+        if project is not self.project:  # ``project`` was replaced: its roles/ then
+            project, roles = self.project, self.project.roles
+            self._roles = (project, roles)
+        return resolve_mode(roles, mode_file)
 
     def prepare_mode(self, mode_file: str) -> tuple[ResolvedMode, Artifact]:
         """Resolve and compile a mode for binding; the artifact is stored in every tier.
@@ -817,18 +831,21 @@ class ModeRuntime:
             )
             raise
 
-    def _router(self, artifact: Artifact) -> Router:
+    def _router(self, artifact: Artifact) -> tuple[Router, ModeShape]:
+        """The router of ``artifact`` and the static part of its contexts, built once per
+        mode hash (kept in a small LRU)."""
         with self._lock:
-            router = self._routers.get(artifact.mode_hash)
-        if router is not None:
-            return router
-        router = Router(artifact.table, artifact.mode_hash)
+            found = self._routers.get(artifact.mode_hash)
+        if found is not None:
+            return found
+        found = (Router(artifact.table, artifact.mode_hash), ModeShape.of(artifact))
         with self._lock:
-            self._routers[artifact.mode_hash] = router
-        return router
+            self._routers[artifact.mode_hash] = found
+        return found
 
     def _activate(self, binding: BindingRecord, artifact: Artifact) -> ModeContext:
-        context = ModeContext.build(binding, artifact, self._router(artifact))
+        router, shape = self._router(artifact)
+        context = ModeContext.build(binding, artifact, router, shape)
         self.contexts.put(context)
         return context
 
