@@ -704,8 +704,8 @@ class SessionBindingStore:
 
         Raises :class:`~modec.diagnostics.SessionNotActiveError` if the session does not exist
         (and is not adopted) or is not active, and ``ValueError`` for an unknown action or
-        validation status, an empty mode file or hash, or a session id to adopt that is
-        empty or longer than 128 characters; nothing is written then.
+        validation status, an empty mode file or hash, or a session id to adopt that
+        :func:`check_session_id` refuses; nothing is written then.
         """
         if project_root is None and self._sql.bind_one is not None:
             bound = self._bind_one(session_id, mode_file, mode_hash, action, validation_status)
