@@ -23,6 +23,20 @@ _WORD_LIST: Final = "data/english-words.txt.gz"
 
 
 @functools.cache
+def _sections() -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """The word list's sections in file order: (SCOWL size, its words)."""
+    data = gzip.decompress((resources.files("modec.compiler") / _WORD_LIST).read_bytes())
+    out: list[tuple[int, tuple[str, ...]]] = []
+    for section in ("\n" + data.decode("utf-8")).split("\n@")[1:]:  # [0]: the comment
+        size, _, body = section.partition("\n")
+        words = body.removesuffix("\n").split("\n")
+        if "" in words or "#" in body:  # blank or comment lines inside the section
+            words = [w for w in words if w and w[0] != "#"]
+        out.append((int(size), tuple(words)))
+    return tuple(out)
+
+
+@functools.cache
 def english_words() -> dict[str, int]:
     """Common English words (SCOWL sizes 10–50) mapped to their SCOWL size (10 = commonest).
 
@@ -32,28 +46,29 @@ def english_words() -> dict[str, int]:
     >>> words["latest"], words["auditorium"], "qa" in words
     (10, 35, False)
     """
-    data = gzip.decompress((resources.files("modec.compiler") / _WORD_LIST).read_bytes())
     words: dict[str, int] = {}
-    size = 0
-    for line in data.decode("utf-8").splitlines():
-        if line.startswith("#") or not line:
-            continue
-        if line.startswith("@"):
-            size = int(line[1:])
-            continue
-        words[line] = size
+    for size, section in _sections():
+        words.update(dict.fromkeys(section, size))
     return words
 
 
 @functools.cache
-def _word_blob() -> tuple[str, tuple[int, ...], tuple[str, ...]]:
-    ordered = tuple(english_words())
+def _word_blob() -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """Every word, one a line (the text the index searches), with the offset at which each
+    section begins and its size: a word's size is its section's, found by its offset."""
+    blob: list[str] = []
     starts: list[int] = []
+    sizes: list[int] = []
     at = 0
-    for w in ordered:
+    for size, section in _sections():
+        if not section:
+            continue
+        text = "\n".join(section) + "\n"
         starts.append(at)
-        at += len(w) + 1
-    return "\n".join(ordered) + "\n", tuple(starts), ordered
+        sizes.append(size)
+        blob.append(text)
+        at += len(text)
+    return "".join(blob), tuple(starts), tuple(sizes)
 
 
 _SUFFIXES: Final = ("", "s", "es", "ed", "d", "ing", "ings", "er", "ers", "or", "ors", "ly", "ally")
@@ -121,8 +136,7 @@ class _HazardIndex:
     MAXSIZE: Final = 50_000
 
     def __init__(self) -> None:
-        self.blob, self.starts, self.ordered = _word_blob()
-        self.sizes = english_words()
+        self.blob, self.section_starts, self.section_sizes = _word_blob()
         self.cache: LRUCache[str, tuple[str, ...]] = LRUCache(maxsize=self.MAXSIZE)
         self.lock = threading.Lock()
 
@@ -150,20 +164,22 @@ class _HazardIndex:
         for k in keywords:
             automaton.add_word(k, k)
         automaton.make_automaton()
-        found: dict[str, set[str]] = {}
-        starts, ordered = self.starts, self.ordered
-        for end, k in automaton.iter(self.blob):
-            found.setdefault(k, set()).add(ordered[bisect.bisect_right(starts, end) - 1])
+        found: dict[str, dict[str, int]] = {}
+        blob, starts, sizes = self.blob, self.section_starts, self.section_sizes
+        for end, k in automaton.iter(blob):
+            # the word holding the match's last character, and its section's size
+            first = blob.rfind("\n", 0, end) + 1
+            word = blob[first : blob.find("\n", end)]
+            found.setdefault(k, {})[word] = sizes[bisect.bisect_right(starts, first) - 1]
         return {k: self._hazards(k, found[k]) if k in found else () for k in keywords}
 
-    def _hazards(self, keyword: str, words: set[str]) -> tuple[str, ...]:
+    def _hazards(self, keyword: str, words: dict[str, int]) -> tuple[str, ...]:
         forms = _forms(keyword)
         limit = 50 if len(keyword) <= _SHORT_KEYWORD else _COMMON_SIZE
-        sizes = self.sizes
         return tuple(
             sorted(
-                (w for w in words if w not in forms and sizes[w] <= limit),
-                key=lambda w: (sizes[w], len(w), w),
+                (w for w, size in words.items() if w not in forms and size <= limit),
+                key=lambda w: (words[w], len(w), w),
             )
         )
 
