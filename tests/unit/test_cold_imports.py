@@ -43,6 +43,7 @@ def test_asking_whether_a_path_is_foreign_loads_no_importer_and_no_exporter() ->
         "modec.interop.export",
         "modec.interop.roo",
         "modec.interop.claude",
+        "modec.interop.model",
         "modec.compiler.pipeline",
     ):
         assert heavy not in modules, heavy
