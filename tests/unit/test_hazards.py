@@ -49,3 +49,29 @@ def test_every_section_of_the_list_is_read() -> None:
     assert blob.count("\n") == len(sizes) and blob.endswith("\n")
     assert section_sizes == (10, 20, 35, 40, 50) and starts[0] == 0
     assert blob.split("\n")[:-1] == list(sizes)  # one word a line, in the list's order
+
+
+def line_by_line(text: str) -> list[tuple[int, list[str]]]:
+    """The word list read one line at a time: what the sections must hold."""
+    out: list[tuple[int, list[str]]] = []
+    for line in text.splitlines():
+        if line.startswith("#") or not line:
+            continue
+        if line.startswith("@"):
+            out.append((int(line[1:]), []))
+            continue
+        if out:
+            out[-1][1].append(line)
+    return [(size, words) for size, words in out if words]
+
+
+_LINES = st.sampled_from(["# note", "", "@10", "@20", "@35", "alpha", "beta", "gamma", "#x"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LINES, max_size=20), st.booleans())
+def test_sections_hold_every_word_line_in_order(lines: list[str], final_newline: bool) -> None:
+    text = "# SCOWL\n@10\n" + "\n".join(lines) + ("\n" if final_newline else "")
+    sections = hazards._parse_sections(text)
+    assert [(size, words.split("\n")[:-1]) for size, words in sections] == line_by_line(text)
+    assert all(words.endswith("\n") for _, words in sections)

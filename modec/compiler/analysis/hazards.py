@@ -23,16 +23,25 @@ _WORD_LIST: Final = "data/english-words.txt.gz"
 
 
 @functools.cache
-def _sections() -> tuple[tuple[int, tuple[str, ...]], ...]:
-    """The word list's sections in file order: (SCOWL size, its words)."""
+def _sections() -> tuple[tuple[int, str], ...]:
+    """The shipped word list's sections (see :func:`_parse_sections`)."""
     data = gzip.decompress((resources.files("modec.compiler") / _WORD_LIST).read_bytes())
-    out: list[tuple[int, tuple[str, ...]]] = []
-    for section in ("\n" + data.decode("utf-8")).split("\n@")[1:]:  # [0]: the comment
+    return _parse_sections(data.decode("utf-8"))
+
+
+def _parse_sections(text: str) -> tuple[tuple[int, str], ...]:
+    """The sections of a word list (``#`` comment lines; ``@SIZE`` lines, each followed by
+    its words, one a line) in file order: (size, its words one a line, each line ending in a
+    newline); sections without words are left out."""
+    out: list[tuple[int, str]] = []
+    for section in ("\n" + text).split("\n@")[1:]:  # [0]: what comes before the first size
         size, _, body = section.partition("\n")
-        words = body.removesuffix("\n").split("\n")
-        if "" in words or "#" in body:  # blank or comment lines inside the section
-            words = [w for w in words if w and w[0] != "#"]
-        out.append((int(size), tuple(words)))
+        body = body.removesuffix("\n")
+        if body and ("\n\n" in body or "\n#" in body or body[0] in "\n#" or body[-1] == "\n"):
+            # blank or comment lines inside the section: keep the words alone
+            body = "\n".join(w for w in body.split("\n") if w and w[0] != "#")
+        if body:
+            out.append((int(size), body + "\n"))
     return tuple(out)
 
 
@@ -47,8 +56,8 @@ def english_words() -> dict[str, int]:
     (10, 35, False)
     """
     words: dict[str, int] = {}
-    for size, section in _sections():
-        words.update(dict.fromkeys(section, size))
+    for size, text in _sections():
+        words.update(dict.fromkeys(text.split("\n")[:-1], size))
     return words
 
 
@@ -56,19 +65,12 @@ def english_words() -> dict[str, int]:
 def _word_blob() -> tuple[str, tuple[int, ...], tuple[int, ...]]:
     """Every word, one a line (the text the index searches), with the offset at which each
     section begins and its size: a word's size is its section's, found by its offset."""
-    blob: list[str] = []
     starts: list[int] = []
-    sizes: list[int] = []
     at = 0
-    for size, section in _sections():
-        if not section:
-            continue
-        text = "\n".join(section) + "\n"
+    for _, text in _sections():
         starts.append(at)
-        sizes.append(size)
-        blob.append(text)
         at += len(text)
-    return "".join(blob), tuple(starts), tuple(sizes)
+    return "".join(t for _, t in _sections()), tuple(starts), tuple(s for s, _ in _sections())
 
 
 _SUFFIXES: Final = ("", "s", "es", "ed", "d", "ing", "ings", "er", "ers", "or", "ors", "ly", "ally")
