@@ -53,7 +53,23 @@ def test_the_compiler_pipeline_loads_no_interop_analysis_or_regex_engine() -> No
     modules = loaded_after("import modec.compiler.pipeline")["modules"]
     assert isinstance(modules, set)
     assert not {m for m in modules if m.startswith(("modec.interop", "modec.compiler.analysis"))}
-    assert not {"re2", "pysat", "ahocorasick", "modec.runtime"} & modules
+    assert not {"lark", "re2", "pysat", "ahocorasick", "modec.runtime"} & modules
+
+
+def test_a_mode_without_conditions_compiles_without_the_condition_parser() -> None:
+    roles = ROOT / "modec" / "modes" / "default_roles.yaml"
+    assert "when:" not in roles.read_text(encoding="utf-8")
+    code = (
+        "from pathlib import Path\n"
+        "from modec.compiler.pipeline import compile_path\n"
+        f"c = compile_path(Path({str(roles)!r}))\n"
+        "out = c.ok and c.artifact is not None"
+    )
+    found = loaded_after(code)
+    modules = found["modules"]
+    assert isinstance(modules, set)
+    assert found["out"] is True
+    assert "lark" not in modules and "modec.grammar.parser" not in modules
 
 
 def test_linting_loads_neither_interop_nor_the_runtime() -> None:
