@@ -35,7 +35,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from modec.diagnostics import Diagnostic, Span, has_errors, sort_diagnostics
 from modec.grammar.ast import And, Const, Expr, LiteralNode, Not, Or, with_value_spans
 from modec.grammar.fold import fold
-from modec.grammar.tables import load_parser
+from modec.grammar.tables import condition_parser
 from modec.grammar.transform import ToIR
 
 __all__ = [
@@ -111,7 +111,7 @@ _MISTAKES: Final = {
 def _lark() -> Lark:
     """The condition parser, made once per process (from the shipped tables when they are the
     packaged grammar's, else built from it: :mod:`modec.grammar.tables`)."""
-    return load_parser()
+    return condition_parser()
 
 
 def _expected_words(names: Iterable[str]) -> str:

@@ -20,6 +20,7 @@ or of lark; a unit test fails while the shipped tables are not those of the gram
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.resources
 import io
@@ -35,6 +36,7 @@ __all__ = [
     "OPTIONS",
     "TABLES_FILE",
     "build_parser",
+    "condition_parser",
     "grammar_text",
     "load_parser",
     "read_tables",
@@ -135,6 +137,13 @@ def load_parser() -> Lark:
         data = b""
     loaded = read_tables(data, tables_key(grammar)) if data else None
     return loaded if loaded is not None else build_parser(grammar)
+
+
+@functools.cache
+def condition_parser() -> Lark:
+    """The process' condition parser (:func:`load_parser`, once). Its :meth:`~lark.Lark.lex`
+    is the grammar's basic lexer, which editors highlight with."""
+    return load_parser()
 
 
 def _write_tables() -> str:

@@ -315,3 +315,40 @@ def test_making_the_parser_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(tables, "TABLES_FILE", "no-such-file.lalr")
     assert tables.load_parser().source_path != "<deserialized>"
     assert writes == []
+
+
+# --------------------------------------------------------------------------- the editor's lexer
+
+
+@functools.cache
+def basic_lexer() -> Lark:
+    """The lexer the editor's highlighting was built on: its own LALR parser, basic lexer."""
+    return Lark(tables.grammar_text(), parser="lalr", lexer="basic")
+
+
+def lexed(parser: Lark, text: str) -> list[Any]:
+    out: list[Any] = []
+    try:
+        for token in parser.lex(text):
+            out.append((token.type, str(token), token.start_pos, token.end_pos))
+    except UnexpectedInput as error:
+        out.append(("error", type(error).__name__, error.pos_in_stream))
+    return out
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map(" ".join) | st.text(max_size=40))
+def test_the_shared_parser_lexes_as_the_basic_lexer_did(text: str) -> None:
+    assert lexed(tables.condition_parser(), text) == lexed(basic_lexer(), text)
+
+
+def test_highlighting_builds_no_parser_of_its_own() -> None:
+    from modec.grammar.tokens import condition_tokens
+
+    assert [t.kind for t in condition_tokens('title mentions any("fix")')] == [
+        "field",
+        "operator",
+        "keyword",
+        "string",
+    ]
+    assert tables.condition_parser.cache_info().currsize == 1
