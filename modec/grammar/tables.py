@@ -5,7 +5,7 @@ construction) is most of a cold compile's grammar cost; loading the same parser 
 form lark itself serializes (:meth:`lark.Lark.save`, read back by :meth:`lark.Lark.load`)
 is a small fraction of it. ``condition.lalr`` ships that form, under a key line:
 
-* the **key** is the SHA-256 of the grammar text, the parser options, lark's version and
+* the **key** names the SHA-256 of the grammar text, the parser options, lark's version and
   Python's ``major.minor`` (the tables hold regex widths computed by Python's ``re``), and
   the file format: exactly what the serialized parser is a function of;
 * a file whose key is not the key of the running grammar, lark and Python, that cannot be
@@ -15,7 +15,8 @@ is a small fraction of it. ``condition.lalr`` ships that form, under a key line:
   unwritable temporary folder changes nothing but the speed.
 
 ``python -m modec.grammar.tables`` rewrites ``condition.lalr`` after a change of the grammar
-or of lark; a unit test fails while the shipped tables are not those of the grammar.
+or of lark; a unit test fails while the shipped tables are not those of the grammar (and,
+under the lark and Python they were written with, while they are not its automaton).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def grammar_text() -> str:
 
 
 def tables_key(grammar: str) -> str:
-    """The key of the tables of ``grammar`` under the running lark and Python (hex SHA-256)."""
+    """The key of the tables of ``grammar`` under the running lark and Python: canonical JSON
+    of the grammar's SHA-256, the options, the versions and the file format (one line)."""
     described = {
         "format": _FORMAT,
         "grammar": hashlib.sha256(grammar.encode("utf-8")).hexdigest(),
@@ -72,8 +74,7 @@ def tables_key(grammar: str) -> str:
         "lark": lark.__version__,
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
     }
-    canonical = json.dumps(described, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return json.dumps(described, sort_keys=True, separators=(",", ":"))
 
 
 def build_parser(grammar: str) -> Lark:

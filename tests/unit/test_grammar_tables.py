@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import builtins
 import functools
+import hashlib
 import importlib.resources
 import io
+import json
 import os
 import pickle
 from collections import deque
@@ -34,8 +36,31 @@ def shipped_bytes() -> bytes:
     return importlib.resources.files("modec.grammar").joinpath(tables.TABLES_FILE).read_bytes()
 
 
+def shipped_header() -> dict[str, Any]:
+    header: dict[str, Any] = json.loads(shipped_bytes().partition(b"\n")[0])
+    return header
+
+
+def current_header() -> dict[str, Any]:
+    header: dict[str, Any] = json.loads(tables.tables_key(tables.grammar_text()))
+    return header
+
+
+def written_here() -> bool:
+    """Whether this run has the lark and Python the shipped tables were written under."""
+    shipped, current = shipped_header(), current_header()
+    return all(shipped[k] == current[k] for k in ("lark", "python"))
+
+
 @functools.cache
 def shipped() -> Lark:
+    if not written_here():
+        header = shipped_header()
+        pytest.skip(
+            f"the tables were written under lark {header['lark']} and Python "
+            f"{header['python']}; this run builds the parser instead (see "
+            "test_tables_are_used_exactly_under_their_key)"
+        )
     loaded = tables.read_tables(shipped_bytes(), tables.tables_key(tables.grammar_text()))
     assert loaded is not None, REGENERATE
     return loaded
@@ -49,9 +74,24 @@ def built() -> Lark:
 # --------------------------------------------------------------------------- the key
 
 
-def test_the_shipped_tables_carry_the_key_of_the_packaged_grammar() -> None:
-    key = shipped_bytes().partition(b"\n")[0].decode("ascii")
-    assert key == tables.tables_key(tables.grammar_text()), REGENERATE
+def test_the_shipped_tables_are_keyed_by_the_packaged_grammar() -> None:
+    shipped, current = shipped_header(), current_header()
+    grammar = tables.grammar_text().encode("utf-8")
+    assert shipped["grammar"] == hashlib.sha256(grammar).hexdigest(), REGENERATE
+    assert shipped["options"] == tables.OPTIONS == current["options"], REGENERATE
+    assert shipped["format"] == current["format"], REGENERATE
+
+
+def test_tables_are_used_exactly_under_their_key() -> None:
+    loaded = tables.load_parser()
+    if written_here():
+        assert (
+            tables.tables_key(tables.grammar_text()) == shipped_bytes().partition(b"\n")[0].decode()
+        )
+        assert loaded.source_path == "<deserialized>"
+    else:
+        assert loaded.source_path != "<deserialized>"  # another lark or Python: built
+    assert canonical(loaded) == canonical(built())
 
 
 def test_the_key_covers_the_grammar_text() -> None:
@@ -66,11 +106,23 @@ def test_tables_under_another_key_are_not_used() -> None:
     data = shipped_bytes()
     other = tables.tables_key(tables.grammar_text() + "// edited\n")
     assert tables.read_tables(data, other) is None
+    key = json.loads(tables.tables_key(tables.grammar_text()))
+    for field, value in (("lark", "0.0.1"), ("python", "3.0"), ("format", 0)):
+        stale = json.dumps({**key, field: value}, sort_keys=True, separators=(",", ":"))
+        body = data.partition(b"\n")[2]
+        assert (
+            tables.read_tables(
+                stale.encode() + b"\n" + body, tables.tables_key(tables.grammar_text())
+            )
+            is None
+        )
+        assert tables.read_tables(data, stale) is None
 
 
 def test_the_process_parser_is_the_shipped_one() -> None:
     parser = grammar_parser._lark()
-    assert parser.source_path == "<deserialized>"  # loaded, not built
+    if written_here():
+        assert parser.source_path == "<deserialized>"  # loaded, not built
     assert canonical(parser) == canonical(built())
 
 
@@ -227,8 +279,9 @@ def test_diagnostics_are_the_same_with_either_parser(monkeypatch: pytest.MonkeyP
 
 
 def test_damaged_tables_are_a_miss() -> None:
-    data = shipped_bytes()
-    key = tables.tables_key(tables.grammar_text())
+    grammar = tables.grammar_text()
+    key = tables.tables_key(grammar)
+    data = tables.serialize(built(), key)
     assert tables.read_tables(data, key) is not None
     assert tables.read_tables(b"", key) is None
     assert tables.read_tables(data.partition(b"\n")[0], key) is None  # the key line alone
@@ -254,7 +307,7 @@ class Planted:
 
 def test_tables_naming_a_class_or_function_are_refused() -> None:
     key = tables.tables_key(tables.grammar_text())
-    saved = pickle.loads(shipped_bytes().partition(b"\n")[2])
+    saved = pickle.loads(tables.serialize(built(), key).partition(b"\n")[2])
     saved["data"]["options"]["tree_class"] = Planted()
     data = key.encode() + b"\n" + pickle.dumps(saved)
     assert tables.read_tables(data, key) is None
@@ -311,7 +364,7 @@ def test_making_the_parser_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(builtins, "open", guarded_open)
     monkeypatch.setattr(io, "open", guarded_open)
     monkeypatch.setattr(os, "open", guarded_os_open)
-    assert tables.load_parser().source_path == "<deserialized>"
+    assert (tables.load_parser().source_path == "<deserialized>") is written_here()
     monkeypatch.setattr(tables, "TABLES_FILE", "no-such-file.lalr")
     assert tables.load_parser().source_path != "<deserialized>"
     assert writes == []
