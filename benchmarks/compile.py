@@ -9,14 +9,18 @@ Times are medians of warm runs (see :func:`run`); no test asserts any of them.
 cache (:func:`modec.grammar.parser.condition_cache`) answers every ``when:``. Two colder
 figures are printed beside it: the same compile with that cache emptied before each run (every
 condition parsed; imports and the parser's tables warm), and the first compile in a fresh
-interpreter (imports, the parser's tables and every condition), as separate subprocesses.
+interpreter (imports, the parser's tables and every condition), as separate subprocesses; and
+what an uncached ``modec lint`` of a bundled mode spends on the compiler, first in a fresh
+interpreter (its imports, then the compile until the checks).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -188,17 +192,45 @@ assert c.ok, c.diagnostics
 print(t1 - t0, t2 - t1)
 """
 
+#: What ``modec lint`` of a bundled mode does when no cached result answers: the compiler and
+#: the foreign-file test imported, then one compile until the checks.
+_FRESH_LINT: Final = """
+import time
+t0 = time.process_time()
+from pathlib import Path
+from modec.compiler.build import bundled_mode_path
+from modec.compiler.pipeline import compile_path
+from modec.interop import is_foreign
+t1 = time.process_time()
+path = bundled_mode_path("development_mode.yaml")
+assert path is not None and not is_foreign(path)
+c = compile_path(path, until="check")
+t2 = time.process_time()
+assert c.ok, c.diagnostics
+print(t1 - t0, t2 - t1)
+"""
 
-def fresh_process(runs: int = 5) -> tuple[float, float]:
-    """Medians over ``runs`` new interpreters: (import seconds, first compile seconds), CPU."""
-    code = _FRESH.replace("DATA", repr(mode_text().encode()))
+
+def fresh_process(runs: int = 5, code: str | None = None) -> tuple[float, float]:
+    """Medians over ``runs`` new interpreters: (import seconds, first compile seconds), CPU.
+
+    ``code`` prints the two figures (default: the generated mode's compile). Each interpreter
+    reads bytecode, as an installed package has it: the first, untimed run writes it under a
+    private ``PYTHONPYCACHEPREFIX`` (``PYTHONDONTWRITEBYTECODE`` in the calling environment
+    would otherwise make every run compile modec's sources again).
+    """
+    source = code if code is not None else _FRESH.replace("DATA", repr(mode_text().encode()))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     imports, compiles = [], []
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout.split()
-        imports.append(float(out[0]))
-        compiles.append(float(out[1]))
+    with tempfile.TemporaryDirectory() as tmp:
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        for i in range(runs + 1):
+            out = subprocess.run(
+                [sys.executable, "-c", source], capture_output=True, text=True, check=True, env=env
+            ).stdout.split()
+            if i:  # the first run writes the bytecode
+                imports.append(float(out[0]))
+                compiles.append(float(out[1]))
     return statistics.median(imports), statistics.median(compiles)
 
 
@@ -250,6 +282,7 @@ def run(runs: int = 31) -> list[str]:
     c_ms, load_ms, total_ms = ms(cpu["c"]), ms(cpu["load"]), ms(cpu["compile"])
     cold_ms, analysis_ms = ms(cpu["cold"]), ms(cpu["analysis"])
     import_s, first_s = fresh_process()
+    lint_import_s, lint_first_s = fresh_process(code=_FRESH_LINT)
 
     def row(label: str, name: str) -> str:
         return f"  {label:<36} {ms(cpu[name]):8.2f} ms   (wall {ms(wall[name]):8.2f})"
@@ -265,6 +298,9 @@ def run(runs: int = 31) -> list[str]:
         + f"  {cold_ms / c_ms:.2f}x C safe_load",
         f"  {'modec compile, first in a new process':<36} {first_s * 1000:8.2f} ms   "
         f"(imports before it {import_s * 1000:.0f} ms; medians of 5 processes)",
+        f"  {'lint development_mode.yaml, uncached':<36} {lint_first_s * 1000:8.2f} ms   "
+        f"(imports before it {lint_import_s * 1000:.0f} ms; compile until the checks, "
+        "first in a new process)",
     ]
     for name, samples in stages.items():
         lines.append(f"    stage {name:<30} {ms(samples):8.2f} ms")

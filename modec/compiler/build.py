@@ -67,7 +67,6 @@ from modec.compiler.surface import (
     validate_section,
 )
 from modec.diagnostics import Diagnostic, Edit, Fix, Span
-from modec.grammar import parse_condition
 
 __all__ = ["BuildResult", "build_mode", "bundled_mode_names", "bundled_mode_path"]
 
@@ -438,6 +437,8 @@ def _rule_condition(
             return None
     if rule.when is not None:
         wnode = given["when"][1]
+        from modec.grammar.parser import parse_condition  # lark: for the first `when:`
+
         expr, diags = parse_condition(rule.when, wnode.locate, wnode.locate_key())
         ctx.diags.extend(diags)
         return None if expr is None else (expr, "when")

@@ -4,8 +4,8 @@ The pipeline of :func:`parse_condition`:
 
 1. **guard** the input: longer than :data:`MAX_CONDITION_LENGTH`, empty, or holding a lone
    surrogate → one MC401;
-2. **parse** with the LALR parser built once from ``condition.lark``; a syntax error → MC401
-   saying, in words, what was expected there;
+2. **parse** with the LALR parser of ``condition.lark``, made once (:mod:`.tables`); a
+   syntax error → MC401 saying, in words, what was expected there;
 3. **bound** the nesting depth (:data:`MAX_NESTING`) before anything recurses over the tree;
 4. **transform** to IR, decoding literals and checking types (MC402–MC406);
 5. **fold** constants (MC407 warnings).
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import importlib.resources
 import re
 import threading
 import unicodedata
@@ -36,6 +35,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from modec.diagnostics import Diagnostic, Span, has_errors, sort_diagnostics
 from modec.grammar.ast import And, Const, Expr, LiteralNode, Not, Or, with_value_spans
 from modec.grammar.fold import fold
+from modec.grammar.tables import condition_parser
 from modec.grammar.transform import ToIR
 
 __all__ = [
@@ -109,15 +109,9 @@ _MISTAKES: Final = {
 
 @functools.cache
 def _lark() -> Lark:
-    """The condition parser, built once per process from the packaged grammar."""
-    grammar = importlib.resources.files("modec.grammar").joinpath("condition.lark")
-    return Lark(
-        grammar.read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=False,
-    )
+    """The condition parser, made once per process (from the shipped tables when they are the
+    packaged grammar's, else built from it: :mod:`modec.grammar.tables`)."""
+    return condition_parser()
 
 
 def _expected_words(names: Iterable[str]) -> str:

@@ -20,8 +20,6 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-import re2
-
 __all__ = [
     "REGEX_FLAGS",
     "CompiledRegex",
@@ -119,6 +117,8 @@ _RE2_HINTS: Final = (
 
 
 def _options() -> Any:
+    import re2  # imported on the first regex: most modes have none
+
     options = re2.Options()
     options.log_errors = False  # RE2 would otherwise print every refused pattern to stderr
     return options
@@ -147,6 +147,8 @@ def regex_problem(pattern: str, flags: str = "") -> RegexProblem | None:
             "empty regular expression matches every task",
             "write a pattern between the slashes, or remove the condition",
         )
+    import re2
+
     try:
         re2.compile(_with_flags(pattern, flags), _options())
     except UnicodeEncodeError:
@@ -201,5 +203,7 @@ def compile_regex(pattern: str, flags: str = "") -> CompiledRegex:
     problem = regex_problem(pattern, flags)
     if problem is not None:
         raise ValueError(f"{problem.code}: {problem.message}")
+    import re2
+
     compiled: CompiledRegex = re2.compile(_with_flags(pattern, flags), _options())
     return compiled

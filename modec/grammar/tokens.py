@@ -13,13 +13,12 @@ the mistake.
 
 from __future__ import annotations
 
-import functools
-import importlib.resources
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from lark import Lark
 from lark.exceptions import LarkError
+
+from modec.grammar.tables import condition_parser
 
 __all__ = ["ConditionToken", "TokenKind", "condition_tokens"]
 
@@ -63,17 +62,12 @@ class ConditionToken:
     end: int
 
 
-@functools.cache
-def _lexer() -> Lark:
-    grammar = importlib.resources.files("modec.grammar").joinpath("condition.lark")
-    return Lark(grammar.read_text(encoding="utf-8"), parser="lalr", lexer="basic")
-
-
 def condition_tokens(text: str) -> list[ConditionToken]:
     """The highlighted tokens of ``text`` (punctuation left out), in order."""
     out: list[ConditionToken] = []
     try:
-        for token in _lexer().lex(text):
+        # the grammar's basic lexer (every terminal, whatever the parser state)
+        for token in condition_parser().lex(text):
             kind = _KINDS.get(token.type)
             if kind is None or token.start_pos is None or token.end_pos is None:
                 continue

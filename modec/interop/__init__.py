@@ -10,11 +10,31 @@ touches the runtime.
 
 from __future__ import annotations
 
-from modec.interop.detect import detect, detect_path
-from modec.interop.export import TARGETS, ExportResult, export_mode
-from modec.interop.importer import ImportedRole, ImportResult, import_paths
-from modec.interop.lint import is_foreign, lint_foreign
-from modec.interop.model import FORMATS
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modec.interop.detect import detect, detect_path
+    from modec.interop.export import TARGETS, ExportResult, export_mode
+    from modec.interop.importer import ImportedRole, ImportResult, import_paths
+    from modec.interop.lint import is_foreign, lint_foreign
+    from modec.interop.model import FORMATS
+
+# Names are imported on first use, so that a shell asking `is_foreign` (every `modec lint`)
+# loads neither the importers nor the exporters.
+_HOMES = {
+    "detect": "modec.interop.detect",
+    "detect_path": "modec.interop.detect",
+    "TARGETS": "modec.interop.export",
+    "ExportResult": "modec.interop.export",
+    "export_mode": "modec.interop.export",
+    "ImportedRole": "modec.interop.importer",
+    "ImportResult": "modec.interop.importer",
+    "import_paths": "modec.interop.importer",
+    "is_foreign": "modec.interop.lint",
+    "lint_foreign": "modec.interop.lint",
+    "FORMATS": "modec.interop.model",
+}
 
 __all__ = [
     "FORMATS",
@@ -29,3 +49,14 @@ __all__ = [
     "is_foreign",
     "lint_foreign",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modec.interop' has no attribute {name!r}")
+    return getattr(import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePath
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from modec.interop.model import Tool
+if TYPE_CHECKING:
+    from modec.interop.model import Tool
 
 __all__ = ["FOREIGN_SUFFIXES", "detect", "detect_content", "detect_path"]
 

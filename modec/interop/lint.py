@@ -16,8 +16,6 @@ from typing import Final
 
 from modec.diagnostics import Diagnostic, Span, sort_diagnostics
 from modec.interop.detect import detect_content, detect_path
-from modec.interop.importer import import_paths
-from modec.interop.model import FORMATS
 from modec.interop.reading import MAX_FOLDER_FILES
 
 __all__ = ["is_foreign", "lint_foreign"]
@@ -76,6 +74,9 @@ def is_foreign(path: str | os.PathLike[str]) -> bool:
 
 def lint_foreign(paths: list[str | os.PathLike[str]] | list[Path]) -> list[Diagnostic]:
     """The import's diagnostics for ``paths``, plus a note on how to make a mode of them."""
+    from modec.interop.importer import import_paths  # the importers: only for foreign files
+    from modec.interop.model import FORMATS
+
     shown = [str(p) for p in paths]
     result = import_paths([Path(p) for p in paths])
     diagnostics = list(result.diagnostics)

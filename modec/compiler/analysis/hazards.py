@@ -23,6 +23,29 @@ _WORD_LIST: Final = "data/english-words.txt.gz"
 
 
 @functools.cache
+def _sections() -> tuple[tuple[int, str], ...]:
+    """The shipped word list's sections (see :func:`_parse_sections`)."""
+    data = gzip.decompress((resources.files("modec.compiler") / _WORD_LIST).read_bytes())
+    return _parse_sections(data.decode("utf-8"))
+
+
+def _parse_sections(text: str) -> tuple[tuple[int, str], ...]:
+    """The sections of a word list (``#`` comment lines; ``@SIZE`` lines, each followed by
+    its words, one a line) in file order: (size, its words one a line, each line ending in a
+    newline); sections without words are left out."""
+    out: list[tuple[int, str]] = []
+    for section in ("\n" + text).split("\n@")[1:]:  # [0]: what comes before the first size
+        size, _, body = section.partition("\n")
+        body = body.removesuffix("\n")
+        if body and ("\n\n" in body or "\n#" in body or body[0] in "\n#" or body[-1] == "\n"):
+            # blank or comment lines inside the section: keep the words alone
+            body = "\n".join(w for w in body.split("\n") if w and w[0] != "#")
+        if body:
+            out.append((int(size), body + "\n"))
+    return tuple(out)
+
+
+@functools.cache
 def english_words() -> dict[str, int]:
     """Common English words (SCOWL sizes 10–50) mapped to their SCOWL size (10 = commonest).
 
@@ -32,28 +55,22 @@ def english_words() -> dict[str, int]:
     >>> words["latest"], words["auditorium"], "qa" in words
     (10, 35, False)
     """
-    data = gzip.decompress((resources.files("modec.compiler") / _WORD_LIST).read_bytes())
     words: dict[str, int] = {}
-    size = 0
-    for line in data.decode("utf-8").splitlines():
-        if line.startswith("#") or not line:
-            continue
-        if line.startswith("@"):
-            size = int(line[1:])
-            continue
-        words[line] = size
+    for size, text in _sections():
+        words.update(dict.fromkeys(text.split("\n")[:-1], size))
     return words
 
 
 @functools.cache
-def _word_blob() -> tuple[str, tuple[int, ...], tuple[str, ...]]:
-    ordered = tuple(english_words())
+def _word_blob() -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """Every word, one a line (the text the index searches), with the offset at which each
+    section begins and its size: a word's size is its section's, found by its offset."""
     starts: list[int] = []
     at = 0
-    for w in ordered:
+    for _, text in _sections():
         starts.append(at)
-        at += len(w) + 1
-    return "\n".join(ordered) + "\n", tuple(starts), ordered
+        at += len(text)
+    return "".join(t for _, t in _sections()), tuple(starts), tuple(s for s, _ in _sections())
 
 
 _SUFFIXES: Final = ("", "s", "es", "ed", "d", "ing", "ings", "er", "ers", "or", "ors", "ly", "ally")
@@ -121,8 +138,7 @@ class _HazardIndex:
     MAXSIZE: Final = 50_000
 
     def __init__(self) -> None:
-        self.blob, self.starts, self.ordered = _word_blob()
-        self.sizes = english_words()
+        self.blob, self.section_starts, self.section_sizes = _word_blob()
         self.cache: LRUCache[str, tuple[str, ...]] = LRUCache(maxsize=self.MAXSIZE)
         self.lock = threading.Lock()
 
@@ -150,20 +166,22 @@ class _HazardIndex:
         for k in keywords:
             automaton.add_word(k, k)
         automaton.make_automaton()
-        found: dict[str, set[str]] = {}
-        starts, ordered = self.starts, self.ordered
-        for end, k in automaton.iter(self.blob):
-            found.setdefault(k, set()).add(ordered[bisect.bisect_right(starts, end) - 1])
+        found: dict[str, dict[str, int]] = {}
+        blob, starts, sizes = self.blob, self.section_starts, self.section_sizes
+        for end, k in automaton.iter(blob):
+            # the word holding the match's last character, and its section's size
+            first = blob.rfind("\n", 0, end) + 1
+            word = blob[first : blob.find("\n", end)]
+            found.setdefault(k, {})[word] = sizes[bisect.bisect_right(starts, first) - 1]
         return {k: self._hazards(k, found[k]) if k in found else () for k in keywords}
 
-    def _hazards(self, keyword: str, words: set[str]) -> tuple[str, ...]:
+    def _hazards(self, keyword: str, words: dict[str, int]) -> tuple[str, ...]:
         forms = _forms(keyword)
         limit = 50 if len(keyword) <= _SHORT_KEYWORD else _COMMON_SIZE
-        sizes = self.sizes
         return tuple(
             sorted(
-                (w for w in words if w not in forms and sizes[w] <= limit),
-                key=lambda w: (sizes[w], len(w), w),
+                (w for w, size in words.items() if w not in forms and size <= limit),
+                key=lambda w: (words[w], len(w), w),
             )
         )
 
