@@ -1,0 +1,494 @@
+"""The lint result cache: ``modec lint`` of inputs it has already seen answers from disk.
+
+What mature linters keep (ruff's ``.ruff_cache``, ``eslint --cache``, mypy's cache), for the
+same reason: a hook or an editor lints the same unchanged files over and over, and a lint that
+compiles pays for the compiler, pydantic and lark before it reads a byte. A hit imports none
+of them.
+
+**What is cached.** One entry per run: every write the run made to stdout and stderr, in
+order, and its exit code. Rendering the diagnostics afresh would need
+:mod:`modec.diagnostics`, and so pydantic, on every hit; replaying the run's own output is
+byte-for-byte what a fresh lint prints, in every ``--format``, with the same colours, cap and
+``--strict`` exit code (all of them are in the key).
+
+**The key** covers everything the output depends on:
+
+- the cache format, modec's version, a fingerprint of the installed modec code (size and
+  ``mtime_ns`` of every file of the package: an editable install changes code without a
+  version bump), the interpreter and the installed distributions;
+- the working directory, the command's options that change what it prints (``--format``,
+  ``--max-diagnostics``, ``--strict``, ``--stdin-filename``, the resolved colour of each
+  stream and the streams' encodings) and the paths as given;
+- the sha256 of each linted file's content (never its mtime) and of stdin's bytes, with the
+  file's real path;
+- the listing of the folder each file's ``extends`` resolves in (names, kinds, where links
+  lead): a parent that appears, disappears or is renamed changes the answer even when no
+  file that was read changed.
+
+The entry also records every other file the compiler read (the ``extends`` chain, as
+:attr:`Compilation.sources` reports it) with its sha256; a lookup re-hashes them, and a file
+that changed or disappeared makes the entry a miss. Bundled parents are part of the code
+fingerprint.
+
+**What is not cached**: ``--fix`` and ``--diff`` (they always lint afresh), folders given as
+paths and other tools' agent files (their answer depends on whole trees), unreadable or
+missing files, and a run whose analysis hit its wall-clock safety net (the only input that is
+not a count).
+
+**A broken cache never changes an answer.** A corrupt or foreign entry is a miss (and is
+overwritten); a cache that cannot be opened, read or written (no such folder and none can be
+made, a file in its place, a damaged database, a full disk) gives one warning on stderr and
+the run lints without it; a cache busy with another process is a silent miss.
+
+The store is :mod:`diskcache` (SQLite, safe between processes); entries are versioned JSON
+bytes, never pickles. It lives in ``$MODEC_CACHE_DIR/lint``, else
+``$XDG_CACHE_HOME/modec/lint``, else ``~/.cache/modec/lint``. ``modec lint --no-cache`` or
+``MODEC_NO_CACHE=1`` turns it off.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+
+TYPE_CHECKING = False  # typing is not imported at run time: a cached lint pays for it
+if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
+    from typing import IO, Any, Final
+
+    import diskcache
+
+    from modec.cli.lint import Linted
+    from modec.cli.output import Output
+
+__all__ = ["CACHE_FORMAT", "LintCache", "Recording", "cache_dir", "cache_wanted"]
+
+#: The entry layout and key recipe; a change here makes every older entry a miss.
+CACHE_FORMAT: Final = 1
+
+#: ``MODEC_NO_CACHE`` values that leave the cache on (unset or empty is on too).
+_OFF_VALUES: Final = ("", "0", "false", "no", "off")
+
+#: The store's bound; entries are a run's printed text, a few KiB each.
+_SIZE_LIMIT: Final = 64 * 1024 * 1024
+
+#: How long a lookup or a store waits for another process's SQLite lock.
+_TIMEOUT_SECONDS: Final = 2.0
+
+#: Codes from files the compiler could not read at all (missing, unreadable, over the size
+#: limit): nothing records such a file's state, so the run is not stored.
+_UNREAD_CODES: Final = frozenset({"MC001", "MC002"})
+
+
+def cache_dir() -> str:
+    """Where lint results live: ``$MODEC_CACHE_DIR/lint``, else ``$XDG_CACHE_HOME/modec/lint``
+    (an absolute ``XDG_CACHE_HOME`` only, as the XDG spec says), else
+    ``~/.cache/modec/lint``."""
+    root = os.environ.get("MODEC_CACHE_DIR")
+    if not root:
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        base = xdg if os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
+        root = os.path.join(base, "modec")
+    return os.path.join(root, "lint")
+
+
+def cache_wanted(no_cache: bool) -> bool:
+    """False under ``--no-cache`` or ``MODEC_NO_CACHE`` set to anything but 0/false/no/off."""
+    return not no_cache and os.environ.get("MODEC_NO_CACHE", "").strip().lower() in _OFF_VALUES
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha256(path: str) -> str | None:
+    """The sha256 of a regular file's bytes, or None when it is not one or cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
+            return _sha256(handle.read())
+    except OSError:
+        return None
+
+
+def _code_fingerprint() -> list[str]:
+    """Every file of the installed ``modec`` package (bytecode aside) with its size and
+    ``mtime_ns``: cheap (a few hundred ``stat`` calls), and it changes with any edit."""
+    root = os.path.dirname(os.path.abspath(sys.modules["modec"].__file__ or ""))
+    rows: list[str] = [root]
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__":
+                        folders.append(entry.path)
+                elif not entry.name.endswith((".pyc", ".pyo")):
+                    info = entry.stat()
+                    rel = os.path.relpath(entry.path, root)
+                    rows.append(f"{rel}\0{info.st_size}\0{info.st_mtime_ns}")
+    rows.sort()
+    return rows
+
+
+def _environment() -> list[Any]:
+    """The interpreter and what is installed beside modec: a PyYAML, lark or pydantic upgrade
+    can change the diagnostics (their messages, their C parsers) without touching modec."""
+    installed: list[Any] = []
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:  # a zip file, a folder that does not exist
+            continue
+        kept = sorted(n for n in names if n.endswith((".dist-info", ".egg-info", ".pth")))
+        installed.append([entry, kept])
+    return [sys.version, sys.prefix, installed]
+
+
+def _listing(folder: str) -> list[list[str]] | None:
+    """What an ``extends`` lookup in ``folder`` can see: each entry's name and kind, and for a
+    link, the real path it leads to (and whether that is a file). None: no such folder."""
+    rows: list[list[str]] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    real = os.path.realpath(entry.path)
+                    rows.append([entry.name, "link", real, str(os.path.isfile(real))])
+                elif entry.is_dir():
+                    rows.append([entry.name, "dir"])
+                else:
+                    rows.append([entry.name, "file" if entry.is_file() else "other"])
+    except OSError:
+        return None
+    rows.sort()
+    return rows
+
+
+def _stream_key(stream: IO[str]) -> list[str | None]:
+    return [getattr(stream, "encoding", None), getattr(stream, "errors", None)]
+
+
+# --------------------------------------------------------------------------- recording
+
+
+class _Tee:
+    """A text stream that writes through and remembers each write (stream 0 out, 1 err)."""
+
+    def __init__(self, stream: IO[str], index: int, chunks: list[list[Any]]) -> None:
+        self._stream = stream
+        self._index = index
+        self._chunks = chunks
+
+    def write(self, text: str) -> int:
+        written = self._stream.write(text)
+        self._chunks.append([self._index, text])
+        return written
+
+    def __getattr__(self, name: str) -> Any:  # isatty, flush, encoding, fileno …
+        return getattr(self._stream, name)
+
+
+class Recording:
+    """What one run wrote, in order, while its streams were tee'd (:meth:`LintCache.record`)."""
+
+    __slots__ = ("chunks",)
+
+    def __init__(self) -> None:
+        self.chunks: list[list[Any]] = []
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+class _Input:
+    """One linted file (or stdin) as the key sees it before the lint runs."""
+
+    __slots__ = ("display", "folder", "on_disk", "sha256")
+
+    def __init__(self, display: str, folder: str, sha256: str, on_disk: bool) -> None:
+        self.display = display  #: its name in diagnostics (the compiler's display path)
+        self.folder = folder  #: the real folder its ``extends`` names resolve in
+        self.sha256 = sha256
+        self.on_disk = on_disk  #: False for stdin (the compiler gets the very bytes hashed)
+
+
+def _inputs(paths: list[Path], stdin: bytes | None, stdin_name: str | None) -> list[_Input] | None:
+    """The run's inputs in lint order (stdin first), or None when the run is not cacheable:
+    a path that is not a regular file (a folder, a missing or unreadable file)."""
+    found: list[_Input] = []
+    if stdin is not None:
+        from pathlib import Path
+
+        name = stdin_name or "<stdin>"
+        folder = Path(stdin_name).parent if stdin_name else Path(os.getcwd())
+        real = os.path.realpath(folder / Path(name).name)
+        found.append(_Input(name, os.path.dirname(real), _sha256(stdin), on_disk=False))
+    seen: set[str] = set()
+    for path in paths:
+        display = str(path)
+        if display in seen:
+            continue
+        seen.add(display)
+        digest = _file_sha256(display)
+        if digest is None:
+            return None
+        found.append(
+            _Input(display, os.path.dirname(os.path.realpath(display)), digest, on_disk=True)
+        )
+    return found
+
+
+def _key(
+    args: argparse.Namespace, out: Output, inputs: list[_Input], listings: dict[str, Any]
+) -> str:
+    import json
+
+    from modec._version import __version__
+
+    material = [
+        "modec lint",
+        CACHE_FORMAT,
+        __version__,
+        _sha256("\n".join(_code_fingerprint()).encode("utf-8", "surrogateescape")),
+        _environment(),
+        os.getcwd(),
+        {
+            "format": args.format,
+            "max_diagnostics": args.max_diagnostics,
+            "strict": args.strict,
+            "stdin_filename": args.stdin_filename,
+            "color": [out.color, out.color_err],
+            "streams": [_stream_key(out.stdout), _stream_key(out.stderr)],
+            "paths": [str(p) for p in args.paths],
+        },
+        [[i.display, i.folder, i.sha256] for i in inputs],
+        sorted(listings.items()),
+    ]
+    text = json.dumps(material, ensure_ascii=False, separators=(",", ":"))
+    return _sha256(text.encode("utf-8", "surrogateescape"))
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+class LintCache:
+    """The cache of one ``modec lint`` run: look it up, or record the run and store it.
+
+    Build it with :meth:`for_run`; every method is safe to call on a broken store (it warns
+    once and turns itself off).
+    """
+
+    def __init__(
+        self,
+        out: Output,
+        directory: str,
+        store: diskcache.Cache,
+        inputs: list[_Input],
+        listings: dict[str, Any],
+        key: str,
+    ) -> None:
+        self._out = out
+        self.directory = directory
+        self._store: diskcache.Cache | None = store
+        self._inputs = inputs
+        self._listings = listings
+        self.key = key
+
+    @classmethod
+    def for_run(
+        cls, args: argparse.Namespace, out: Output, paths: list[Path], stdin: bytes | None
+    ) -> LintCache | None:
+        """The cache for this run, or None when the run is not cacheable or the store cannot
+        be opened (then with a warning)."""
+        inputs = _inputs(paths, stdin, args.stdin_filename)
+        if inputs is None:
+            return None
+        directory = cache_dir()
+        try:
+            import diskcache
+
+            store = diskcache.Cache(directory, timeout=_TIMEOUT_SECONDS, size_limit=_SIZE_LIMIT)
+        except Exception as exc:  # any failure of an optional store: lint without it
+            _warn(out, directory, "open", exc)
+            return None
+        # listed after the store exists: a cache folder inside a linted folder is stable
+        listings = {i.folder: _listing(i.folder) for i in inputs}
+        try:
+            key = _key(args, out, inputs, listings)
+        except OSError as exc:  # the package's own files cannot be listed
+            store.close()
+            _warn(out, directory, "fingerprint", exc)
+            return None
+        return cls(out, directory, store, inputs, listings, key)
+
+    def close(self) -> None:
+        store, self._store = self._store, None
+        if store is not None:
+            try:
+                store.close()
+            except Exception as exc:  # a damaged cache may fail to close too
+                _warn(self._out, self.directory, "close", exc)
+
+    def _call(self, doing: str, call: Any) -> Any:
+        """``call(store)``; None when the store is off, busy (silently) or fails (a warning,
+        and the store is off for the rest of the run)."""
+        store = self._store
+        if store is None:
+            return None
+        import diskcache
+
+        try:
+            return call(store)
+        except diskcache.Timeout:
+            return None
+        except Exception as exc:
+            self._store = None
+            _warn(self._out, self.directory, doing, exc)
+            import contextlib
+
+            with contextlib.suppress(Exception):  # already warned about this store
+                store.close()
+        return None
+
+    # ------------------------------------------------------------------ hits
+
+    def replay(self) -> int | None:
+        """Print the stored run and return its exit code; None (printing nothing) on a miss:
+        no entry, a corrupt one, or a file it read that changed or disappeared."""
+        data = self._call("read", lambda store: store.get(self.key))
+        entry = _parse(data)
+        if entry is None:
+            return None
+        chunks, code, files = entry
+        for path, digest in files:
+            if _file_sha256(path) != digest:
+                return None
+        streams = (self._out.stdout, self._out.stderr)
+        for index, text in chunks:
+            streams[index].write(text)
+        return code
+
+    # ------------------------------------------------------------------ misses
+
+    def record(self, out: Output) -> _Recorder:
+        """Tee ``out``'s streams for the run (a context manager giving the :class:`Recording`)."""
+        return _Recorder(out)
+
+    def store(self, recording: Recording, code: int, results: list[Linted], elapsed: float) -> None:
+        """Store the run when everything it read is accounted for (see the module's doc)."""
+        files = self._read_beyond(results, elapsed)
+        if files is None:
+            return
+        if any(_listing(folder) != seen for folder, seen in self._listings.items()):
+            return  # a folder changed while the lint ran: its listing may not be what it saw
+        import json
+
+        doc = {"format": CACHE_FORMAT, "code": code, "chunks": recording.chunks, "files": files}
+        data = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        self._call(
+            "write", lambda store: store.set(self.key, data.encode("utf-8", "surrogatepass"))
+        )
+
+    def _read_beyond(self, results: list[Linted], elapsed: float) -> list[list[str]] | None:
+        """The files the compiler read besides the linted ones, ``[path, sha256]``; None when
+        the run must not be stored."""
+        from pathlib import Path
+
+        from modec.compiler.analysis.report import AnalysisLimits
+
+        if len(results) != len(self._inputs):
+            return None
+        modes = os.path.join(
+            os.path.dirname(os.path.abspath(sys.modules["modec"].__file__ or "")), "modes"
+        )
+        deadline = AnalysisLimits().deadline_seconds
+        files: dict[str, str] = {}
+        for item, given in zip(results, self._inputs, strict=True):
+            c = item.compilation
+            codes = {d.code for d in c.diagnostics}
+            if codes & _UNREAD_CODES or ("MC603" in codes and elapsed >= deadline):
+                return None
+            loaded = c.loaded
+            if item.display != given.display or loaded is None or loaded.source is None:
+                return None
+            if given.on_disk and loaded.source.sha256 != given.sha256:
+                return None  # the file changed between the key's read and the compiler's
+            local_prefix = Path(given.display).parent
+            for shown, text in c.sources.items():
+                if shown == given.display:
+                    continue
+                name = os.path.basename(shown)
+                local = os.path.join(given.folder, name)
+                if shown == str(local_prefix / name) and os.path.isfile(local):
+                    try:
+                        with open(local, "rb") as handle:
+                            data = handle.read()
+                    except OSError:
+                        return None
+                    if _as_compiled(data) != text:
+                        return None  # changed since the compiler read it
+                    files[local] = _sha256(data)
+                elif not (shown == name and os.path.isfile(os.path.join(modes, name))):
+                    return None  # a source this cache cannot place: do not guess
+        return [[path, digest] for path, digest in sorted(files.items())]
+
+
+def _as_compiled(data: bytes) -> str:
+    """The text the compiler makes of a file's bytes (:mod:`modec.compiler.source`: UTF-8, a
+    byte order mark dropped, invalid bytes replaced in the text its diagnostics point into)."""
+    return data.decode("utf-8", "replace").removeprefix("\ufeff")
+
+
+class _Recorder:
+    def __init__(self, out: Output) -> None:
+        self._out = out
+        self.recording = Recording()
+        self._saved: tuple[IO[str], IO[str]] | None = None
+
+    def __enter__(self) -> Recording:
+        out = self._out
+        self._saved = (out.stdout, out.stderr)
+        chunks = self.recording.chunks
+        out.stdout = _Tee(out.stdout, 0, chunks)  # type: ignore[assignment]
+        out.stderr = _Tee(out.stderr, 1, chunks)  # type: ignore[assignment]
+        return self.recording
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._saved is not None
+        self._out.stdout, self._out.stderr = self._saved
+
+
+def _parse(data: object) -> tuple[list[tuple[int, str]], int, list[tuple[str, str]]] | None:
+    """A stored entry's (chunks, exit code, files read), or None for anything else."""
+    if not isinstance(data, bytes):
+        return None
+    import json
+
+    try:
+        doc = json.loads(data.decode("utf-8", "surrogatepass"))
+        if doc["format"] != CACHE_FORMAT or type(doc["code"]) is not int:
+            return None
+        chunks = [(int(i), t) for i, t in doc["chunks"] if i in (0, 1) and isinstance(t, str)]
+        files = [(p, h) for p, h in doc["files"] if isinstance(p, str) and isinstance(h, str)]
+        if len(chunks) != len(doc["chunks"]) or len(files) != len(doc["files"]):
+            return None
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+        return None
+    return chunks, doc["code"], files
+
+
+def _warn(out: Output, directory: str, doing: str, exc: BaseException) -> None:
+    out.warning(
+        f"lint cache {directory} is unusable ({doing}: {type(exc).__name__}: {exc}); "
+        "linting without it (MODEC_NO_CACHE=1 turns it off)"
+    )
