@@ -56,12 +56,18 @@ TYPE_CHECKING = False  # typing is not imported at run time: a cached lint pays 
 if TYPE_CHECKING:
     import argparse
     from pathlib import Path
-    from typing import IO, Any, Final
+    from typing import IO, Any, Final, TypeAlias
 
     import diskcache
 
     from modec.cli.lint import Linted
     from modec.cli.output import Output
+
+    #: What an entry needs of the file system besides its key, each checked on lookup:
+    #: ``["file", path, real path, sha256]`` a file the compiler read, unchanged, still there;
+    #: ``["absent", path]`` no file where a local parent would shadow the bundled one read;
+    #: ``["listing", folder, listing]`` a folder where an ``extends`` lookup failed, unchanged.
+    Need: TypeAlias = list[Any]
 
 __all__ = ["CACHE_FORMAT", "LintCache", "Recording", "cache_dir", "cache_wanted"]
 
@@ -248,9 +254,7 @@ def _inputs(paths: list[Path], stdin: bytes | None, stdin_name: str | None) -> l
     return found
 
 
-def _key(
-    args: argparse.Namespace, out: Output, inputs: list[_Input], listings: dict[str, Any]
-) -> str:
+def _key(args: argparse.Namespace, out: Output, inputs: list[_Input]) -> str:
     import json
 
     from modec._version import __version__
@@ -272,13 +276,32 @@ def _key(
             "paths": [str(p) for p in args.paths],
         },
         [[i.display, i.folder, i.sha256] for i in inputs],
-        sorted(listings.items()),
     ]
     text = json.dumps(material, ensure_ascii=False, separators=(",", ":"))
     return _sha256(text.encode("utf-8", "surrogateescape"))
 
 
 # --------------------------------------------------------------------------- the cache
+
+
+def _holds(need: Need) -> bool:
+    """Whether what an entry needs (:data:`Need`) still holds; False for a malformed one."""
+    try:
+        return _checks(need)
+    except (TypeError, ValueError):
+        return False
+
+
+def _checks(need: Need) -> bool:
+    kind = need[0]
+    if kind == "file" and len(need) == 4:
+        path, real, digest = (str(part) for part in need[1:])
+        return os.path.realpath(path) == real and _file_sha256(path) == digest
+    if kind == "absent" and len(need) == 2:
+        return not os.path.isfile(str(need[1]))
+    if kind == "listing" and len(need) == 3:
+        return bool(_listing(str(need[1])) == need[2])
+    return False
 
 
 class LintCache:
@@ -289,19 +312,13 @@ class LintCache:
     """
 
     def __init__(
-        self,
-        out: Output,
-        directory: str,
-        store: diskcache.Cache,
-        inputs: list[_Input],
-        listings: dict[str, Any],
-        key: str,
+        self, out: Output, directory: str, store: diskcache.Cache, inputs: list[_Input], key: str
     ) -> None:
         self._out = out
         self.directory = directory
         self._store: diskcache.Cache | None = store
         self._inputs = inputs
-        self._listings = listings
+        self._listings: dict[str, Any] = {}
         self.key = key
 
     @classmethod
@@ -315,21 +332,18 @@ class LintCache:
             return None
         directory = cache_dir()
         try:
+            key = _key(args, out, inputs)
+        except OSError as exc:  # the package's own files cannot be listed
+            _warn(out, directory, "fingerprint", exc)
+            return None
+        try:
             import diskcache
 
             store = diskcache.Cache(directory, timeout=_TIMEOUT_SECONDS, size_limit=_SIZE_LIMIT)
         except Exception as exc:  # any failure of an optional store: lint without it
             _warn(out, directory, "open", exc)
             return None
-        # listed after the store exists: a cache folder inside a linted folder is stable
-        listings = {i.folder: _listing(i.folder) for i in inputs}
-        try:
-            key = _key(args, out, inputs, listings)
-        except OSError as exc:  # the package's own files cannot be listed
-            store.close()
-            _warn(out, directory, "fingerprint", exc)
-            return None
-        return cls(out, directory, store, inputs, listings, key)
+        return cls(out, directory, store, inputs, key)
 
     def close(self) -> None:
         store, self._store = self._store, None
@@ -364,15 +378,13 @@ class LintCache:
 
     def replay(self) -> int | None:
         """Print the stored run and return its exit code; None (printing nothing) on a miss:
-        no entry, a corrupt one, or a file it read that changed or disappeared."""
-        data = self._call("read", lambda store: store.get(self.key))
-        entry = _parse(data)
+        no entry, a corrupt one, or one whose files changed (see :data:`Need`)."""
+        entry = _parse(self._call("read", lambda store: store.get(self.key)))
         if entry is None:
             return None
-        chunks, code, files = entry
-        for path, digest in files:
-            if _file_sha256(path) != digest:
-                return None
+        chunks, code, needs = entry
+        if not all(_holds(need) for need in needs):
+            return None
         streams = (self._out.stdout, self._out.stderr)
         for index, text in chunks:
             streams[index].write(text)
@@ -381,38 +393,32 @@ class LintCache:
     # ------------------------------------------------------------------ misses
 
     def record(self, out: Output) -> _Recorder:
-        """Tee ``out``'s streams for the run (a context manager giving the :class:`Recording`)."""
+        """Tee ``out``'s streams for the run (a context manager giving the :class:`Recording`);
+        first note what the folders the run resolves ``extends`` in hold."""
+        self._listings = {i.folder: _listing(i.folder) for i in self._inputs}
         return _Recorder(out)
 
     def store(self, recording: Recording, code: int, results: list[Linted], elapsed: float) -> None:
         """Store the run when everything it read is accounted for (see the module's doc)."""
-        files = self._read_beyond(results, elapsed)
-        if files is None:
+        needs = self._needs(results, elapsed)
+        if needs is None:
             return
-        if any(_listing(folder) != seen for folder, seen in self._listings.items()):
-            return  # a folder changed while the lint ran: its listing may not be what it saw
         import json
 
-        doc = {"format": CACHE_FORMAT, "code": code, "chunks": recording.chunks, "files": files}
+        doc = {"format": CACHE_FORMAT, "code": code, "chunks": recording.chunks, "needs": needs}
         data = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
         self._call(
             "write", lambda store: store.set(self.key, data.encode("utf-8", "surrogatepass"))
         )
 
-    def _read_beyond(self, results: list[Linted], elapsed: float) -> list[list[str]] | None:
-        """The files the compiler read besides the linted ones, ``[path, sha256]``; None when
-        the run must not be stored."""
-        from pathlib import Path
-
+    def _needs(self, results: list[Linted], elapsed: float) -> list[Need] | None:
+        """What the run's answer depends on beyond the key; None when it must not be stored."""
         from modec.compiler.analysis.report import AnalysisLimits
 
         if len(results) != len(self._inputs):
             return None
-        modes = os.path.join(
-            os.path.dirname(os.path.abspath(sys.modules["modec"].__file__ or "")), "modes"
-        )
         deadline = AnalysisLimits().deadline_seconds
-        files: dict[str, str] = {}
+        needs: list[Need] = []
         for item, given in zip(results, self._inputs, strict=True):
             c = item.compilation
             codes = {d.code for d in c.diagnostics}
@@ -423,24 +429,68 @@ class LintCache:
                 return None
             if given.on_disk and loaded.source.sha256 != given.sha256:
                 return None  # the file changed between the key's read and the compiler's
-            local_prefix = Path(given.display).parent
-            for shown, text in c.sources.items():
-                if shown == given.display:
-                    continue
-                name = os.path.basename(shown)
-                local = os.path.join(given.folder, name)
-                if shown == str(local_prefix / name) and os.path.isfile(local):
-                    try:
-                        with open(local, "rb") as handle:
-                            data = handle.read()
-                    except OSError:
-                        return None
-                    if _as_compiled(data) != text:
-                        return None  # changed since the compiler read it
-                    files[local] = _sha256(data)
-                elif not (shown == name and os.path.isfile(os.path.join(modes, name))):
-                    return None  # a source this cache cannot place: do not guess
-        return [[path, digest] for path, digest in sorted(files.items())]
+            parents = _parents(given, c.sources)
+            if parents is None:
+                return None
+            needs.extend(parents)
+            if "MC106" in codes:  # a lookup failed: whatever appears in the folder matters
+                listing = _listing(given.folder)
+                if listing != self._listings.get(given.folder):
+                    return None  # the folder changed while the lint ran
+                needs.append(["listing", given.folder, listing])
+        unique = {_need_id(n): n for n in needs}
+        return [unique[k] for k in sorted(unique)]
+
+
+def _need_id(need: Need) -> str:
+    """Two needs of one path and kind are one need."""
+    return "\0".join(str(part) for part in need[:2])
+
+
+def _bundled_folder() -> str:
+    return os.path.join(
+        os.path.dirname(os.path.abspath(sys.modules["modec"].__file__ or "")), "modes"
+    )
+
+
+def _parents(given: _Input, sources: dict[str, str]) -> list[Need] | None:
+    """The needs of the files one compile read besides ``given`` (``sources``: display path →
+    text, as :attr:`Compilation.sources` has them); None for a source that cannot be placed
+    or that changed since the compiler read it.
+
+    A local parent's display is its name beside the child's display, and it lies in the
+    child's real folder (:func:`modec.compiler.extends.resolve_extends`); a bundled one's
+    display is its bare name, and the code fingerprint covers it, but a local file of that
+    name would shadow it.
+    """
+    from pathlib import Path
+
+    prefix = Path(given.display).parent
+    needs: list[Need] = []
+    for shown, text in sources.items():
+        if shown == given.display:
+            continue
+        name = os.path.basename(shown)
+        local = os.path.join(given.folder, name)
+        bundled = os.path.join(_bundled_folder(), name)
+        if shown == str(prefix / name) and os.path.isfile(local):
+            path = local
+        elif shown == name and os.path.isfile(bundled):
+            path = bundled
+            if os.path.realpath(local) != os.path.realpath(bundled):  # a bundled mode's own
+                needs.append(["absent", local])
+        else:
+            return None
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        if _as_compiled(data) != text:
+            return None  # not the file the compiler read, or changed since
+        if path == local:
+            needs.append(["file", local, os.path.realpath(local), _sha256(data)])
+    return needs
 
 
 def _as_compiled(data: bytes) -> str:
@@ -468,8 +518,8 @@ class _Recorder:
         self._out.stdout, self._out.stderr = self._saved
 
 
-def _parse(data: object) -> tuple[list[tuple[int, str]], int, list[tuple[str, str]]] | None:
-    """A stored entry's (chunks, exit code, files read), or None for anything else."""
+def _parse(data: object) -> tuple[list[tuple[int, str]], int, list[Need]] | None:
+    """A stored entry's (chunks, exit code, needs), or None for anything else."""
     if not isinstance(data, bytes):
         return None
     import json
@@ -478,17 +528,17 @@ def _parse(data: object) -> tuple[list[tuple[int, str]], int, list[tuple[str, st
         doc = json.loads(data.decode("utf-8", "surrogatepass"))
         if doc["format"] != CACHE_FORMAT or type(doc["code"]) is not int:
             return None
-        chunks = [(int(i), t) for i, t in doc["chunks"] if i in (0, 1) and isinstance(t, str)]
-        files = [(p, h) for p, h in doc["files"] if isinstance(p, str) and isinstance(h, str)]
-        if len(chunks) != len(doc["chunks"]) or len(files) != len(doc["files"]):
+        chunks = [(i, t) for i, t in doc["chunks"] if i in (0, 1) and isinstance(t, str)]
+        needs = [n for n in doc["needs"] if isinstance(n, list) and n]
+        if len(chunks) != len(doc["chunks"]) or len(needs) != len(doc["needs"]):
             return None
     except (ValueError, TypeError, KeyError, UnicodeDecodeError):
         return None
-    return chunks, doc["code"], files
+    return chunks, doc["code"], needs
 
 
 def _warn(out: Output, directory: str, doing: str, exc: BaseException) -> None:
     out.warning(
         f"lint cache {directory} is unusable ({doing}: {type(exc).__name__}: {exc}); "
-        "linting without it (MODEC_NO_CACHE=1 turns it off)"
+        "linting without it (delete the folder to reset it; MODEC_NO_CACHE=1 turns it off)"
     )
