@@ -117,11 +117,11 @@ def _sha256(data: bytes) -> str:
 def _file_sha256(path: str) -> str | None:
     """The sha256 of a regular file's bytes, or None when it is not one or cannot be read."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # never open a FIFO: it would block
+            return None
         with open(path, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                return None
             return _sha256(handle.read())
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path
         return None
 
 
@@ -277,8 +277,8 @@ def _key(args: argparse.Namespace, out: Output, inputs: list[_Input]) -> str:
         },
         [[i.display, i.folder, i.sha256] for i in inputs],
     ]
-    text = json.dumps(material, ensure_ascii=False, separators=(",", ":"))
-    return _sha256(text.encode("utf-8", "surrogateescape"))
+    text = json.dumps(material, separators=(",", ":"))  # ASCII: any file name escapes
+    return _sha256(text.encode("ascii"))
 
 
 # --------------------------------------------------------------------------- the cache

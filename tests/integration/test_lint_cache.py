@@ -289,13 +289,21 @@ def test_a_parent_that_appears_beside_the_file_shadows_the_bundled_one(
     assert local.compiled and local.answer == _fresh("child.yaml", cwd=work).answer
 
 
+def test_an_unrelated_file_beside_it_keeps_the_hit(work: Path, cache: Path) -> None:
+    (work / "child.yaml").write_text(CHILD)
+    (work / "base.yaml").write_text(BASE)
+    lint("child.yaml", cwd=work, cache=cache)
+    (work / "notes.txt").write_text("a file no extends names")
+    (work / "other.yaml").write_text(BASE)
+    assert not lint("child.yaml", cwd=work, cache=cache).compiled
+
+
 def test_a_change_of_the_installed_code_is_a_miss(tmp_path: Path, work: Path, cache: Path) -> None:
     """An editable install's code changes without a version bump: the fingerprint sees it."""
     copy = tmp_path / "install"
     shutil.copytree(REPO / "modec", copy / "modec", ignore=shutil.ignore_patterns("__pycache__"))
     env = {"PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
-    before = lint("m.yaml", cwd=work, cache=cache, **env)
-    assert str(copy) in " ".join(before.modules) or before.compiled
+    assert lint("m.yaml", cwd=work, cache=cache, **env).compiled
     assert not lint("m.yaml", cwd=work, cache=cache, **env).compiled
     diagnostics = copy / "modec" / "diagnostics.py"
     text = diagnostics.read_text()
@@ -492,3 +500,84 @@ def test_concurrent_lints_all_answer_right(work: Path, cache: Path) -> None:
     for name in set(names):
         hit = lint(name, cwd=work, cache=cache)
         assert not hit.compiled and hit.answer == fresh[name]
+
+
+# --------------------------------------------------------------------------- the property
+
+
+def _in_process(argv: list[str]) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from modec.cli.program import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _replayed(argv: list[str]) -> tuple[int | None, str, str]:
+    """The answer the cache alone gives (the hit path itself), None when it has none."""
+    import contextlib
+    import io
+
+    from modec.cli.lint_cache import LintCache
+    from modec.cli.output import Output
+    from modec.cli.program import build_parser
+
+    args = build_parser("lint").parse_args(argv)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        shown = Output(getattr(args, "color", "auto"))
+        cache = LintCache.for_run(args, shown, list(args.paths), None)
+        assert cache is not None
+        try:
+            code = cache.replay()
+        finally:
+            cache.close()
+    return code, out.getvalue(), err.getvalue()
+
+
+MISSPELLINGS: Final = {"": "", "role_definition": "role_defintion", "specialist": "specilist"}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_the_cache_answers_every_generated_mode_as_a_fresh_lint(fmt: str) -> None:
+    """For any mode document (some with misspelt keys: errors with fixes), under any cap,
+    colour and --strict, the cache's own answer is the fresh lint's, and it has one after
+    a single run."""
+    import tempfile
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from modec.testing import mode_documents
+
+    @settings(max_examples=25)
+    @given(
+        mode_documents(),
+        st.sampled_from(sorted(MISSPELLINGS)),
+        st.sampled_from([[], ["--strict"], ["--max-diagnostics", "1"], ["--color", "always"]]),
+    )
+    def check(text: str, typo: str, options: list[str]) -> None:
+        if typo:
+            text = text.replace(typo, MISSPELLINGS[typo], 1)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "m.yaml"
+            path.write_text(text)
+            argv = ["lint", "--format", fmt, *options, str(path)]
+            old = os.environ.get("MODEC_CACHE_DIR")
+            os.environ["MODEC_CACHE_DIR"] = str(Path(tmp) / "cache")
+            try:
+                fresh = _in_process([*argv, "--no-cache"])
+                assert _replayed(argv)[0] is None
+                assert _in_process(argv) == fresh
+                assert _replayed(argv) == fresh
+            finally:
+                if old is None:
+                    os.environ.pop("MODEC_CACHE_DIR", None)
+                else:
+                    os.environ["MODEC_CACHE_DIR"] = old
+
+    check()
