@@ -20,15 +20,16 @@ byte-for-byte what a fresh lint prints, in every ``--format``, with the same col
   ``--max-diagnostics``, ``--strict``, ``--stdin-filename``, the resolved colour of each
   stream and the streams' encodings) and the paths as given;
 - the sha256 of each linted file's content (never its mtime) and of stdin's bytes, with the
-  file's real path;
-- the listing of the folder each file's ``extends`` resolves in (names, kinds, where links
-  lead): a parent that appears, disappears or is renamed changes the answer even when no
-  file that was read changed.
+  real folder the file's ``extends`` names resolve in; the interpreter's ``sys.path``.
 
-The entry also records every other file the compiler read (the ``extends`` chain, as
-:attr:`Compilation.sources` reports it) with its sha256; a lookup re-hashes them, and a file
-that changed or disappeared makes the entry a miss. Bundled parents are part of the code
-fingerprint.
+The entry also records what the answer needs of the file system (:data:`Need`), checked on
+every lookup: every other file the compiler read (the ``extends`` chain, as
+:attr:`Compilation.sources` reports it) with its real path and sha256, re-hashed (a file that
+changed, moved or disappeared is a miss); for a bundled parent (the code fingerprint covers
+it), that no file of its name has appeared beside the child to shadow it; and where an
+``extends`` lookup failed (MC106), the folder's whole listing (names, kinds, where links
+lead), so a parent that appears there is a miss. A file that appears in the folder and that
+nothing looked up leaves the hit alone.
 
 **What is not cached**: ``--fix`` and ``--diff`` (they always lint afresh), folders given as
 paths and other tools' agent files (their answer depends on whole trees), unreadable or
