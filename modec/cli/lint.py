@@ -340,7 +340,7 @@ def lint_command(args: argparse.Namespace, out: Output) -> int:
         import time
 
         start = time.perf_counter()
-        with cache.record(out) as recording:
+        with cache.record() as recording:
             code, results = _lint(args, out, paths, stdin)
         if results is not None:
             cache.store(recording, code, results, time.perf_counter() - start)

@@ -393,11 +393,11 @@ class LintCache:
 
     # ------------------------------------------------------------------ misses
 
-    def record(self, out: Output) -> _Recorder:
-        """Tee ``out``'s streams for the run (a context manager giving the :class:`Recording`);
-        first note what the folders the run resolves ``extends`` in hold."""
+    def record(self) -> _Recorder:
+        """Tee the run's streams (a context manager giving the :class:`Recording`); first
+        note what the folders the run resolves ``extends`` in hold."""
         self._listings = {i.folder: _listing(i.folder) for i in self._inputs}
-        return _Recorder(out)
+        return _Recorder(self._out)
 
     def store(self, recording: Recording, code: int, results: list[Linted], elapsed: float) -> None:
         """Store the run when everything it read is accounted for (see the module's doc)."""
