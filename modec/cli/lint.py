@@ -67,6 +67,12 @@ def register(
         help="show the fixes as a unified diff; write nothing (exit 1 when "
         "there is anything to fix)",
     )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="lint afresh, neither reading nor writing the lint result cache "
+        "(also MODEC_NO_CACHE=1)",
+    )
     p.set_defaults(handler=lint_command)
 
 
@@ -282,20 +288,19 @@ def _report(
     return diags
 
 
-def lint_command(args: argparse.Namespace, out: Output) -> int:
-    """Check mode files and report every problem with its exact location."""
+def _lint(
+    args: argparse.Namespace, out: Output, paths: list[Path], stdin: bytes | None
+) -> tuple[int, list[Linted] | None]:
+    """Lint (and fix) as the options say; the exit code, and the mode files' results (None
+    when other tools' files or empty folders took part: those runs are not cached)."""
     from modec.diagnostics import Severity
     from modec.interop import is_foreign
 
-    if args.max_diagnostics < 1:
-        raise CliError("--max-diagnostics must be at least 1", code=2)
-    paths = [p for p in args.paths if str(p) != "-"]
-    stdin = _read_stdin() if len(paths) != len(args.paths) else None
     foreign = [p for p in paths if is_foreign(p)]
     foreign_code = _lint_foreign_paths(args, out, foreign)
     paths = [p for p in paths if p not in foreign]
     if foreign and not paths and stdin is None:
-        return foreign_code
+        return foreign_code, None
     empty = collect_mode_files(paths).warn_empty(out)
     results = lint_files(
         paths, fix=args.fix or args.diff, stdin=stdin, stdin_name=args.stdin_filename
@@ -306,4 +311,39 @@ def lint_command(args: argparse.Namespace, out: Output) -> int:
     warnings = any(d.severity is Severity.WARNING for d in diags)
     pending = args.diff and any(item.changed for item in results)
     failed = errors or (args.strict and warnings) or empty or pending
-    return max(foreign_code, 1 if failed else 0)
+    code = max(foreign_code, 1 if failed else 0)
+    return code, None if foreign or empty else results
+
+
+def lint_command(args: argparse.Namespace, out: Output) -> int:
+    """Check mode files and report every problem with its exact location.
+
+    Without ``--fix``/``--diff``, a run whose inputs are unchanged answers from the lint
+    result cache (:mod:`modec.cli.lint_cache`) without importing the compiler.
+    """
+    if args.max_diagnostics < 1:
+        raise CliError("--max-diagnostics must be at least 1", code=2)
+    paths = [p for p in args.paths if str(p) != "-"]
+    stdin = _read_stdin() if len(paths) != len(args.paths) else None
+    cache = None
+    if not (args.fix or args.diff):
+        from modec.cli.lint_cache import LintCache, cache_wanted
+
+        if cache_wanted(args.no_cache):
+            cache = LintCache.for_run(args, out, paths, stdin)
+    if cache is None:
+        return _lint(args, out, paths, stdin)[0]
+    try:
+        code = cache.replay()
+        if code is not None:
+            return code
+        import time
+
+        start = time.perf_counter()
+        with cache.record() as recording:
+            code, results = _lint(args, out, paths, stdin)
+        if results is not None:
+            cache.store(recording, code, results, time.perf_counter() - start)
+        return code
+    finally:
+        cache.close()
