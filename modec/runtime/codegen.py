@@ -15,7 +15,7 @@ gates skip rows whose literals did not occur.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import partial
 from typing import Any, Final
 
@@ -119,7 +119,13 @@ class _Writer:
         if name == "_hd":
             return "frozenset(_find(_description))"
         assert name == "_tg"
-        return "(frozenset(map(_lower, _tags)) if _tags else _no_tags)"
+        # The lowered tags, as a tuple while there are few (cheaper to build than a set and
+        # as quick to search), else as a set.
+        return (
+            "(_no_tags if not _tags else (_tags[0].lower(),) if len(_tags) == 1 "
+            "else (_tags[0].lower(), _tags[1].lower()) if len(_tags) == 2 "
+            "else frozenset(map(_lower, _tags)))"
+        )
 
     def conditional(self, part: Part) -> str:
         """``part``, written where it may not run: what it assigns is not known after it."""
@@ -330,7 +336,7 @@ def _cost(e: Expr) -> int:
     return max(map(_cost, e.operands))
 
 
-def _any_tag(op: str, tags: frozenset[str], value: str) -> bool:
+def _any_tag(op: str, tags: Collection[str], value: str) -> bool:
     return any(text_test(op, tag, value) for tag in tags)
 
 
