@@ -398,10 +398,12 @@ def generate(
             for name, attr in fields
         ]
 
-    foreign = " and ".join(f"_kind is not _kind{i}" for i in range(len(kinds)))
-    lines = ["def decide(_t):", "    _kind = type(_t)"]
+    foreign = "(_kind := type(_t)) is not _kind0" + "".join(
+        f" and _kind is not _kind{i}" for i in range(1, len(kinds))
+    )
+    lines = ["def decide(_t):"]
     if fields and model is not None:
-        lines += ["    if _kind is _model:", "        _f = _t.__dict__"]
+        lines += ["    if type(_t) is _model:", "        _f = _t.__dict__"]
         lines += reads("        ", lambda attr: f"_f[{attr!r}]")
         lines += ["    else:", f"        if {foreign}:", "            _t = _read(_t)"]
         lines += reads("        ", lambda attr: f"_t.{attr}")
