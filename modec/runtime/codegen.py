@@ -5,9 +5,13 @@ metadata), :func:`generate` writes the rows, in order, as one straight-line Pyth
 and ``exec``\\ s it once at load. Each field is read, lowered or encoded at most once per
 route (a local assigned on first use), every comparison is specialised to its literal's type
 (the value semantics of :mod:`modec.compiler.semantics`, decided at load instead of per
-call), regexes run as RE2 sets on bytes, and ``text`` literals are tested on the lowered title
-and description, never on a composed copy. Literals enter the source only through
-``repr()``; everything else (regex testers, literal id sets, outcomes) is bound by name.
+call), regexes run as RE2 sets on bytes behind a test of their required literal, and
+``text`` literals are tested on the lowered title, then on the lowered description (often
+never lowered when the title decides), never on a composed copy; only a value holding a line
+break reads the composed text. The writer knows, at each point of the code, which derived
+locals are certainly assigned: those are read bare, and only a local that may or may not be
+assigned there is tested. Literals enter the source only through ``repr()``; everything else
+(regex testers, literal id sets, outcomes) is bound by name.
 
 Tables with many rows keep the bitmask programs of :mod:`modec.runtime.programs`, whose
 gates skip rows whose literals did not occur.
