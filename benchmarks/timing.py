@@ -39,8 +39,10 @@ def interleaved(
 
     One call sizes each subject's work: a round runs as many whole passes over its inputs as
     fit in ``budget / rounds``, or one pass over the longest prefix that fits (at least one
-    input). Rounds alternate between subjects, so a burst of background load hits them all
-    alike; slow subjects (one call longer than a round's share) run ``min_rounds`` rounds.
+    input). Rounds alternate between subjects, in an order that rotates each round, so a
+    burst of background load hits them all alike and none always follows the same one; a
+    subject that makes several passes in a round makes one more first, untimed. Slow
+    subjects (one call longer than a round's share) run ``min_rounds`` rounds.
     Garbage collection is paused while timing.
     """
     plans = []
@@ -61,10 +63,19 @@ def interleaved(
     gc.disable()
     try:
         for round_index in range(rounds):
-            for index, subject in enumerate(subjects):
+            # The order rotates, so that no subject always follows the same one.
+            shift = round_index % len(subjects)
+            for index in (*range(shift, len(subjects)), *range(shift)):
+                subject = subjects[index]
                 if round_index >= plans[index]:
                     continue
                 fn, batch = subject.fn, subject.batch
+                if subject.passes > 1:
+                    # One untimed pass first: the first passes after another subject run
+                    # slower (5-10% of a round on the when: workload, after zen-engine or a
+                    # plain Python loop alike), an effect of the order, not of the subject.
+                    for item in batch:
+                        fn(item)
                 t0 = clock()
                 for _ in range(subject.passes):
                     for item in batch:

@@ -5,9 +5,13 @@ metadata), :func:`generate` writes the rows, in order, as one straight-line Pyth
 and ``exec``\\ s it once at load. Each field is read, lowered or encoded at most once per
 route (a local assigned on first use), every comparison is specialised to its literal's type
 (the value semantics of :mod:`modec.compiler.semantics`, decided at load instead of per
-call), regexes run as RE2 sets on bytes, and ``text`` literals are tested on the lowered title
-and description, never on a composed copy. Literals enter the source only through
-``repr()``; everything else (regex testers, literal id sets, outcomes) is bound by name.
+call), regexes run as RE2 sets on bytes behind a test of their required literal, and
+``text`` literals are tested on the lowered title, then on the lowered description (often
+never lowered when the title decides), never on a composed copy; only a value holding a line
+break reads the composed text. The writer knows, at each point of the code, which derived
+locals are certainly assigned: those are read bare, and only a local that may or may not be
+assigned there is tested. Literals enter the source only through ``repr()``; everything else
+(regex testers, literal id sets, outcomes) is bound by name.
 
 Tables with many rows keep the bitmask programs of :mod:`modec.runtime.programs`, whose
 gates skip rows whose literals did not occur.
@@ -15,7 +19,8 @@ gates skip rows whose literals did not occur.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from functools import partial
 from typing import Any, Final
 
 from modec.compiler.ir import And, Compare, Const, Expr, InList, Not, Or, RegexMatch, TextMatch
@@ -31,45 +36,39 @@ MAX_GENERATED_ROWS: Final = 32
 #: lowered text; with more, through the scanner's hits.
 MAX_INLINE_LITERALS: Final = 12
 
-_LAZY: Final = {
-    "_tl": "_title.lower()",
-    "_dl": "_description.lower()",
-    "_xr": '_title + "\\n" + _description',
-    "_tb": "_title.encode()",
-    "_db": "_description.encode()",
-    "_ht": "frozenset(_find(_title))",
-    "_hd": "frozenset(_find(_description))",
-    "_tg": "(frozenset(map(_lower, _tags)) if _tags else _no_tags)",
-}
-
-
-def _lazy(name: str, init: str | None = None) -> str:
-    return f"({name} if {name} is not None else ({name} := {init or _LAZY[name]}))"
-
-
-_LOW: Final = {"title": _lazy("_tl"), "description": _lazy("_dl")}
-_LOW["text"] = _lazy("_xl", f'{_LOW["title"]} + "\\n" + {_LOW["description"]}')
-_RAW: Final = {"title": "_title", "description": "_description", "text": _lazy("_xr")}
-_BYTES: Final = {
-    "title": _lazy("_tb"),
-    "description": _lazy("_db"),
-    "text": _lazy("_xb", f"{_RAW['text']}.encode()"),
-}
-_HITS: Final = {
-    "title": (_lazy("_ht"),),
-    "description": (_lazy("_hd"),),
-    "text": (_lazy("_ht"), _lazy("_hd")),
-}
 _PY_OPS: Final = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+#: The lazy locals, in the order their ``= None`` line names them.
+_LAZY_NAMES: Final = ("_tl", "_dl", "_xl", "_xr", "_tb", "_db", "_xb", "_ht", "_hd", "_tg")
+_LOWERED: Final = {"title": "_tl", "description": "_dl", "text": "_xl"}
+_ENCODED: Final = {"title": "_tb", "description": "_db", "text": "_xb"}
+_HITS: Final = {"title": "_ht", "description": "_hd"}
+_RANK: Final = {"title": 0, "description": 1, "text": 2}
+_PARTS: Final = {
+    "title": ("title",),
+    "description": ("description",),
+    "text": ("title", "description"),
+}
+
+Part = Callable[[], str]
 
 
 class _Writer:
-    """Writes condition expressions; ``names`` collects the objects they refer to."""
+    """Writes condition expressions; ``names`` collects the objects they refer to.
+
+    A value derived from the task (a lowered or encoded field, the lowered tags) is a local
+    computed on first use. The writer emits code in evaluation order and tracks which of
+    these locals are certainly assigned at the current point (``known``): there a use is the
+    bare name; where one was never assigned before, the use assigns it without a test; only
+    elsewhere does a use test for ``None`` (those locals, ``checked``, start as ``None``).
+    """
 
     def __init__(self, ids: dict[str, int], inline: bool) -> None:
         self.ids = ids
         self.inline = inline
         self.names: dict[str, Any] = {}
+        self.known: set[str] = set()
+        self.seen: set[str] = set()
+        self.checked: set[str] = set()
         self._count = 0
 
     def bind(self, value: Any) -> str:
@@ -82,6 +81,76 @@ class _Writer:
         self._count += 1
         return f"_v{self._count}"
 
+    # ------------------------------------------------------------ lazy locals
+
+    def use(self, name: str) -> str:
+        """The value of lazy local ``name`` at the current point of the code."""
+        if name in self.known:
+            return name
+        if name not in self.seen:
+            self.seen.add(name)
+            init = self._init(name)
+            self.known.add(name)
+            return f"({name} := {init})"
+        self.checked.add(name)
+        init = self.conditional(lambda: self._init(name))
+        self.known.add(name)
+        return f"({name} if {name} is not None else ({name} := {init}))"
+
+    def _init(self, name: str) -> str:
+        if name == "_tl":
+            return "_title.lower()"
+        if name == "_dl":
+            if "_xl" in self.known:
+                # An ASCII title lowers to as many characters: the description's lowered
+                # text follows the title's and the line break in the lowered `text`.
+                return "(_xl[len(_title) + 1 :] if _title.isascii() else _description.lower())"
+            return "_description.lower()"
+        if name == "_xl":
+            if "_tl" in self.known and "_dl" in self.known:
+                return '_tl + "\\n" + _dl'
+            return '(_title + "\\n" + _description).lower()'
+        if name == "_xr":
+            return '_title + "\\n" + _description'
+        if name == "_tb":
+            return "_title.encode()"
+        if name == "_db":
+            return "_description.encode()"
+        if name == "_xb":
+            return f"{self.use('_xr')}.encode()"
+        if name == "_ht":
+            return "frozenset(_find(_title))"
+        if name == "_hd":
+            return "frozenset(_find(_description))"
+        assert name == "_tg"
+        # The lowered tags, as a tuple while there are few (cheaper to build than a set and
+        # as quick to search), else as a set.
+        return (
+            "(_no_tags if not _tags else (_tags[0].lower(),) if len(_tags) == 1 "
+            "else (_tags[0].lower(), _tags[1].lower()) if len(_tags) == 2 "
+            "else frozenset(map(_lower, _tags)))"
+        )
+
+    def conditional(self, part: Part) -> str:
+        """``part``, written where it may not run: what it assigns is not known after it."""
+        before = set(self.known)
+        text = part()
+        self.known = before
+        return text
+
+    def chain(self, parts: Sequence[Part], every: bool) -> str:
+        """``parts`` joined by ``and`` (``every``) or ``or``, in order; only the first runs
+        for certain."""
+        if not parts:
+            return "True" if every else "False"
+        first = parts[0]()
+        after_first = set(self.known)
+        rest = [part() for part in parts[1:]]
+        self.known = after_first
+        return "(" + (" and " if every else " or ").join([first, *rest]) + ")"
+
+    # ------------------------------------------------------------ expressions
+
     def expr(self, e: Expr) -> str:
         if isinstance(e, Const):
             return repr(bool(e.value))
@@ -89,9 +158,8 @@ class _Writer:
             return f"(not {self.expr(e.operand)})"
         if isinstance(e, And | Or):
             # Operands are pure, so the cheapest run first and short-circuit the rest.
-            glue = " and " if isinstance(e, And) else " or "
             operands = sorted(e.operands, key=_cost)
-            return "(" + glue.join(self.expr(o) for o in operands) + ")"
+            return self.chain([partial(self.expr, o) for o in operands], isinstance(e, And))
         if isinstance(e, TextMatch):
             return self._text(e)
         if isinstance(e, RegexMatch):
@@ -102,59 +170,84 @@ class _Writer:
             return f"_in_list({self._value(e.field)}, {self.bind(e.values)})"
         raise TypeError(f"unknown expression node {type(e).__name__}")
 
-    def _quantify(self, parts: Sequence[str], every: bool) -> str:
-        if not parts:
-            return "True" if every else "False"
-        return "(" + (" and " if every else " or ").join(parts) + ")"
-
     def _text(self, e: TextMatch) -> str:
         values = [v.lower() for v in e.values]
         every = e.quantifier == "all"
         if e.field in SCANNED_FIELDS:
-            return self._quantify([self._scanned(e.field, e.op, v) for v in values], every)
+            tests = [self._scanned(e.field, e.op, v) for v in values]
+            if every:
+                ors = [partial(self.chain, [part for _, part in t], False) for t in tests]
+                return self.chain(ors, every=True)
+            # Any one test decides: the title's (a short text) run before the description's,
+            # which then is often never lowered.
+            ordered = sorted((pair for t in tests for pair in t), key=lambda pair: pair[0])
+            return self.chain([part for _, part in ordered], every=False)
         if e.field == "tags":
             if e.op == "contains":
-                parts = [f"({v!r} in {_lazy('_tg')})" for v in values]
+                parts = [partial(self._tag_test, v) for v in values]
             else:
-                parts = [f"_any_tag({e.op!r}, {_lazy('_tg')}, {v!r})" for v in values]
-            return self._quantify(parts, every)
+                parts = [partial(self._tag_test, v, e.op) for v in values]
+            return self.chain(parts, every)
         if e.field.startswith("metadata."):
             key = e.field[len("metadata.") :]
             local = self.local()
-            tests = [f"_text_test({e.op!r}, {local}.lower(), {v!r})" for v in values]
-            return (
-                f"(isinstance(({local} := _meta.get({key!r})), str) and "
-                f"{self._quantify(tests, every)})"
+            joined = (" and " if every else " or ").join(
+                f"_text_test({e.op!r}, {local}.lower(), {v!r})" for v in values
             )
+            return f"(isinstance(({local} := _meta.get({key!r})), str) and ({joined or every}))"
         return "False"
 
-    def _scanned(self, name: str, op: str, value: str) -> str:
-        if op in ("startswith", "endswith"):
-            return f"{_LOW[name]}.{op}({value!r})"
-        straddles = name == "text" and "\n" in value
-        parts = ("text",) if straddles else ("title", "description") if name == "text" else (name,)
-        tests = []
-        for part in parts:
-            low = _LOW[part]
+    def _scanned(self, name: str, op: str, value: str) -> list[tuple[int, Part]]:
+        """The tests, any of which makes text atom ``name op value`` true, each with its
+        part's rank (title, description, the whole text)."""
+        if name == "text" and "\n" in value:
+            # Only a value with a line break can straddle the title and the description.
+            return [(2, lambda: self._lowered_test("text", op, value))]
+        if name == "text" and op in ("startswith", "endswith"):
+            part = "title" if op == "startswith" else "description"
+            return [(_RANK[part], lambda: self._lowered_test(part, op, value))]
+        parts = _PARTS[name]
+        if self.inline or op in ("startswith", "endswith"):
+            return [(_RANK[p], partial(self._lowered_test, p, op, value)) for p in parts]
+        # Through the scanner's hits: a literal of `text` occurs in the title or in the
+        # description.
+        literal = self.ids[value]
+
+        def hit(part: str) -> Part:
+            hits = _HITS[part]
             if op == "contains":
-                if self.inline or straddles:
-                    tests.append(f"({value!r} in {low})")
-                else:
-                    tests.append(f"({self.ids[value]} in {_HITS[part][0]})")
-            elif self.inline or straddles:
-                tests.append(f"_mentions({low}, {value!r})")
-            else:
-                tests.append(
-                    f"({self.ids[value]} in {_HITS[part][0]} and _mentions({low}, {value!r}))"
-                )
-        return self._quantify(tests, every=False)
+                return lambda: f"({literal} in {self.use(hits)})"
+            return lambda: (
+                f"({literal} in {self.use(hits)} and "
+                f"{self.conditional(lambda: self._lowered_test(part, op, value))})"
+            )
+
+        return [(_RANK[p], hit(p)) for p in parts]
+
+    def _tag_test(self, value: str, op: str = "contains") -> str:
+        if op == "contains":
+            return f"({value!r} in {self.use('_tg')})"
+        return f"_any_tag({op!r}, {self.use('_tg')}, {value!r})"
+
+    def _call(self, test: str, data: str) -> str:
+        return f"{test}({self.use(data)})"
+
+    def _lowered_test(self, name: str, op: str, value: str) -> str:
+        low = self.use(_LOWERED[name])
+        if op == "contains":
+            return f"({value!r} in {low})"
+        if op == "mentions":
+            return f"_mentions({low}, {value!r})"
+        return f"{low}.{op}({value!r})"
 
     def _regex(self, e: RegexMatch) -> str:
         test = self.bind(regex_tester(e.pattern, e.flags))
         if e.field in SCANNED_FIELDS:
-            call = f"{test}({_BYTES[e.field]})"
             needed = _prefilter(e)
-            return f"({needed} and {call})" if needed else call
+            if needed is None:
+                return f"{test}({self.use(_ENCODED[e.field])})"
+            call = partial(self._call, test, _ENCODED[e.field])
+            return self.chain([partial(self._prefilter, *needed), call], every=True)
         if e.field == "tags":
             return f'any({test}(_x.encode("utf-8", "surrogatepass")) for _x in _tags)'
         if e.field.startswith("metadata."):
@@ -166,9 +259,26 @@ class _Writer:
             )
         return "False"
 
+    def _prefilter(self, literal: str, anchored: bool, fold: bool, parts: tuple[str, ...]) -> str:
+        def part(part: str) -> Part:
+            raw = f"_{part}"
+
+            def test() -> str:
+                subject = self.use(_LOWERED[part]) if fold else raw
+                if anchored:
+                    return f"{subject}.startswith({literal!r})"
+                return f"({literal!r} in {subject})"
+
+            if fold:
+                # Under the `i` flag a non-ASCII part passes untested (RE2 decides).
+                return lambda: f"(not {raw}.isascii() or {self.conditional(test)})"
+            return test
+
+        return self.chain([part(p) for p in parts], every=False)
+
     def _value(self, name: str) -> str:
         if name in SCANNED_FIELDS:
-            return _LOW[name]
+            return self.use(_LOWERED[name])
         if name == "complexity":
             return "_complexity"
         if name.startswith("metadata."):
@@ -181,7 +291,9 @@ class _Writer:
             number = isinstance(lit, int | float) and not isinstance(lit, bool)
             return f"(_complexity {op} {lit!r})" if number else "False"
         if e.field in SCANNED_FIELDS:
-            return f"({_LOW[e.field]} {op} {lit.lower()!r})" if isinstance(lit, str) else "False"
+            if not isinstance(lit, str):
+                return "False"
+            return f"({self.use(_LOWERED[e.field])} {op} {lit.lower()!r})"
         if not e.field.startswith("metadata."):
             return "False"
         local = self.local()
@@ -198,31 +310,18 @@ class _Writer:
         return f"(isinstance({get}, str) and {local}.lower() {op} {lit.lower()!r})"
 
 
-def _prefilter(e: RegexMatch) -> str | None:
-    """A test that must hold for ``e`` to match (:func:`~.scanner.required_literal`): the
-    regex's required literal in the field's text, which spares most RE2 calls. Under the
-    ``i`` flag a non-ASCII part passes untested (RE2 decides)."""
+def _prefilter(e: RegexMatch) -> tuple[str, bool, bool, tuple[str, ...]] | None:
+    """A test that must hold for ``e`` to match (:func:`~.scanner.required_literal`), as
+    ``(literal, anchored, fold, parts)``: the regex's required literal in the field's text,
+    which spares most RE2 calls."""
     required = required_literal(e.pattern, e.flags)
     if required is None:
         return None
     literal, anchored = required
-    fold = "i" in e.flags
     # A match of `text` (title + newline + description) lies within one part: the literal
     # holds no newline. Anchored, it starts the title.
     parts = ("title",) if e.field == "text" and anchored else _PARTS[e.field]
-    tests = []
-    for part in parts:
-        subject = _LOW[part] if fold else _RAW[part]
-        test = f"{subject}.startswith({literal!r})" if anchored else f"({literal!r} in {subject})"
-        tests.append(f"(not {_RAW[part]}.isascii() or {test})" if fold else test)
-    return "(" + " or ".join(tests) + ")"
-
-
-_PARTS: Final = {
-    "title": ("title",),
-    "description": ("description",),
-    "text": ("title", "description"),
-}
+    return literal, anchored, "i" in e.flags, parts
 
 
 def _cost(e: Expr) -> int:
@@ -241,7 +340,7 @@ def _cost(e: Expr) -> int:
     return max(map(_cost, e.operands))
 
 
-def _any_tag(op: str, tags: frozenset[str], value: str) -> bool:
+def _any_tag(op: str, tags: Collection[str], value: str) -> bool:
     return any(text_test(op, tag, value) for tag in tags)
 
 
@@ -303,21 +402,19 @@ def generate(
             for name, attr in fields
         ]
 
-    foreign = " and ".join(f"_kind is not _kind{i}" for i in range(len(kinds)))
-    lines = ["def decide(_t):", "    _kind = type(_t)"]
+    foreign = "(_kind := type(_t)) is not _kind0" + "".join(
+        f" and _kind is not _kind{i}" for i in range(1, len(kinds))
+    )
+    lines = ["def decide(_t):"]
     if fields and model is not None:
-        lines += ["    if _kind is _model:", "        _f = _t.__dict__"]
+        lines += ["    if type(_t) is _model:", "        _f = _t.__dict__"]
         lines += reads("        ", lambda attr: f"_f[{attr!r}]")
         lines += ["    else:", f"        if {foreign}:", "            _t = _read(_t)"]
         lines += reads("        ", lambda attr: f"_t.{attr}")
     else:
         lines += [f"    if {foreign}:", "        _t = _read(_t)"]
         lines += reads("    ", lambda attr: f"_t.{attr}")
-    lazy = [
-        name
-        for name in ("_tl", "_dl", "_xl", "_xr", "_tb", "_db", "_xb", "_ht", "_hd", "_tg")
-        if f"({name} := " in text
-    ]
+    lazy = [name for name in _LAZY_NAMES if name in writer.checked]
     if lazy:
         lines.append("    " + " = ".join(lazy) + " = None")
     lines += body
