@@ -533,16 +533,19 @@ def _split_extensions(data: Any, model: type[SurfaceModel]) -> tuple[Any, dict[s
 
 
 def _strip_nested_extensions(data: Any) -> Any:
-    """Drop ``x_`` keys from the task mappings of ``tests`` examples (closed, too)."""
-    if isinstance(data, dict):
-        return {
-            k: v if v.__class__ in _PLAIN else _strip_nested_extensions(v)
-            for k, v in data.items()
-            if not k.startswith(EXTENSION_PREFIX)
-        }
-    if isinstance(data, list):
-        return [v if v.__class__ in _PLAIN else _strip_nested_extensions(v) for v in data]
-    return data
+    """Drop ``x_`` keys from a ``tests`` example's task mapping (closed, too).
+
+    Only the task's own keys: its ``metadata`` is the task's data, where ``x_y`` is a key
+    like any other (a ``when:`` row may test ``metadata.x_y``)."""
+    if not isinstance(data, dict):
+        return data
+    task = data.get("task")
+    if not isinstance(task, dict) or not any(
+        isinstance(k, str) and k.startswith(EXTENSION_PREFIX) for k in task
+    ):
+        return data
+    kept = {k: v for k, v in task.items() if not k.startswith(EXTENSION_PREFIX)}
+    return {**data, "task": kept}
 
 
 #: The keys each model defines, as a set (filled on first use; a model's fields never change).
@@ -596,6 +599,9 @@ def _diagnostics(
     error: ValidationError,
 ) -> list[Diagnostic]:
     out: dict[tuple[Any, ...], Diagnostic] = {}
+    # A value of a union (metadata's text, number or true/false) fails once per member: one
+    # diagnostic names every member's expectation.
+    unions: dict[tuple[Any, ...], list[str]] = {}
     for err in error.errors(include_url=False):
         loc = tuple(err["loc"])
         knode, vnode, path = _walk(node, loc)
@@ -643,12 +649,29 @@ def _diagnostics(
                 code = section.missing_code
             else:
                 code = "MC101"
+            if diag_key := (code, vnode.span.sort_key()) if vnode.span is not None else None:
+                expected = _alternatives(unions.setdefault(diag_key, []), expected)
+                out.pop(diag_key, None)
             diag = Diagnostic.make(
                 code, vnode.span, f"{where} must be {expected}, found {describe_node(vnode)}"
             )
         if diag.span is not None:
             out.setdefault((diag.code, diag.span.sort_key()), diag)
     return list(out.values())
+
+
+def _alternatives(seen: list[str], expected: str) -> str:
+    """``expected`` added to the expectations ``seen`` at one place, all of them in words."""
+    if expected not in seen:
+        seen.append(expected)
+    if len(seen) == 1:
+        return seen[0]
+    words = [
+        "true/false" if w == "true or false" else w
+        for w in seen
+        if not (w == "a whole number" and "a number" in seen)
+    ]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 # --------------------------------------------------------------------------- IR -> surface

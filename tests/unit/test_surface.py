@@ -193,6 +193,40 @@ def test_free_keys_stay_free() -> None:
     assert c.mode.rules[0].extras == {"x_source": "roo"}
 
 
+def test_x_keys_of_a_test_tasks_metadata_are_its_data() -> None:
+    # x_ keys are free beside the task's own keys, but metadata is the task's data: a
+    # `when:` row may test metadata.x_team, so the example must keep it.
+    text = HEAD + (
+        'task_routing_rules:\n  platform_tasks:\n    when: metadata.x_team == "platform"\n'
+        "    required_specialist: sre\n"
+        "tests:\n  - task:\n      description: deploy\n      x_note: free\n"
+        "      metadata: {x_team: platform}\n    expect_type: platform_tasks\n"
+    )
+    c = compile_text(text, "m.yaml")
+    assert c.ok, c.diagnostics
+    assert c.mode is not None and c.artifact is not None
+    task = c.mode.tests[0].task
+    assert task.metadata == {"x_team": "platform"}
+    from modec.runtime.examples import run_examples
+
+    [result] = run_examples(c.mode, load_router(c.artifact))
+    assert result.decision is not None and result.decision.task_type == "platform_tasks"
+
+
+@pytest.mark.parametrize("value", ["null", "[1]", "{a: 1}"])
+def test_a_metadata_value_names_every_type_it_may_be(value: str) -> None:
+    text = HEAD + f"tests:\n  - task:\n      description: d\n      metadata: {{x_y: {value}}}\n"
+    text += "    expect_type: general_tasks\n"
+    c = compile_text(text, "m.yaml", until="check")
+    [d] = [d for d in c.diagnostics if d.is_error]
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if "metadata:" in line)
+    assert d.code == "MC101" and d.span is not None
+    assert (d.span.line, d.span.column) == (at + 1, lines[at].index(value) + 1)
+    assert "metadata.x_y must be text, a number or true/false, found" in d.message
+    assert not schema_accepts(instance(text))
+
+
 # --------------------------------------------------------------------------- fixes
 
 #: The misspelt-key cases, one per level (mc103_unknown_top_level's value is wrong as well).
