@@ -649,9 +649,10 @@ def _diagnostics(
                 code = section.missing_code
             else:
                 code = "MC101"
-            if diag_key := (code, vnode.span.sort_key()) if vnode.span is not None else None:
-                expected = _alternatives(unions.setdefault(diag_key, []), expected)
-                out.pop(diag_key, None)
+            if vnode.span is not None:
+                at = (code, vnode.span.sort_key())
+                expected = _alternatives(unions.setdefault(at, []), expected)
+                out.pop(at, None)  # replaced by the diagnostic naming every member
             diag = Diagnostic.make(
                 code, vnode.span, f"{where} must be {expected}, found {describe_node(vnode)}"
             )
