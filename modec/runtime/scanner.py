@@ -374,13 +374,18 @@ class BatchScanner:
         size = self.segments
         out = [none] * len(texts)
         segment, row, whole, match = self._segment, self._row, self._whole, self._match
-        join = _SEPARATOR.join
+        join, join_bytes, encode = _SEPARATOR.join, _SEPARATOR.encode().join, str.encode
         for base in range(0, len(texts), size):
-            group = join(texts[base : base + size])
+            members = texts[base : base + size]
+            group = join(members)
             if len(group) > limit or _DOTTED_I in group or _KELVIN in group:
                 return None
             try:
-                found = match(group.encode())
+                # An ASCII group encodes as one copy; else each text encodes on its own, so
+                # that the ASCII ones among them still do (a wide group encodes slowly).
+                found = match(
+                    group.encode() if group.isascii() else join_bytes(map(encode, members))
+                )
             except UnicodeEncodeError:
                 return None
             if whole[min(size, len(texts) - base)] not in found:
