@@ -110,6 +110,8 @@ class Decision:
     one row otherwise, none when the fallback decided.
     """
 
+    # The router's hot path builds a Decision as this __init__ would, without its frame:
+    # ``object.__new__(Decision)``, then both slots. Keep the two in step.
     __slots__ = ("_o", "_task")
 
     def __init__(self, outcome: Outcome, task: Task | TaskView | str) -> None:

@@ -426,7 +426,7 @@ class Router:
         monotone = all(a <= b for a, b in pairwise(row_of))
         ascii_only = literals.ascii_only
         dotted_i, kelvin = "\u0130", "\u212a"  # the text scans raw without them (raw_scan_ok)
-        new = Decision
+        new, alloc = Decision, object.__new__
         nothing = outcomes[n]
         first = tuple(outcomes[r] for r in row_of)  # the outcome of each literal's least row
         plain, view, read, only, limit = Task, TaskView, read_task, description_only, MAX_TASK_CHARS
@@ -460,11 +460,17 @@ class Router:
                     )
                 except UnicodeEncodeError as exc:
                     raise _not_unicode(exc) from exc
-            if not found:
-                return new(nothing, task)
             # Literal ids follow row order (the plan lists literals as rows first use them),
             # so the least id found names the first row; else take the least row per id.
-            return new(first[min(found)] if monotone else outcomes[min(map(row, found))], task)
+            d = alloc(new)  # Decision(outcome, task), without the frame of its __init__
+            if not found:
+                d._o = nothing
+            elif monotone:  # most texts hit one literal at most: no min() call then
+                d._o = first[found[0] if len(found) == 1 else min(found)]
+            else:
+                d._o = outcomes[min(map(row, found))]
+            d._task = task
+            return d
 
         self._many = self._description_many(
             literals, row_of, outcomes, route_description, long_text

@@ -123,12 +123,11 @@ class LiteralSet:
             data = memoryview(text.encode())
             match: Callable[[Any], list[int]] = folded  # the set takes any buffer
             scan = lambda a, b: match(data[a:b])  # noqa: E731
-        elif folded is not None and self.ascii_only and raw_scan_ok(text):
+        elif folded is not None and self.ascii_only:
             # Only the chunks read are encoded to UTF-8; the UTF-16 encoder (twice as fast)
             # refuses a lone surrogate anywhere first.
             text.encode("utf-16-le")
-            raw = folded
-            scan = lambda a, b: raw(text[a:b].encode())  # noqa: E731
+            return _chunked_wide(folded, text, size, self.longest, row_of, floor, none, monotone)
         else:
             text.encode()  # lone surrogates are refused before any chunk is read
             if not self.ascii_only and _CAPITAL_SIGMA in text:  # its lowering needs context
@@ -160,6 +159,47 @@ def _chunked(
     while True:
         end = min(n, start + size)
         found = scan(start, end)
+        if found:
+            least = row_of[min(found)] if monotone else min(map(get, found))
+            if least < best:
+                best = least
+                if best <= floor:
+                    return best
+            size += size // 4
+        else:
+            size *= 4
+        if end == n:
+            return best
+        start = end - overlap
+
+
+def _chunked_wide(
+    match: Callable[[bytes], list[int]],
+    text: str,
+    size: int,
+    longest: int,
+    row_of: Sequence[int],
+    floor: int,
+    none: int,
+    monotone: bool,
+) -> int:
+    """:func:`_chunked` over a non-ASCII text and ASCII literals, each chunk encoded as it is
+    read: raw, or lowered where it holds İ or the Kelvin sign (:func:`raw_scan_ok`). Lowering
+    chunk by chunk finds what lowering the whole text finds: every character lowers on its
+    own (the final sigma's two forms are both non-ASCII), to at least one character, so an
+    occurrence in the lowered text comes from at most ``longest`` characters, all in one
+    chunk."""
+    n = len(text)
+    overlap = max(longest - 1, 0)
+    best = none
+    start = 0
+    get = row_of.__getitem__
+    while True:
+        end = min(n, start + size)
+        piece = text[start:end]
+        if _DOTTED_I in piece or _KELVIN in piece:
+            piece = piece.lower()
+        found = match(piece.encode())
         if found:
             least = row_of[min(found)] if monotone else min(map(get, found))
             if least < best:
@@ -374,13 +414,18 @@ class BatchScanner:
         size = self.segments
         out = [none] * len(texts)
         segment, row, whole, match = self._segment, self._row, self._whole, self._match
-        join = _SEPARATOR.join
+        join, join_bytes, encode = _SEPARATOR.join, _SEPARATOR.encode().join, str.encode
         for base in range(0, len(texts), size):
-            group = join(texts[base : base + size])
+            members = texts[base : base + size]
+            group = join(members)
             if len(group) > limit or _DOTTED_I in group or _KELVIN in group:
                 return None
             try:
-                found = match(group.encode())
+                # An ASCII group encodes as one copy; else each text encodes on its own, so
+                # that the ASCII ones among them still do (a wide group encodes slowly).
+                found = match(
+                    group.encode() if group.isascii() else join_bytes(map(encode, members))
+                )
             except UnicodeEncodeError:
                 return None
             if whole[min(size, len(texts) - base)] not in found:
