@@ -125,9 +125,15 @@ class LiteralSet:
             scan = lambda a, b: match(data[a:b])  # noqa: E731
         elif folded is not None and self.ascii_only:
             # Only the chunks read are encoded to UTF-8; the UTF-16 encoder (twice as fast)
-            # refuses a lone surrogate anywhere first.
+            # refuses a lone surrogate anywhere first. A chunk is scanned raw, or lowered
+            # where it holds İ or the Kelvin sign (raw_scan_ok). Lowering chunk by chunk finds
+            # what lowering the whole text finds: every character lowers on its own (the
+            # final sigma's two forms are both non-ASCII), to at least one character, so an
+            # occurrence in the lowered text comes from at most `longest` characters, all in
+            # one chunk.
             text.encode("utf-16-le")
-            return _chunked_wide(folded, text, size, self.longest, row_of, floor, none, monotone)
+            wide: Callable[[bytes], list[int]] = folded
+            scan = lambda a, b: wide(_raw_or_lowered(text[a:b]).encode())  # noqa: E731
         else:
             text.encode()  # lone surrogates are refused before any chunk is read
             if not self.ascii_only and _CAPITAL_SIGMA in text:  # its lowering needs context
@@ -173,45 +179,8 @@ def _chunked(
         start = end - overlap
 
 
-def _chunked_wide(
-    match: Callable[[bytes], list[int]],
-    text: str,
-    size: int,
-    longest: int,
-    row_of: Sequence[int],
-    floor: int,
-    none: int,
-    monotone: bool,
-) -> int:
-    """:func:`_chunked` over a non-ASCII text and ASCII literals, each chunk encoded as it is
-    read: raw, or lowered where it holds İ or the Kelvin sign (:func:`raw_scan_ok`). Lowering
-    chunk by chunk finds what lowering the whole text finds: every character lowers on its
-    own (the final sigma's two forms are both non-ASCII), to at least one character, so an
-    occurrence in the lowered text comes from at most ``longest`` characters, all in one
-    chunk."""
-    n = len(text)
-    overlap = max(longest - 1, 0)
-    best = none
-    start = 0
-    get = row_of.__getitem__
-    while True:
-        end = min(n, start + size)
-        piece = text[start:end]
-        if _DOTTED_I in piece or _KELVIN in piece:
-            piece = piece.lower()
-        found = match(piece.encode())
-        if found:
-            least = row_of[min(found)] if monotone else min(map(get, found))
-            if least < best:
-                best = least
-                if best <= floor:
-                    return best
-            size += size // 4
-        else:
-            size *= 4
-        if end == n:
-            return best
-        start = end - overlap
+def _raw_or_lowered(piece: str) -> str:
+    return piece if raw_scan_ok(piece) else piece.lower()
 
 
 def _re2_set(literals: Sequence[str], fold_ascii: bool) -> Callable[[bytes], list[int]] | None:
