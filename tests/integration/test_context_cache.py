@@ -13,7 +13,8 @@ from modec.compiler.artifact import Artifact
 from modec.compiler.build import bundled_mode_path
 from modec.compiler.pipeline import compile_mode
 from modec.runtime.context import ModeContext, ModeContextCache
-from modec.runtime.router import Router
+from modec.runtime.lifecycle import ModeRuntime
+from modec.runtime.router import Decision, Router, TaskLike
 from modec.runtime.sessions import BindingRecord, ValidationStatus
 from tests.integration import lifecycle_support as support
 from tests.integration.lifecycle_support import RuntimeFactory
@@ -102,6 +103,28 @@ def test_routing_a_bound_session_keeps_the_ttl_and_the_checks(
     assert checked.route(sid, TASK).specialist == "performance_optimizer"
     other.switch(sid, "research_mode.yaml")
     assert checked.route(sid, TASK).specialist == "researcher"  # interval 0: every call
+
+
+def test_a_subclass_keeps_its_own_route(project: Path, database_url: str, tmp_path: Path) -> None:
+    # The runtime's trusted-context route is set on each instance; a subclass that defines
+    # route must still get its own.
+    class Counting(ModeRuntime):
+        calls = 0
+
+        def route(self, session_id: str, task: TaskLike) -> Decision:
+            Counting.calls += 1
+            return super().route(session_id, task)
+
+    with Counting(project, database_url, tmp_path / "cache") as runtime:
+        sid = runtime.initialize_session(mode_file="development_mode.yaml").session_id
+        for _ in range(3):
+            assert runtime.route(sid, TASK).specialist == "performance_optimizer"
+        assert Counting.calls == 3 and sid in runtime.contexts.fresh
+    with ModeRuntime(project, database_url, tmp_path / "cache") as plain:
+        assert plain.route.__doc__ == ModeRuntime.route.__doc__
+        assert plain.route(sid, TASK).specialist == "performance_optimizer"  # checked
+        assert sid in plain.contexts.fresh
+        assert plain.route(sid, TASK).specialist == "performance_optimizer"  # trusted
 
 
 def test_the_hot_path_is_thread_safe_under_puts_and_invalidations() -> None:

@@ -203,6 +203,22 @@ class ModeRuntime:
             _ROUTER_CACHE_SIZE
         )
         self._lock = threading.Lock()
+        if type(self).route is ModeRuntime.route:  # a subclass's own route stays its own
+            self.route = self._trusted_route()  # type: ignore[method-assign, assignment]
+
+    def _trusted_route(self) -> Callable[[str, TaskLike], Decision]:
+        """:meth:`route` with the cache's index and clock at hand: the index is one dict for
+        the cache's life (entries are only added and removed), and so is the clock."""
+        fresh, clock, slow = self.contexts.fresh.get, self.contexts.clock, self._route_checked
+
+        def route(session_id: str, task: TaskLike) -> Decision:
+            hit = fresh(session_id)
+            if hit is not None and clock() < hit[1]:
+                return hit[0](task)
+            return slow(session_id, task)
+
+        route.__doc__ = ModeRuntime.route.__doc__
+        return route
 
     def __repr__(self) -> str:
         return f"ModeRuntime({str(self.project.root)!r}, {self.sessions.url!r})"
@@ -594,6 +610,10 @@ class ModeRuntime:
         fresh = contexts.fresh.get(session_id)
         if fresh is not None and contexts.clock() < fresh[1]:
             return fresh[0](task)
+        return self._route_checked(session_id, task)
+
+    def _route_checked(self, session_id: str, task: TaskLike) -> Decision:
+        """:meth:`route` for a session whose context is not trusted now."""
         cached = self._cached(session_id)
         return (cached or self.context(session_id)).router.route(task)
 
