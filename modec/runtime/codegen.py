@@ -356,6 +356,7 @@ def generate(
     read: Callable[[Any], Any],
     kinds: tuple[type, ...],
     model: type | None = None,
+    slots: tuple[str, str] | None = None,
 ) -> Callable[[Any], Any]:
     """The generated ``decide(task)`` for ``rows``.
 
@@ -364,22 +365,26 @@ def generate(
     ``kinds``) is read through its ``__dict__``. Under hit policy ``first`` it returns
     ``new(outcome, task)`` for the first row that holds (``new(fallback, task)`` if none);
     otherwise (``finish`` given) it returns ``finish(task, taken)`` with the indexes of every
-    row that holds, in order.
+    row that holds, in order. ``slots`` names the two attributes ``new``'s ``__init__`` sets
+    (outcome, task), if that is all it does: the code then builds the object itself with
+    ``object.__new__``, without the frame of a constructor call.
     """
     writer = _Writer(ids, inline=find is None or len(ids) <= MAX_INLINE_LITERALS)
     body = []
     if finish is not None:
         body.append("    _taken = []")
+
+    def made(outcome: str) -> str:
+        if slots is None:
+            return f"return _new({outcome}, _t)"
+        return f"_d = _alloc(_new); _d.{slots[0]} = {outcome}; _d.{slots[1]} = _t; return _d"
+
     for index, row in enumerate(rows):
         body.append(f"    if {writer.expr(row.condition)}:")
         body.append(
-            f"        return _new(_o{index}, _t)"
-            if finish is None
-            else f"        _taken.append({index})"
+            f"        {made(f'_o{index}')}" if finish is None else f"        _taken.append({index})"
         )
-    body.append(
-        "    return _new(_fallback, _t)" if finish is None else "    return _finish(_t, _taken)"
-    )
+    body.append(f"    {made('_fallback')}" if finish is None else "    return _finish(_t, _taken)")
     text = "\n".join(body)
     # Only the fields the rows use are read. A pydantic model's fields live in its
     # ``__dict__``: subscripts there are cheaper than its attribute lookups.
@@ -426,6 +431,7 @@ def generate(
         "_model": model,
         "_fallback": fallback,
         "_new": new,
+        "_alloc": object.__new__,
         "_finish": finish,
         "_find": find,
         "_mentions": mentions,

@@ -110,8 +110,9 @@ class Decision:
     one row otherwise, none when the fallback decided.
     """
 
-    # The router's hot path builds a Decision as this __init__ would, without its frame:
-    # ``object.__new__(Decision)``, then both slots. Keep the two in step.
+    # The router's hot paths (its description route, and the generated rows, which are
+    # given these slots) build a Decision as this __init__ would, without its frame:
+    # ``object.__new__(Decision)``, then both slots. Keep them in step.
     __slots__ = ("_o", "_task")
 
     def __init__(self, outcome: Outcome, task: Task | TaskView | str) -> None:

@@ -373,6 +373,7 @@ class Router:
             read_task,
             (Task, TaskView),
             Task,
+            Decision.__slots__,
         )
 
     def _exact_route(self) -> Callable[[TaskLike], Decision]:

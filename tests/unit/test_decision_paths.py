@@ -1,5 +1,6 @@
-"""A decision from the router's hot path is the Decision its constructor builds: same type,
-attributes, equality, repr, dict, lazy task and copy, for every kind of task given."""
+"""A decision from the router's hot paths (the description route, the generated rows) is the
+Decision its constructor builds: same type, attributes, equality, repr, dict, lazy task and
+copy, for every kind of task given."""
 
 from __future__ import annotations
 
@@ -71,3 +72,24 @@ def test_the_routed_row_is_the_reference_row(text: str) -> None:
     router = Router(build_table(mode))
     for given in _kinds(text):
         assert router.route(given).task_type == reference_route(mode, text)[0]
+
+
+def test_a_decision_of_the_generated_rows_is_the_constructed_one() -> None:
+    mode = make_mode(
+        [
+            make_rule("tagged_tasks", 'tags contains "ops" or title matches /^fix:/'),
+            make_rule("audit_tasks", ["audit"]),
+        ],
+        builtin_task_types=False,
+    )
+    router = Router(build_table(mode))
+    assert router.route.__name__ == "decide"  # the generated rows are under test
+    for text in TEXTS:
+        for given in (*_kinds(text), Task(title="fix: it", description=text, tags=["ops"])):
+            d = router.route(given)
+            built = Decision(d._o, d._task)
+            assert type(d) is Decision and d == built and repr(d) == repr(built)
+            assert d.to_dict() == built.to_dict() and copy.copy(d) == d
+            expected = Task(description=text) if not isinstance(given, Task) else given
+            assert d.task == expected
+            assert d.task_type == reference_route(mode, expected)[0]
