@@ -448,23 +448,20 @@ def _need_id(need: Need) -> str:
     return "\0".join(str(part) for part in need[:2])
 
 
-def _bundled_folder() -> str:
-    return os.path.join(
-        os.path.dirname(os.path.abspath(sys.modules["modec"].__file__ or "")), "modes"
-    )
-
-
 def _parents(given: _Input, sources: dict[str, str]) -> list[Need] | None:
     """The needs of the files one compile read besides ``given`` (``sources``: display path →
     text, as :attr:`Compilation.sources` has them); None for a source that cannot be placed
     or that changed since the compiler read it.
 
-    A local parent's display is its name beside the child's display, and it lies in the
-    child's real folder (:func:`modec.compiler.extends.resolve_extends`); a bundled one's
-    display is its bare name, and the code fingerprint covers it, but a local file of that
-    name would shadow it.
+    Each is placed by the compiler's own lookup (:func:`~modec.compiler.extends.resolve_extends`
+    from the child's real folder): a local parent's display is its name beside the child's
+    display; a bundled one's is its bare name, and the code fingerprint covers it, but a local
+    file of that name appearing later would shadow it (a bundled child's folder is the bundled
+    one: nothing can shadow there).
     """
     from pathlib import Path
+
+    from modec.compiler.extends import bundled_mode_path, resolve_extends
 
     prefix = Path(given.display).parent
     needs: list[Need] = []
@@ -472,24 +469,23 @@ def _parents(given: _Input, sources: dict[str, str]) -> list[Need] | None:
         if shown == given.display:
             continue
         name = os.path.basename(shown)
-        local = os.path.join(given.folder, name)
-        bundled = os.path.join(_bundled_folder(), name)
-        if shown == str(prefix / name) and os.path.isfile(local):
-            path = local
-        elif shown == name and os.path.isfile(bundled):
-            path = bundled
-            if os.path.realpath(local) != os.path.realpath(bundled):  # a bundled mode's own
-                needs.append(["absent", local])
-        else:
+        target = resolve_extends(name, Path(given.folder))
+        if target.path is None:
+            return None
+        bundled = bundled_mode_path(name)  # a file of the bundled folder shows by its name
+        shipped = bundled is not None and target.path.resolve() == bundled.resolve()
+        if shown != (name if shipped else str(prefix / name)):
             return None
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
+            data = target.path.read_bytes()
         except OSError:
             return None
         if _as_compiled(data) != text:
             return None  # not the file the compiler read, or changed since
-        if path == local:
+        local = os.path.join(given.folder, name)
+        if target.bundled:
+            needs.append(["absent", local])
+        elif not shipped:
             needs.append(["file", local, os.path.realpath(local), _sha256(data)])
     return needs
 

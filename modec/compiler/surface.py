@@ -540,11 +540,9 @@ def _strip_nested_extensions(data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     task = data.get("task")
-    if not isinstance(task, dict) or not any(
-        isinstance(k, str) and k.startswith(EXTENSION_PREFIX) for k in task
-    ):
+    if not isinstance(task, dict) or not any(is_extension(k) for k in task):
         return data
-    kept = {k: v for k, v in task.items() if not k.startswith(EXTENSION_PREFIX)}
+    kept = {k: v for k, v in task.items() if not is_extension(k)}
     return {**data, "task": kept}
 
 
