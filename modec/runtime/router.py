@@ -400,28 +400,28 @@ class Router:
             ]
             sources.append((source, row_of, min(row_of, default=n)))
         if len(sources) == 1 and sources[0][0] == "description" and literals.backend == "re2":
-            return self._description_route(literals, sources[0][1], sources[0][2], outcomes)
-        best_row = literals.best_row
+            return self._description_route(literals, sources[0][1], outcomes)
+        ranked = [(source, literals.ranker(row_of, n), floor) for source, row_of, floor in sources]
 
         def route_fields(task: Any) -> Decision:
             kind = type(task)
             if kind is not Task and kind is not TaskView:
                 task = read_task(task)
             best = n
-            for source, row_of, floor in sources:
+            for source, rank, floor in ranked:
                 if best > floor:
-                    best = min(best, best_row(_field_text(task, source), row_of, floor, n))
+                    best = min(best, rank(_field_text(task, source)))
             return Decision(outcomes[best], task)
 
         return route_fields
 
     def _description_route(
-        self, literals: LiteralSet, row_of: Sequence[int], floor: int, outcomes: Sequence[Outcome]
+        self, literals: LiteralSet, row_of: Sequence[int], outcomes: Sequence[Outcome]
     ) -> Callable[[TaskLike], Decision]:
         folded, lowered = literals.match_ascii, literals.match_lowered
         assert folded is not None and lowered is not None
         n = len(outcomes) - 1
-        best_row = literals.best_row
+        rank = literals.ranker(row_of, n)
         long_text = 2 * max(CHUNK_CHARS, 4 * literals.longest)
         row = row_of.__getitem__
         monotone = all(a <= b for a, b in pairwise(row_of))
@@ -446,8 +446,8 @@ class Router:
             if len(text) > long_text:
                 if len(text) > limit and type(task) is str:
                     raise _too_large(text)
-                try:  # best_row proves the text valid Unicode
-                    return new(outcomes[best_row(text, row_of, floor, n, monotone)], task)
+                try:  # the scan proves the text valid Unicode
+                    return new(outcomes[rank(text)], task)
                 except UnicodeEncodeError as exc:
                     raise _not_unicode(exc) from exc
             if text.isascii():

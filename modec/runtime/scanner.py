@@ -25,6 +25,7 @@ bytes: a DFA existence test, with none of the wrapper's offset bookkeeping.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
 from operator import itemgetter
 from typing import Any, Final, Literal
 
@@ -33,6 +34,8 @@ import re2
 __all__ = [
     "BATCH_SEGMENTS",
     "CHUNK_CHARS",
+    "HEAD_LITERALS",
+    "HEAD_MIN",
     "BatchScanner",
     "LiteralSet",
     "raw_scan_ok",
@@ -42,6 +45,13 @@ __all__ = [
 
 #: First chunk of a chunked scan, in characters (later chunks grow).
 CHUNK_CHARS: Final = 1024
+#: A universe of this many literals or more scans a long text for its first rows' literals
+#: first (:meth:`LiteralSet.ranker`), at most this many of them.
+HEAD_MIN: Final = 1024
+HEAD_LITERALS: Final = 64
+# A non-ASCII text up to this many characters is encoded whole before a chunked scan (one
+# copy, then zero-copy chunks); a longer one chunk by chunk, as far as the scan reads it.
+_ENCODE_WHOLE: Final = 16 * CHUNK_CHARS
 _CAPITAL_SIGMA: Final = "\u03a3"  # the one character whose str.lower() depends on context
 # The only non-ASCII characters whose ``str.lower()`` holds an ASCII character (İ → i̇,
 # Kelvin sign → k; checked over every code point). A text without them, matched against
@@ -104,6 +114,44 @@ class LiteralSet:
             aho = _aho_set(self.literals)
             self.find = lambda text: aho(text.lower())
 
+    def ranker(self, row_of: Sequence[int], none: int) -> Callable[[str], int]:
+        """``text → best_row(text, row_of, min(row_of), none)``: the least row of one
+        source's text, where ``row_of[i]`` is the least row literal ``i`` gates there.
+
+        In a large universe (:data:`HEAD_MIN` literals or more), a long text is scanned first
+        for the literals of the first rows alone (at most :data:`HEAD_LITERALS` of them: a
+        set whose automaton is small and fast): any of them names a lower row than every
+        other literal, so one that occurs decides, and the whole set scans only a text that
+        holds none of them. That set is built at the first long text."""
+        floor = min(row_of, default=none)
+        monotone = all(a <= b for a, b in pairwise(row_of))
+        best_row = self.best_row
+
+        def whole(text: str) -> int:
+            return best_row(text, row_of, floor, none, monotone)
+
+        cut = _head_cut(row_of, none) if len(self.literals) >= HEAD_MIN else None
+        if cut is None:
+            return whole
+        long_text = 2 * max(CHUNK_CHARS, 4 * self.longest)
+        rest_floor = min(r for r in row_of if r > cut)
+        head_ids = [i for i, r in enumerate(row_of) if r <= cut]
+        head_rows = [row_of[i] for i in head_ids]
+        head_monotone = all(a <= b for a, b in pairwise(head_rows))
+        built: list[LiteralSet] = []
+
+        def tiered(text: str) -> int:
+            if len(text) <= long_text:
+                return best_row(text, row_of, floor, none, monotone)
+            if not built:
+                built.append(LiteralSet([self.literals[i] for i in head_ids]))
+            found = built[0].best_row(text, head_rows, floor, none, head_monotone)
+            if found != none:
+                return found
+            return best_row(text, row_of, rest_floor, none, monotone)
+
+        return tiered
+
     def best_row(
         self, text: str, row_of: Sequence[int], floor: int, none: int, monotone: bool = False
     ) -> int:
@@ -118,19 +166,26 @@ class LiteralSet:
             return min(map(row_of.__getitem__, found)) if found else none
         folded = self.match_ascii
         scan: Callable[[int, int], Iterable[int]]
-        if folded is not None and text.isascii():
-            # One encoding (a copy), then zero-copy chunks.
+        if folded is not None and (
+            text.isascii() or (self.ascii_only and len(text) <= _ENCODE_WHOLE and raw_scan_ok(text))
+        ):
+            # One encoding, then zero-copy chunks of its bytes: an ASCII text, or a text that
+            # scans raw (the set's literals are ASCII; an occurrence's bytes lie in one chunk
+            # however the chunks cut a multi-byte character, whose bytes are all ≥ 0x80). The
+            # encoding is strict: it refuses a lone surrogate, at its index in the text.
             data = memoryview(text.encode())
             match: Callable[[Any], list[int]] = folded  # the set takes any buffer
             scan = lambda a, b: match(data[a:b])  # noqa: E731
-        elif folded is not None and self.ascii_only:
-            # Only the chunks read are encoded to UTF-8; the UTF-16 encoder (twice as fast)
-            # refuses a lone surrogate anywhere first. A chunk is scanned raw, or lowered
-            # where it holds İ or the Kelvin sign (raw_scan_ok). Lowering chunk by chunk finds
-            # what lowering the whole text finds: every character lowers on its own (the
-            # final sigma's two forms are both non-ASCII), to at least one character, so an
-            # occurrence in the lowered text comes from at most `longest` characters, all in
-            # one chunk.
+            return _chunked(scan, len(data), size, self.longest, row_of, floor, none, monotone)
+        if folded is not None and self.ascii_only:
+            # A longer text: only the chunks read are encoded to UTF-8 (encoding the whole
+            # text would cost more than a scan that stops early saves); the UTF-16 encoder
+            # (twice as fast) refuses a lone surrogate anywhere first. A chunk is scanned
+            # raw, or lowered where it holds İ or the Kelvin sign (raw_scan_ok). Lowering
+            # chunk by chunk finds what lowering the whole text finds: every character
+            # lowers on its own (the final sigma's two forms are both non-ASCII), to at least
+            # one character, so an occurrence in the lowered text comes from at most
+            # `longest` characters, all in one chunk.
             text.encode("utf-16-le")
             wide: Callable[[bytes], list[int]] = folded
             scan = lambda a, b: wide(_raw_or_lowered(text[a:b]).encode())  # noqa: E731
@@ -157,13 +212,17 @@ def _chunked(
     """The least row over ``scan(start, end)`` of chunks of ``[0, n)`` that overlap by
     ``longest - 1``, stopping once the least row is ``floor`` or less. A chunk grows by a
     quarter after a chunk with hits (a lower row may be near) and fourfold after one without
-    (fewer calls on a text with no literal); either way the cost stays linear in ``n``."""
+    (fewer calls on a text with no literal); a chunk that would leave less than twice its
+    size unread takes the rest (one call fewer, at most thrice the chunk). Either way the
+    cost stays linear in ``n``."""
     overlap = max(longest - 1, 0)
     best = none
     start = 0
     get = row_of.__getitem__
     while True:
-        end = min(n, start + size)
+        end = start + size
+        if end + 2 * size > n:
+            end = n
         found = scan(start, end)
         if found:
             least = row_of[min(found)] if monotone else min(map(get, found))
@@ -177,6 +236,23 @@ def _chunked(
         if end == n:
             return best
         start = end - overlap
+
+
+def _head_cut(row_of: Sequence[int], none: int) -> int | None:
+    """The last row of the head (the first rows, :data:`HEAD_LITERALS` literals at most), or
+    None when the head would be empty or hold every row."""
+    count: dict[int, int] = {}
+    for row in row_of:
+        count[row] = count.get(row, 0) + 1
+    rows = sorted(r for r in count if r != none)
+    taken = 0
+    cut = None
+    for row in rows:
+        taken += count[row]
+        if taken > HEAD_LITERALS:
+            break
+        cut = row
+    return None if cut is None or cut == rows[-1] else cut
 
 
 def _raw_or_lowered(piece: str) -> str:
