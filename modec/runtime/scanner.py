@@ -130,27 +130,58 @@ class LiteralSet:
         def whole(text: str) -> int:
             return best_row(text, row_of, floor, none, monotone)
 
-        cut = _head_cut(row_of, none) if len(self.literals) >= HEAD_MIN else None
-        if cut is None:
+        if len(self.literals) < HEAD_MIN:
             return whole
         long_text = 2 * max(CHUNK_CHARS, 4 * self.longest)
-        rest_floor = min(r for r in row_of if r > cut)
-        head_ids = [i for i, r in enumerate(row_of) if r <= cut]
-        head_rows = [row_of[i] for i in head_ids]
-        head_monotone = all(a <= b for a, b in pairwise(head_rows))
-        built: list[LiteralSet] = []
+        # (head set, its literals' rows, whether they never decrease, the rest's floor), or
+        # nothing when the head would be empty or everything; worked out at the first long
+        # text, so that a router that never sees one never pays for it.
+        plan: list[tuple[LiteralSet, list[int], bool, int] | None] = []
 
         def tiered(text: str) -> int:
             if len(text) <= long_text:
                 return best_row(text, row_of, floor, none, monotone)
-            if not built:
-                built.append(LiteralSet([self.literals[i] for i in head_ids]))
-            found = built[0].best_row(text, head_rows, floor, none, head_monotone)
+            if not plan:
+                plan.append(self._head(row_of, none))
+            head = plan[0]
+            if head is None:
+                return best_row(text, row_of, floor, none, monotone)
+            literals, rows, ordered, rest_floor = head
+            found = literals.best_row(text, rows, floor, none, ordered)
             if found != none:
                 return found
             return best_row(text, row_of, rest_floor, none, monotone)
 
         return tiered
+
+    def _head(
+        self, row_of: Sequence[int], none: int
+    ) -> tuple[LiteralSet, list[int], bool, int] | None:
+        """The head of :meth:`ranker`: the set of the literals of the first rows (as many
+        rows as :data:`HEAD_LITERALS` literals hold), their rows, whether those never
+        decrease, and the least row of the other literals; None when the first row alone
+        has more literals, or the head would hold every row."""
+        count: dict[int, int] = {}
+        for row in row_of:
+            count[row] = count.get(row, 0) + 1
+        rows = sorted(r for r in count if r != none)
+        taken = 0
+        cut = None
+        for row in rows:
+            taken += count[row]
+            if taken > HEAD_LITERALS:
+                break
+            cut = row
+        if cut is None or cut == rows[-1]:
+            return None
+        ids = [i for i, r in enumerate(row_of) if r <= cut]
+        head_rows = [row_of[i] for i in ids]
+        return (
+            LiteralSet([self.literals[i] for i in ids]),
+            head_rows,
+            all(a <= b for a, b in pairwise(head_rows)),
+            min(r for r in row_of if r > cut),
+        )
 
     def best_row(
         self, text: str, row_of: Sequence[int], floor: int, none: int, monotone: bool = False
@@ -236,23 +267,6 @@ def _chunked(
         if end == n:
             return best
         start = end - overlap
-
-
-def _head_cut(row_of: Sequence[int], none: int) -> int | None:
-    """The last row of the head (the first rows, :data:`HEAD_LITERALS` literals at most), or
-    None when the head would be empty or hold every row."""
-    count: dict[int, int] = {}
-    for row in row_of:
-        count[row] = count.get(row, 0) + 1
-    rows = sorted(r for r in count if r != none)
-    taken = 0
-    cut = None
-    for row in rows:
-        taken += count[row]
-        if taken > HEAD_LITERALS:
-            break
-        cut = row
-    return None if cut is None or cut == rows[-1] else cut
 
 
 def _raw_or_lowered(piece: str) -> str:
