@@ -100,14 +100,22 @@ def _canon(value: Any) -> Any:
     cls = type(value)
     if cls in _SCALARS:
         return value
-    if isinstance(value, BaseModel):
+    # The IR's own classes by exact type first (a model type met before, a tuple, a dict):
+    # the common cases without ``isinstance`` against unions; subclasses take the general
+    # path below and come out alike.
+    fields = _CANON_FIELDS.get(cls)
+    if fields is None and isinstance(value, BaseModel):
+        fields = _canon_fields(cls)
+    if fields is not None:
         attrs = value.__dict__
         out = {}
-        for name in _CANON_FIELDS.get(cls) or _canon_fields(cls):
+        for name in fields:
             item = attrs[name]
             out[name] = item if type(item) in _SCALARS else _canon(item)
         return out
-    if isinstance(value, dict):
+    if cls is tuple or cls is list:
+        return [v if type(v) in _SCALARS else _canon(v) for v in value]
+    if cls is dict or isinstance(value, dict):
         return {str(k): v if type(v) in _SCALARS else _canon(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [v if type(v) in _SCALARS else _canon(v) for v in value]
