@@ -163,12 +163,15 @@ def _as_written(value: Any, node: YNode | None) -> Any:
     spelling (``version: 1.10`` is ``"1.10"``), lists item by item."""
     if node is None:
         return value
-    if isinstance(value, str) and node.kind == "scalar" and node.tag != _STR and node.raw:
-        return node.raw
-    if isinstance(value, list | tuple):
+    cls = value.__class__
+    if cls is str or isinstance(value, str):
+        if node.kind == "scalar" and node.tag != _STR and node.raw:
+            return node.raw
+        return value
+    if cls is list or cls is tuple or isinstance(value, list | tuple):
         items = node.children if node.kind == "seq" else (node,) * len(value)
         if len(items) == len(value):
-            return tuple(_as_written(v, c) for v, c in zip(value, items, strict=True))
+            return tuple([_as_written(v, c) for v, c in zip(value, items, strict=True)])
         return tuple(value)
     return value
 
