@@ -88,6 +88,8 @@ _FLOAT: Final = "tag:yaml.org,2002:float"
 
 def _scalar_text(value: Any) -> Any:
     """Descriptive text accepts any scalar as written (``version: 1.0``)."""
+    if value.__class__ is str:  # the usual case, before the tests against other types
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -564,7 +566,8 @@ def validate_section(
     if model is TestSurface:
         data = _strip_nested_extensions(data)
     try:
-        return model.model_validate(data), extras, []
+        # What ``model.model_validate(data)`` runs, without its Python frame.
+        return model.__pydantic_validator__.validate_python(data), extras, []
     except ValidationError as error:
         return None, extras, _diagnostics(model, node, section, key_node, error)
 
