@@ -185,13 +185,20 @@ def default_specialist(mode: ModeFile) -> str | None:
 
 def iter_atoms(expr: Expr) -> Iterator[Expr]:
     """Every leaf of ``expr`` (not ``and``/``or``/``not``), left to right."""
-    if isinstance(expr, And | Or):
-        for operand in expr.operands:
-            yield from iter_atoms(operand)
-    elif isinstance(expr, Not):
-        yield from iter_atoms(expr.operand)
-    else:
-        yield expr
+    # A stack of the operands still to visit, not a generator per level (the analysis, the
+    # checks and the table each walk every row).
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _JUNCTIONS):
+            stack.extend(reversed(node.operands))
+        elif isinstance(node, Not):
+            stack.append(node.operand)
+        else:
+            yield node
+
+
+_JUNCTIONS: Final = (And, Or)
 
 
 def literal_plan(rows: Sequence[Rule] | Sequence[Row]) -> tuple[ScannerPlan, ...]:
