@@ -100,14 +100,22 @@ def _canon(value: Any) -> Any:
     cls = type(value)
     if cls in _SCALARS:
         return value
-    if isinstance(value, BaseModel):
+    # The IR's own classes by exact type first (a model type met before, a tuple, a dict):
+    # the common cases without ``isinstance`` against unions; subclasses take the general
+    # path below and come out alike.
+    fields = _CANON_FIELDS.get(cls)
+    if fields is None and isinstance(value, BaseModel):
+        fields = _canon_fields(cls)
+    if fields is not None:
         attrs = value.__dict__
         out = {}
-        for name in _CANON_FIELDS.get(cls) or _canon_fields(cls):
+        for name in fields:
             item = attrs[name]
             out[name] = item if type(item) in _SCALARS else _canon(item)
         return out
-    if isinstance(value, dict):
+    if cls is tuple or cls is list:
+        return [v if type(v) in _SCALARS else _canon(v) for v in value]
+    if cls is dict or isinstance(value, dict):
         return {str(k): v if type(v) in _SCALARS else _canon(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [v if type(v) in _SCALARS else _canon(v) for v in value]
@@ -124,21 +132,93 @@ def canonical_json(doc: Any) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+def _ir_doc(mode: ModeFile) -> dict[str, Any]:
+    """What :func:`canonical_ir` writes, with the IR nodes in it as they are."""
+    return {
+        "ir": 1,
+        "metadata": mode.metadata,
+        "configuration": mode.configuration,
+        "roles": mode.roles,
+        "rules": ordered_rules(mode.rules),
+        "fallback": fallback_rule(mode),
+        "default_specialist": default_specialist(mode),
+        "validation": mode.validation,
+        "tests": mode.tests,
+    }
+
+
 def canonical_ir(mode: ModeFile) -> bytes:
     """The canonical bytes of a resolved mode's meaning (what :func:`mode_hash` hashes)."""
-    fallback = fallback_rule(mode)
-    doc = {
-        "ir": 1,
-        "metadata": _canon(mode.metadata),
-        "configuration": _canon(mode.configuration),
-        "roles": {name: _canon(role) for name, role in mode.roles.items()},
-        "rules": [_canon(rule) for rule in ordered_rules(mode.rules)],
-        "fallback": _canon(fallback) if fallback is not None else None,
-        "default_specialist": default_specialist(mode),
-        "validation": _canon(mode.validation) if mode.validation is not None else None,
-        "tests": [_canon(t) for t in mode.tests],
-    }
-    return canonical_json(doc)
+    out: list[str] = []
+    _write(_ir_doc(mode), out)
+    return "".join(out).encode("utf-8", "surrogatepass")
+
+
+#: Per model type, its canonical fields in key order, each with the text before its value:
+#: ``{"name":`` for the first, ``,"name":`` for the others (filled on first use).
+_WRITE_PLANS: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
+_encode_text: Final = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
+
+
+def _write_plan(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    names = sorted(_CANON_FIELDS.get(cls) or _canon_fields(cls))
+    plan = tuple(
+        (("{" if i == 0 else ",") + _encode_text(name) + ":", name) for i, name in enumerate(names)
+    )
+    _WRITE_PLANS[cls] = plan
+    return plan
+
+
+def _write(value: Any, out: list[str]) -> None:
+    """Append the text of ``canonical_json(_canon(value))`` to ``out``, written directly: the
+    IR's own types (models, tuples, text, whole numbers, booleans, null, dicts of text keys)
+    without the intermediate copy; anything else through ``_canon`` and ``json.dumps``."""
+    cls = type(value)
+    if cls is str:
+        out.append(_encode_text(value))
+    elif value is None:
+        out.append("null")
+    elif cls is bool:
+        out.append("true" if value else "false")
+    elif cls is int:
+        out.append(int.__repr__(value))
+    elif cls is tuple or cls is list:
+        if not value:
+            out.append("[]")
+            return
+        sep = "["
+        for item in value:
+            out.append(sep)
+            _write(item, out)
+            sep = ","
+        out.append("]")
+    elif cls is dict:
+        if not value:
+            out.append("{}")
+            return
+        entries = (
+            value if all(type(k) is str for k in value) else {str(k): v for k, v in value.items()}
+        )
+        sep = "{"
+        for key in sorted(entries):
+            out.append(sep + _encode_text(key) + ":")
+            _write(entries[key], out)
+            sep = ","
+        out.append("}")
+    else:
+        plan = _WRITE_PLANS.get(cls)
+        if plan is None and isinstance(value, BaseModel):
+            plan = _write_plan(cls)
+        if plan is None:  # a float, a subclass: the general path
+            out.append(canonical_json(_canon(value)).decode("utf-8", "surrogatepass"))
+        elif not plan:
+            out.append("{}")
+        else:
+            attrs = value.__dict__
+            for before, name in plan:
+                out.append(before)
+                _write(attrs[name], out)
+            out.append("}")
 
 
 def mode_hash(mode: ModeFile) -> str:

@@ -163,12 +163,15 @@ def _as_written(value: Any, node: YNode | None) -> Any:
     spelling (``version: 1.10`` is ``"1.10"``), lists item by item."""
     if node is None:
         return value
-    if isinstance(value, str) and node.kind == "scalar" and node.tag != _STR and node.raw:
-        return node.raw
-    if isinstance(value, list | tuple):
+    cls = value.__class__
+    if cls is str or isinstance(value, str):
+        if node.kind == "scalar" and node.tag != _STR and node.raw:
+            return node.raw
+        return value
+    if cls is list or cls is tuple or isinstance(value, list | tuple):
         items = node.children if node.kind == "seq" else (node,) * len(value)
         if len(items) == len(value):
-            return tuple(_as_written(v, c) for v, c in zip(value, items, strict=True))
+            return tuple([_as_written(v, c) for v, c in zip(value, items, strict=True)])
         return tuple(value)
     return value
 
@@ -723,11 +726,20 @@ def _extends_target(ctx: _Ctx, name: str, span: Span, base_dir: Path) -> Path | 
     return None
 
 
+#: Where a file's ``extends`` names resolve from, and the chain of files (resolved paths)
+#: that led to it: asked only of a file that extends (resolving a path asks the file system).
+Origin = Callable[[], tuple[Path, tuple[str, ...]]]
+
+
+def _known_origin(base_dir: Path, chain: tuple[str, ...]) -> Origin:
+    """The :data:`Origin` of a file whose place is known already (an extended file)."""
+    return lambda: (base_dir, chain)
+
+
 def _load_layer(
     ctx: _Ctx,
     loaded: LoadResult,
-    base_dir: Path,
-    chain: tuple[str, ...],
+    origin: Origin,
     sources: dict[str, str],
     refs: list[SourceRef],
     loader: Loader,
@@ -736,6 +748,9 @@ def _load_layer(
     assert loaded.source is not None
     layer = _build_layer(ctx, loaded)
     refs.append(layer.source)
+    if not layer.extends:
+        return layer
+    base_dir, chain = origin()
     base: _Layer | None = None
     for name, span in layer.extends:
         target = _extends_target(ctx, name, span, base_dir)
@@ -763,9 +778,8 @@ def _load_layer(
         parent_ctx.diags.extend(parent_loaded.diagnostics)
         parent = None
         if parent_loaded.root is not None and parent_loaded.ok:
-            parent = _load_layer(
-                parent_ctx, parent_loaded, target.parent, (*chain, key), sources, refs, loader
-            )
+            parent_origin = _known_origin(target.parent, (*chain, key))
+            parent = _load_layer(parent_ctx, parent_loaded, parent_origin, sources, refs, loader)
         parent_errors = [d for d in parent_ctx.diags if d.is_error]
         if parent_errors or parent is None:
             ctx.diags.extend(parent_errors)
@@ -869,11 +883,14 @@ def build_mode(
         sources[loaded.source.path] = loaded.source.text
     if loaded.root is None or loaded.source is None or not loaded.ok:
         return BuildResult(None, ctx.diags, sources)
-    real = (file_path or Path(loaded.source.path)).resolve()
-    directory = real.parent
+    path = file_path or Path(loaded.source.path)
+
+    def origin() -> tuple[Path, tuple[str, ...]]:
+        real = path.resolve()
+        return real.parent, (str(real),)
+
     refs: list[SourceRef] = []
-    chain = (str(real),)
-    layer = _load_layer(ctx, loaded, directory, chain, sources, refs, loader or _default_loader)
+    layer = _load_layer(ctx, loaded, origin, sources, refs, loader or _default_loader)
     if layer is None or any(d.is_error for d in ctx.diags):
         return BuildResult(None, ctx.diags, sources)
     mode = _finalize(ctx, layer, refs)

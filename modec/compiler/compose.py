@@ -546,7 +546,7 @@ class _Composer:
             seen[raw] = key
             slots.append((key, value))
         if not merges:
-            return tuple(cast(list[tuple[YNode, YNode]], slots))
+            return tuple(cast("list[tuple[YNode, YNode]]", slots))  # a string: no alias built
         result: list[tuple[YNode, YNode]] = []
         for slot in slots:
             if isinstance(slot, tuple):

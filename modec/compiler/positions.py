@@ -64,11 +64,16 @@ class LineIndex:
         return self.span(index, min(index + width, len(self.text)))
 
     def span(self, start: int, end: int) -> Span:
+        # The loader and the build make a span for most nodes: clamping by comparisons, not
+        # min() and max() calls.
         starts, size = self.starts, len(self.text)
         index = 0 if start < 0 else size if start > size else start
-        line = bisect.bisect_right(starts, index)
+        line = _bisect_right(starts, index)
         column = index - starts[line - 1] + 1
-        end = min(max(start, end), size)
+        if end < start:
+            end = start
+        if end > size:
+            end = size
         if line == len(starts) or end < starts[line]:  # ends on the same line
             end_line, end_column = line, column + end - start
         else:
@@ -87,6 +92,7 @@ class LineIndex:
 
 
 _make_span: Final[Callable[[dict[str, object]], Span]] = Span.__pydantic_validator__.validate_python
+_bisect_right: Final = bisect.bisect_right
 
 
 def _line_starts(text: str) -> list[int]:

@@ -88,6 +88,8 @@ _FLOAT: Final = "tag:yaml.org,2002:float"
 
 def _scalar_text(value: Any) -> Any:
     """Descriptive text accepts any scalar as written (``version: 1.0``)."""
+    if value.__class__ is str:  # the usual case, before the tests against other types
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -522,16 +524,6 @@ def _owner_at(model: type[SurfaceModel], path: Sequence[str]) -> type[SurfaceMod
     return current
 
 
-def _split_extensions(data: Any, model: type[SurfaceModel]) -> tuple[Any, dict[str, Any]]:
-    """Take ``x_`` keys out of a closed section's mapping (they are free, kept as extras)."""
-    if model.open or not isinstance(data, dict):
-        return data, {}
-    if not any(k.startswith(EXTENSION_PREFIX) for k in data):
-        return data, {}
-    core = {k: v for k, v in data.items() if not is_extension(k)}
-    return core, {k: v for k, v in data.items() if is_extension(k)}
-
-
 def _strip_nested_extensions(data: Any) -> Any:
     """Drop ``x_`` keys from a ``tests`` example's task mapping (closed, too).
 
@@ -565,22 +557,43 @@ def validate_section(
     Returns the model (None when any error was found), the ``x_`` extras of a closed section,
     and the diagnostics, each at the key or value it is about. Null values mean "not given".
     """
-    data, extras = _split_extensions(to_plain(node), model)
+    data: Any
+    extras: dict[str, Any]
+    if node.kind == "map":
+        data, extras = _section_data(model, node)
+    else:
+        data, extras = to_plain(node), {}
     if model is TestSurface:
         data = _strip_nested_extensions(data)
-    if isinstance(data, dict):
-        # A null value means "not given", except where text must be present; an unknown key
-        # of a closed section is reported whatever its value.
-        fields = _field_set(model)
-        data = {
-            k: v
-            for k, v in data.items()
-            if v is not None or k in _NULL_IS_WRONG or not (model.open or k in fields)
-        }
     try:
-        return model.model_validate(data), extras, []
+        # What ``model.model_validate(data)`` runs, without its Python frame.
+        return model.__pydantic_validator__.validate_python(data), extras, []
     except ValidationError as error:
         return None, extras, _diagnostics(model, node, section, key_node, error)
+
+
+def _section_data(model: type[SurfaceModel], node: YNode) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What :func:`validate_section` validates for a mapping, in one pass over its entries:
+    :func:`to_plain` of it (first key wins), the ``x_`` keys of a closed section taken out
+    as extras, and null values dropped as "not given", except
+    where text must be present and on keys a closed section does not define (reported
+    whatever their value)."""
+    open_ = model.open
+    fields = _field_set(model)
+    data: dict[str, Any] = {}
+    extras: dict[str, Any] = {}
+    seen: set[str] = set()
+    for k, v in node.items:
+        key = k.raw if k.raw is not None else str(k.value)
+        if key in seen:
+            continue
+        seen.add(key)
+        value = to_plain(v)
+        if not open_ and key.startswith(EXTENSION_PREFIX):
+            extras[key] = value
+        elif value is not None or key in _NULL_IS_WRONG or not (open_ or key in fields):
+            data[key] = value
+    return data, extras
 
 
 #: Keys whose null value is an error rather than "not given" (text that must be present).

@@ -28,7 +28,7 @@ reads each field once, whatever the number of rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict
@@ -185,13 +185,20 @@ def default_specialist(mode: ModeFile) -> str | None:
 
 def iter_atoms(expr: Expr) -> Iterator[Expr]:
     """Every leaf of ``expr`` (not ``and``/``or``/``not``), left to right."""
-    if isinstance(expr, And | Or):
-        for operand in expr.operands:
-            yield from iter_atoms(operand)
-    elif isinstance(expr, Not):
-        yield from iter_atoms(expr.operand)
-    else:
-        yield expr
+    # A stack of the operands still to visit, not a generator per level (the analysis, the
+    # checks and the table each walk every row).
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _JUNCTIONS):
+            stack.extend(reversed(node.operands))
+        elif isinstance(node, Not):
+            stack.append(node.operand)
+        else:
+            yield node
+
+
+_JUNCTIONS: Final = (And, Or)
 
 
 def literal_plan(rows: Sequence[Rule] | Sequence[Row]) -> tuple[ScannerPlan, ...]:
@@ -223,6 +230,11 @@ def _location(rule: Rule) -> str:
     return f"{rule.name_span.file}:{rule.name_span.line}"
 
 
+#: ``Row(**fields)``: the same validation, without ``BaseModel.__init__``'s overhead (a row
+#: per rule).
+_make_row: Final[Callable[[dict[str, object]], Row]] = Row.__pydantic_validator__.validate_python
+
+
 def build_table(mode: ModeFile) -> DecisionTable:
     """The decision table of a resolved, checked mode (the compiler's ``table`` stage)."""
     default = default_specialist(mode)
@@ -230,17 +242,19 @@ def build_table(mode: ModeFile) -> DecisionTable:
     for rule in ordered_rules(mode.rules):
         assert rule.condition is not None  # only the fallback rule has none
         rows.append(
-            Row(
-                name=rule.name,
-                condition=rule.condition,
-                specialist=rule.required_specialist or default,
-                secondary_review=rule.secondary_review,
-                complexity_boost=rule.complexity_boost,
-                parallel_execution=rule.parallel_execution,
-                priority=rule.priority,
-                origin=rule.source,
-                implicit=rule.implicit,
-                source=_location(rule),
+            _make_row(
+                {
+                    "name": rule.name,
+                    "condition": rule.condition,
+                    "specialist": rule.required_specialist or default,
+                    "secondary_review": rule.secondary_review,
+                    "complexity_boost": rule.complexity_boost,
+                    "parallel_execution": rule.parallel_execution,
+                    "priority": rule.priority,
+                    "origin": rule.source,
+                    "implicit": rule.implicit,
+                    "source": _location(rule),
+                }
             )
         )
     general = fallback_rule(mode)

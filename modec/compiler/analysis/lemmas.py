@@ -263,8 +263,62 @@ def prefix_lemmas(strs: dict[StrKey, int], add: AddLemma, skipped: list[str]) ->
 
 
 def _pairwise(literals: Sequence[str], limit: int) -> tuple[Occurrences, bool]:
-    """:func:`occurrences` of a small set, by ``str.find`` over every pair (the work is
-    bounded by the two constants above)."""
+    """:func:`occurrences` of a small set, by ``str.find`` (the work is bounded by the two
+    constants above).
+
+    Each literal is looked for once in all of them joined (:func:`_joined_occurrences`); a
+    set with repeated or empty literals, or more occurrences than ``limit`` (where the cut
+    depends on the order of the search), is searched pair by pair."""
+    if all(literals) and len(set(literals)) == len(literals):
+        found = _joined_occurrences(literals, limit)
+        if found is not None:
+            return found, True
+    return _pairs(literals, limit)
+
+
+def _joined_occurrences(literals: Sequence[str], limit: int) -> Occurrences | None:
+    """:func:`_pairs` of distinct, non-empty literals when they have at most ``limit``
+    occurrences in all (else None): each literal is found in the literals joined by a
+    separator, and a match that runs over the end of the literal it starts in is none."""
+    joined = "\0".join(literals)
+    starts: list[int] = []
+    at = 0
+    for y in literals:
+        starts.append(at)
+        at += len(y) + 1
+    found: list[list[tuple[int, int, str, list[int]]]] = [[] for _ in literals]
+    total = 0
+    find, right = joined.find, bisect.bisect_right
+    for x in literals:
+        n = len(x)
+        owner = -1
+        positions: list[int] = []
+        i = find(x)
+        while i >= 0:
+            j = right(starts, i) - 1
+            offset = i - starts[j]
+            if offset + n <= len(literals[j]):
+                if j != owner:  # the matches of one literal come in order of position
+                    if positions:
+                        found[owner].append((positions[0] + n, -n, x, positions))
+                    owner, positions = j, []
+                positions.append(offset)
+                total += 1
+                if total > limit:
+                    return None
+            i = find(x, i + 1)
+        if positions:
+            found[owner].append((positions[0] + n, -n, x, positions))
+    out: Occurrences = {}
+    for y, entries in zip(literals, found, strict=True):
+        entries.sort()
+        out[y] = [(x, positions) for _, _, x, positions in entries]
+    return out
+
+
+def _pairs(literals: Sequence[str], limit: int) -> tuple[Occurrences, bool]:
+    """:func:`occurrences` of a small set, by ``str.find`` over every pair, cut after
+    ``limit`` occurrences in order of the literals."""
     budget = limit
     out: Occurrences = {}
     # Shortest first: the literals that can occur in ``y`` are a prefix of this list (which

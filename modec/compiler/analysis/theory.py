@@ -161,10 +161,11 @@ class Theory:
         absorbing, neutral = (-t, t) if kind == "and" else (t, -t)
         if absorbing in lits:
             return absorbing
-        items = tuple(sorted(set(lit for lit in lits if lit != neutral)))
-        if not items:
-            return neutral
-        return items[0] if len(items) == 1 else items
+        found = set(lits)
+        found.discard(neutral)
+        if len(found) <= 1:
+            return found.pop() if found else neutral
+        return tuple(sorted(found))
 
     def gate(self, kind: str, lits: Sequence[int]) -> int:
         """A variable equivalent to the ``and``/``or`` of ``lits`` (shared when repeated)."""
