@@ -2,10 +2,10 @@
 
 :func:`make_engine` configures SQLite (WAL journal, ``synchronous=FULL``: a committed
 transaction is on disk before ``COMMIT`` returns, so a power cut loses no binding;
-``busy_timeout``; foreign keys; ``BEGIN IMMEDIATE`` for writes) and PostgreSQL (psycopg 3,
-pinged connections). :func:`retrying` is the one retry policy of the store (tenacity:
-jittered exponential backoff, bounded attempts) for transient failures
-(:func:`is_transient`). The Alembic helpers locate the shipped migrations.
+``busy_timeout``; foreign keys; ``BEGIN IMMEDIATE`` for writes) and PostgreSQL (psycopg 3;
+a connection that waited in the pool is pinged before use). :func:`retrying` is the one
+retry policy of the store (tenacity: jittered exponential backoff, bounded attempts) for
+transient failures (:func:`is_transient`). The Alembic helpers locate the shipped migrations.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import functools
 import importlib.resources
 import os
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
@@ -23,7 +24,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from modec.diagnostics import ModecError
@@ -208,15 +209,21 @@ def _busy_error(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and _sqlite_busy(exc)
 
 
-def make_engine(url: str | URL, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+def make_engine(
+    url: str | URL, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, autocommit: bool = False
+) -> Engine:
     """An engine configured the way the store needs it.
 
     SQLite: the parent directory of the file is created; every connection gets
     ``busy_timeout``, ``foreign_keys=ON``, and (for files) ``journal_mode=WAL`` with
     ``synchronous=FULL`` (durable on commit, across power cuts too);
     transactions are begun by SQLAlchemy, ``BEGIN IMMEDIATE`` for writes. ``sqlite://`` is one
-    shared in-memory database. PostgreSQL: ``postgresql://`` means psycopg 3; connections are
-    pinged before use. Raises :class:`~modec.diagnostics.ModecError` for other backends.
+    shared in-memory database. PostgreSQL: ``postgresql://`` means psycopg 3; a connection
+    idle in the pool for :data:`PING_AFTER_IDLE` seconds or more is pinged before use
+    (:func:`ping_when_idle`); with ``autocommit``, its connections are opened in autocommit
+    mode and stay in it (a pool of their own, for statements that are a transaction each:
+    no isolation level set and reset around every checkout, nothing to roll back at
+    checkin). Raises :class:`~modec.diagnostics.ModecError` for other backends.
     """
     parsed = _normalized_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -230,7 +237,56 @@ def make_engine(url: str | URL, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -
             engine = create_engine(parsed, connect_args={"timeout": busy_timeout})
         _configure_sqlite(engine, busy_timeout=busy_timeout, wal=file is not None)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    engine = (
+        create_engine(parsed, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+        if autocommit
+        else create_engine(parsed)
+    )
+    ping_when_idle(engine)
+    return engine
+
+
+#: Seconds a pooled PostgreSQL connection may wait in the pool and be used without a ping.
+PING_AFTER_IDLE: Final = 1.0
+_IDLE_SINCE: Final = "modec_idle_since"
+
+
+def ping_when_idle(engine: Engine, after: float | None = None) -> None:
+    """Ping a pooled connection at checkout when it has waited in the pool ``after``
+    seconds or more (default :data:`PING_AFTER_IDLE`, read at each checkout): a dead one
+    (a server restart, an idle-session timeout) is replaced before any statement is sent,
+    as SQLAlchemy's ``pool_pre_ping`` does, while a connection in steady use (a bind loop)
+    saves that round trip on every transaction. A new connection needs no ping.
+
+    A connection that dies while in use, or within ``after`` seconds of its last use, fails
+    its statement: the store does not replay a transaction whose outcome is unknown
+    (:func:`is_transient`), as with ``pool_pre_ping``, whose ping can precede the death too.
+    """
+
+    @event.listens_for(engine, "connect")
+    def connected(dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def checked_in(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        limit = PING_AFTER_IDLE if after is None else after
+        if since is not None and time.monotonic() - since < limit:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if not engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise
+            alive = False
+        if not alive:
+            # The pool discards the connection and checks out another (a few times).
+            raise DisconnectionError("the pooled connection is gone")
 
 
 _SQLITE_IOERR: Final = 10

@@ -22,7 +22,15 @@ from modec.runtime.sessions.schema import (
     columns,
 )
 
-__all__ = ["DriverBind", "DriverStatement", "Statements", "driver_bind", "statements"]
+__all__ = [
+    "DriverBind",
+    "DriverStatement",
+    "NamedDriverStatement",
+    "Statements",
+    "driver_bind",
+    "named_driver_statement",
+    "statements",
+]
 
 
 # --------------------------------------------------------------------------- statements
@@ -317,6 +325,56 @@ def driver_statement(
         if compiled.binds[name].value is not None and name not in given
     }
     return DriverStatement(str(compiled), names, binds, results, constants)
+
+
+@dataclass(frozen=True, slots=True)
+class NamedDriverStatement:
+    """A statement compiled once for a driver with named parameters (psycopg's), executed
+    on the driver's cursor with the column types' own bind and result processors, as
+    :class:`DriverStatement` is for SQLite: PostgreSQL's one-statement bind spent as long
+    in SQLAlchemy's per-execution machinery as in the server."""
+
+    sql: str
+    binds: Mapping[str, Callable[[Any], Any] | None]
+    results: tuple[Callable[[Any], Any] | None, ...]
+    constants: Mapping[str, Any]  # values the statement itself binds (a literal's)
+
+    def execute(self, cursor: Any, values: Mapping[str, Any]) -> Any:
+        params = {}
+        for name, bind in self.binds.items():
+            value = values[name] if name in values else self.constants[name]
+            params[name] = value if bind is None else bind(value)
+        cursor.execute(self.sql, params)
+        return cursor
+
+    def row(self, cursor: Any) -> tuple[Any, ...] | None:
+        found = cursor.fetchone()
+        if found is None:
+            return None
+        return tuple(
+            value if result is None else result(value)
+            for value, result in zip(found, self.results, strict=True)
+        )
+
+
+def named_driver_statement(statement: Any, dialect: Dialect) -> NamedDriverStatement:
+    """``statement`` (a SELECT, or a statement with RETURNING) compiled for ``dialect``,
+    whose parameters are named (``pyformat``)."""
+    compiled = statement.compile(dialect=dialect)
+    binds = {
+        name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+        for name, bind in compiled.binds.items()
+    }
+    columns_: Any = getattr(statement, "selected_columns", None)
+    if columns_ is None:
+        columns_ = getattr(statement, "_returning", ())
+    results = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns_
+    )
+    constants = {
+        name: bind.value for name, bind in compiled.binds.items() if bind.value is not None
+    }
+    return NamedDriverStatement(str(compiled), binds, results, constants)
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,7 +70,12 @@ from modec.runtime.sessions.schema import (
 from modec.runtime.sessions.schema import (
     now as _now,
 )
-from modec.runtime.sessions.statements import driver_bind, statements
+from modec.runtime.sessions.statements import (
+    NamedDriverStatement,
+    driver_bind,
+    named_driver_statement,
+    statements,
+)
 
 __all__ = ["Adoption", "BindingProbe", "Rebinding", "SessionBindingStore"]
 
@@ -211,11 +216,20 @@ class SessionBindingStore:
                 suggestion="use table_prefix to keep modec's tables apart in a SQLite file",
             )
         self._sql = statements(self._dialect, self._t)
-        self._single = (
-            self._writer.execution_options(isolation_level="AUTOCOMMIT")
-            if self._dialect == "postgresql"
-            else self._writer
-        )
+        # PostgreSQL's one-statement transactions (bind): on the store's own engine, a pool
+        # of autocommit connections; on a host's, its connections switched for the call.
+        self._single = self._writer
+        self._own_single: Engine | None = None
+        self._bind_one_driver: NamedDriverStatement | None = None
+        if self._dialect == "postgresql" and self._owns_engine:
+            assert url is not None and self._sql.bind_one is not None
+            self._own_single = make_engine(url, autocommit=True)
+            self._single = self._own_single.execution_options(**{WRITE_OPTION: True})
+            self._bind_one_driver = named_driver_statement(
+                self._sql.bind_one, self._own_single.dialect
+            )
+        elif self._dialect == "postgresql":
+            self._single = self._writer.execution_options(isolation_level="AUTOCOMMIT")
         self._driver = (
             driver_bind(self._engine.dialect, self._t) if self._dialect == "sqlite" else None
         )
@@ -300,6 +314,8 @@ class SessionBindingStore:
         (it reconnects on demand). A host's engine is left alone: its pool is the host's."""
         if self._owns_engine:
             self._engine.dispose()
+        if self._own_single is not None:
+            self._own_single.dispose()
 
     def _transaction(
         self, work: Callable[[Connection], _T], *, write: bool, single: bool = False
@@ -311,6 +327,45 @@ class SessionBindingStore:
                 return work(conn)
 
         return self._attempts(attempt, write=write)
+
+    def _single_driver_call(
+        self, statement: NamedDriverStatement, values: dict[str, Any]
+    ) -> tuple[Any, ...] | None:
+        """``statement``'s first row, run as a transaction of its own on a pooled autocommit
+        connection of the store's PostgreSQL engine, on the driver's cursor. A failure is
+        raised as SQLAlchemy would raise it (a dropped connection invalidated and said so),
+        so the retry policy reads it the same way. Retried as :meth:`_transaction`."""
+        engine = self._own_single
+        assert engine is not None
+        dialect = engine.dialect
+        dbapi_error = dialect.loaded_dbapi.Error
+
+        def attempt() -> tuple[Any, ...] | None:
+            pooled = engine.raw_connection()
+            try:
+                driver: Any = pooled.driver_connection
+                try:
+                    cursor = driver.cursor()
+                    try:
+                        return statement.row(statement.execute(cursor, values))
+                    finally:
+                        cursor.close()
+                except dbapi_error as exc:
+                    gone = dialect.is_disconnect(exc, driver, None)
+                    if gone:
+                        pooled.invalidate(exc)
+                    raise DBAPIError.instance(
+                        statement.sql,
+                        values,
+                        exc,
+                        dbapi_error,
+                        connection_invalidated=gone,
+                        dialect=dialect,
+                    ) from exc
+            finally:
+                pooled.close()
+
+        return self._attempts(attempt, write=True)
 
     def _driver_transaction(self, work: Callable[[Any], _T]) -> _T:
         """A SQLite write transaction on the pooled driver connection itself:
@@ -736,15 +791,21 @@ class SessionBindingStore:
             "at": _now(),
         }
 
-        statement = self._sql.bind_one
-        assert statement is not None
+        driver = self._bind_one_driver
+        if driver is not None:
+            found_row = self._single_driver_call(driver, params)
+            if found_row is not None:
+                return _binding_of(found_row[1:])
+        else:
+            statement = self._sql.bind_one
+            assert statement is not None
 
-        def work(conn: Connection) -> AnyRow | None:
-            return conn.execute(statement, params).one_or_none()
+            def work(conn: Connection) -> AnyRow | None:
+                return conn.execute(statement, params).one_or_none()
 
-        row = self._transaction(work, write=True, single=True)
-        if row is not None:
-            return binding_record(row)
+            row = self._transaction(work, write=True, single=True)
+            if row is not None:
+                return binding_record(row)
         found = self.get_session(session_id)  # nothing was written: say why
         _require_status_active(session_id, None if found is None else found.status)
         return None
