@@ -489,31 +489,40 @@ def test_a_bind_is_one_transaction_of_few_statements(store: SessionBindingStore)
 
 
 def test_a_postgres_bind_is_one_statement_and_refuses_what_rebind_refuses(
-    postgres_url: str,
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``bind`` (which reports no replaced binding) is one statement in a transaction of its
     own on PostgreSQL; it refuses missing and terminated sessions and writes nothing then."""
+    import psycopg
+
+    from modec.runtime.sessions import engine as engine_module
+
+    # Every statement the driver sends (the bind runs on psycopg's cursor, below
+    # SQLAlchemy's events), pings included: none within the idle limit.
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE", 3600.0)
+    seen: list[str] = []
+    send = psycopg.Cursor.execute
+
+    def recorded(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(str(query))
+        return send(self, query, *args, **kwargs)
+
     with SessionBindingStore(postgres_url) as store:
         store.create_session("s", "/p")
-        seen: list[str] = []
-
-        def on_execute(*args: object) -> None:
-            seen.append(str(args[2]))
-
-        event.listen(store.engine, "before_cursor_execute", on_execute)
-        try:
-            first = store.bind("s", "a.yaml", H1)
-            second = store.bind("s", "b.yaml", H2)
-        finally:
-            event.remove(store.engine, "before_cursor_execute", on_execute)
+        store.bind("s", "warm.yaml", H1)  # the pool's first connection: opened, not pinged
+        seen.clear()
+        monkeypatch.setattr(psycopg.Cursor, "execute", recorded)
+        first = store.bind("s", "a.yaml", H1)
+        second = store.bind("s", "b.yaml", H2)
+        monkeypatch.setattr(psycopg.Cursor, "execute", send)
         assert [sql.split()[0] for sql in seen] == ["WITH", "WITH"]
         assert second.created_at == first.created_at and second.version > first.version
-        assert [h.id for h in store.history("s")] == [first.version, second.version]
+        assert [h.id for h in store.history("s")][1:] == [first.version, second.version]
         store.terminate_session("s")
         with pytest.raises(SessionNotActiveError, match="terminated"):
             store.bind("s", "c.yaml", H1)
         with pytest.raises(SessionNotActiveError, match="does not exist"):
             store.bind("ghost", "c.yaml", H1)
         assert store.get_binding("s") == second
-        assert len(store.history("s")) == 3  # bind, bind, terminate
+        assert len(store.history("s")) == 4  # bind (warm), bind, bind, terminate
         assert store.get_session("ghost") is None
