@@ -292,13 +292,20 @@ class DriverStatement:
         return cursor
 
     def row(self, cursor: Any) -> tuple[Any, ...] | None:
-        found = cursor.fetchone()
-        if found is None:
-            return None
-        return tuple(
-            value if result is None else result(value)
-            for value, result in zip(found, self.results, strict=True)
-        )
+        return _next_row(cursor, self.results)
+
+
+def _next_row(
+    cursor: Any, results: tuple[Callable[[Any], Any] | None, ...]
+) -> tuple[Any, ...] | None:
+    """The cursor's next row through the columns' result processors, or None."""
+    found = cursor.fetchone()
+    if found is None:
+        return None
+    return tuple(
+        value if result is None else result(value)
+        for value, result in zip(found, results, strict=True)
+    )
 
 
 def driver_statement(
@@ -348,13 +355,7 @@ class NamedDriverStatement:
         return cursor
 
     def row(self, cursor: Any) -> tuple[Any, ...] | None:
-        found = cursor.fetchone()
-        if found is None:
-            return None
-        return tuple(
-            value if result is None else result(value)
-            for value, result in zip(found, self.results, strict=True)
-        )
+        return _next_row(cursor, self.results)
 
 
 def named_driver_statement(statement: Any, dialect: Dialect) -> NamedDriverStatement:
