@@ -140,7 +140,7 @@ def database_floor(root: Path, rounds: int, calls: int) -> float | None:
         sid = runtime.initialize_session(mode_file=MODES[0]).session_id
         for mode in MODES:
             runtime.bind(sid, mode)
-        engine = runtime.sessions._engine
+        engine = runtime.sessions.engine
         pooled = engine.raw_connection()
         driver = pooled.driver_connection
         pooled.close()  # the bind checks the same connection out again

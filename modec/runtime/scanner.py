@@ -140,12 +140,12 @@ class LiteralSet:
 
         def tiered(text: str) -> int:
             if len(text) <= long_text:
-                return best_row(text, row_of, floor, none, monotone)
+                return whole(text)
             if not plan:
                 plan.append(self._head(row_of, none))
             head = plan[0]
             if head is None:
-                return best_row(text, row_of, floor, none, monotone)
+                return whole(text)
             literals, rows, ordered, rest_floor = head
             found = literals.best_row(text, rows, floor, none, ordered)
             if found != none:

@@ -15,8 +15,6 @@ from sqlalchemy.exc import DBAPIError
 from modec.runtime.sessions import engine as engine_module
 from modec.runtime.sessions.engine import make_engine
 
-pytestmark = pytest.mark.postgres
-
 
 @pytest.fixture
 def pg_engine(postgres_url: str) -> Iterator[Engine]:
@@ -62,6 +60,7 @@ def _count_pings(engine: Engine) -> list[int]:
     return calls
 
 
+@pytest.mark.postgres
 def test_a_connection_dropped_while_idle_is_replaced_before_use(
     pg_engine: Engine, postgres_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -72,6 +71,7 @@ def test_a_connection_dropped_while_idle_is_replaced_before_use(
     assert second != first
 
 
+@pytest.mark.postgres
 def test_without_the_ping_the_dropped_connection_fails_its_statement(
     pg_engine: Engine, postgres_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -87,6 +87,7 @@ def test_without_the_ping_the_dropped_connection_fails_its_statement(
     assert _backend(pg_engine) != first
 
 
+@pytest.mark.postgres
 def test_a_connection_in_steady_use_is_not_pinged(
     pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -101,6 +102,7 @@ def test_a_connection_in_steady_use_is_not_pinged(
     assert pings[0] == 20
 
 
+@pytest.mark.postgres
 def test_an_error_of_the_ping_that_is_not_a_disconnect_is_raised(
     pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,6 +118,7 @@ def test_an_error_of_the_ping_that_is_not_a_disconnect_is_raised(
         _backend(pg_engine)
 
 
+@pytest.mark.postgres
 def test_a_bind_whose_connection_was_dropped_fails_whole_and_the_next_one_binds(
     postgres_url: str, postgres_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -139,3 +142,10 @@ def test_a_bind_whose_connection_was_dropped_fails_whole_and_the_next_one_binds(
         assert store.get_binding(sid) == second
         assert second.version > first.version
         assert [h.mode_file for h in store.history(sid)] == ["a.yaml", "b.yaml"]
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///modec.db"])
+def test_an_autocommit_engine_is_refused_for_sqlite(url: str) -> None:
+    # SQLite binds in a BEGIN IMMEDIATE transaction; the flag is PostgreSQL's only.
+    with pytest.raises(ValueError, match="PostgreSQL's"):
+        make_engine(url, autocommit=True)

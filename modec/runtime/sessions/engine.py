@@ -226,6 +226,8 @@ def make_engine(
     checkin). Raises :class:`~modec.diagnostics.ModecError` for other backends.
     """
     parsed = _normalized_url(url)
+    if autocommit and parsed.get_backend_name() == "sqlite":
+        raise ValueError("autocommit engines are PostgreSQL's (SQLite binds in a transaction)")
     if parsed.get_backend_name() == "sqlite":
         file = _sqlite_file(parsed)
         if file is None:
@@ -251,14 +253,14 @@ PING_AFTER_IDLE: Final = 1.0
 _IDLE_SINCE: Final = "modec_idle_since"
 
 
-def ping_when_idle(engine: Engine, after: float | None = None) -> None:
-    """Ping a pooled connection at checkout when it has waited in the pool ``after``
-    seconds or more (default :data:`PING_AFTER_IDLE`, read at each checkout): a dead one
+def ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection at checkout when it has waited in the pool
+    :data:`PING_AFTER_IDLE` seconds or more (read at each checkout): a dead one
     (a server restart, an idle-session timeout) is replaced before any statement is sent,
     as SQLAlchemy's ``pool_pre_ping`` does, while a connection in steady use (a bind loop)
     saves that round trip on every transaction. A new connection needs no ping.
 
-    A connection that dies while in use, or within ``after`` seconds of its last use, fails
+    A connection that dies while in use, or within that time of its last use, fails
     its statement: the store does not replay a transaction whose outcome is unknown
     (:func:`is_transient`), as with ``pool_pre_ping``, whose ping can precede the death too.
     """
@@ -275,8 +277,7 @@ def ping_when_idle(engine: Engine, after: float | None = None) -> None:
     @event.listens_for(engine, "checkout")
     def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         since = record.info.get(_IDLE_SINCE)
-        limit = PING_AFTER_IDLE if after is None else after
-        if since is not None and time.monotonic() - since < limit:
+        if since is not None and time.monotonic() - since < PING_AFTER_IDLE:
             return
         try:
             alive = engine.dialect.do_ping(dbapi_connection)

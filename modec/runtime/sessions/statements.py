@@ -308,6 +308,16 @@ def _next_row(
     )
 
 
+def _result_processors(statement: Any, dialect: Dialect) -> tuple[Callable[[Any], Any] | None, ...]:
+    """The result processor of each column ``statement`` selects or returns."""
+    columns_: Any = getattr(statement, "selected_columns", None)
+    if columns_ is None:
+        columns_ = getattr(statement, "_returning", ())
+    return tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns_
+    )
+
+
 def driver_statement(
     statement: Any, dialect: Dialect, keys: Sequence[str] | None = None
 ) -> DriverStatement:
@@ -318,13 +328,7 @@ def driver_statement(
     binds = tuple(
         compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
     )
-    columns_ = getattr(statement, "selected_columns", None)
-    if columns_ is None:
-        returning = getattr(statement, "_returning", ())
-        columns_ = returning
-    results = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns_
-    )
+    results = _result_processors(statement, dialect)
     given = set(keys or ())
     constants = {
         name: compiled.binds[name].value
@@ -366,12 +370,7 @@ def named_driver_statement(statement: Any, dialect: Dialect) -> NamedDriverState
         name: bind.type.dialect_impl(dialect).bind_processor(dialect)
         for name, bind in compiled.binds.items()
     }
-    columns_: Any = getattr(statement, "selected_columns", None)
-    if columns_ is None:
-        columns_ = getattr(statement, "_returning", ())
-    results = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns_
-    )
+    results = _result_processors(statement, dialect)
     constants = {
         name: bind.value for name, bind in compiled.binds.items() if bind.value is not None
     }
