@@ -49,9 +49,6 @@ CHUNK_CHARS: Final = 1024
 #: first (:meth:`LiteralSet.ranker`), at most this many of them.
 HEAD_MIN: Final = 1024
 HEAD_LITERALS: Final = 64
-# A non-ASCII text up to this many characters is encoded whole before a chunked scan (one
-# copy, then zero-copy chunks); a longer one chunk by chunk, as far as the scan reads it.
-_ENCODE_WHOLE: Final = 16 * CHUNK_CHARS
 _CAPITAL_SIGMA: Final = "\u03a3"  # the one character whose str.lower() depends on context
 # The only non-ASCII characters whose ``str.lower()`` holds an ASCII character (İ → i̇,
 # Kelvin sign → k; checked over every code point). A text without them, matched against
@@ -197,37 +194,43 @@ class LiteralSet:
             return min(map(row_of.__getitem__, found)) if found else none
         folded = self.match_ascii
         scan: Callable[[int, int], Iterable[int]]
-        if folded is not None and (
-            text.isascii() or (self.ascii_only and len(text) <= _ENCODE_WHOLE and raw_scan_ok(text))
-        ):
-            # One encoding, then zero-copy chunks of its bytes: an ASCII text, or a text that
-            # scans raw (the set's literals are ASCII; an occurrence's bytes lie in one chunk
-            # however the chunks cut a multi-byte character, whose bytes are all ≥ 0x80). The
-            # encoding is strict: it refuses a lone surrogate, at its index in the text.
+        if folded is not None and text.isascii():
+            # One encoding (a copy), then zero-copy chunks of its bytes.
             data = memoryview(text.encode())
             match: Callable[[Any], list[int]] = folded  # the set takes any buffer
             scan = lambda a, b: match(data[a:b])  # noqa: E731
-            return _chunked(scan, len(data), size, self.longest, row_of, floor, none, monotone)
+            return _chunked(scan, len(data), size, self.longest, row_of, floor, none, monotone)[0]
         if folded is not None and self.ascii_only:
-            # A longer text: only the chunks read are encoded to UTF-8 (encoding the whole
-            # text would cost more than a scan that stops early saves); the UTF-16 encoder
-            # (twice as fast) refuses a lone surrogate anywhere first. A chunk is scanned
-            # raw, or lowered where it holds İ or the Kelvin sign (raw_scan_ok). Lowering
-            # chunk by chunk finds what lowering the whole text finds: every character
-            # lowers on its own (the final sigma's two forms are both non-ASCII), to at least
-            # one character, so an occurrence in the lowered text comes from at most
-            # `longest` characters, all in one chunk.
-            text.encode("utf-16-le")
+            # A wide text: only the chunks read are encoded to UTF-8, strictly (encoding the
+            # whole text would cost more than a scan that stops early saves), and the unread
+            # rest is checked for a lone surrogate by the UTF-16 encoder (twice as fast). A
+            # chunk is scanned raw, or lowered where it holds İ or the Kelvin sign
+            # (raw_scan_ok). Lowering chunk by chunk finds what lowering the whole text
+            # finds: every character lowers on its own (the final sigma's two forms are both
+            # non-ASCII), to at least one character, so an occurrence in the lowered text
+            # comes from at most `longest` characters, all in one chunk.
             wide: Callable[[bytes], list[int]] = folded
-            scan = lambda a, b: wide(_raw_or_lowered(text[a:b]).encode())  # noqa: E731
-        else:
-            text.encode()  # lone surrogates are refused before any chunk is read
-            if not self.ascii_only and _CAPITAL_SIGMA in text:  # its lowering needs context
-                found = self.find(text)
-                return min(map(row_of.__getitem__, found)) if found else none
-            find = self.find
-            scan = lambda a, b: find(text[a:b])  # noqa: E731
-        return _chunked(scan, len(text), size, self.longest, row_of, floor, none, monotone)
+            if raw_scan_ok(text):
+                scan = lambda a, b: wide(text[a:b].encode())  # noqa: E731
+            else:
+                scan = lambda a, b: wide(_raw_or_lowered(text[a:b]).encode())  # noqa: E731
+            try:
+                best, end = _chunked(
+                    scan, len(text), size, self.longest, row_of, floor, none, monotone
+                )
+                if end < len(text):
+                    text[end:].encode("utf-16-le")
+            except UnicodeEncodeError:
+                text.encode()  # raises again, at the surrogate's index in the whole text
+                raise
+            return best
+        text.encode()  # lone surrogates are refused before any chunk is read
+        if not self.ascii_only and _CAPITAL_SIGMA in text:  # its lowering needs context
+            found = self.find(text)
+            return min(map(row_of.__getitem__, found)) if found else none
+        find = self.find
+        scan = lambda a, b: find(text[a:b])  # noqa: E731
+        return _chunked(scan, len(text), size, self.longest, row_of, floor, none, monotone)[0]
 
 
 def _chunked(
@@ -239,9 +242,10 @@ def _chunked(
     floor: int,
     none: int,
     monotone: bool,
-) -> int:
+) -> tuple[int, int]:
     """The least row over ``scan(start, end)`` of chunks of ``[0, n)`` that overlap by
-    ``longest - 1``, stopping once the least row is ``floor`` or less. A chunk grows by a
+    ``longest - 1``, stopping once the least row is ``floor`` or less, and the end of the
+    last chunk read. A chunk grows by a
     quarter after a chunk with hits (a lower row may be near) and fourfold after one without
     (fewer calls on a text with no literal); a chunk that would leave less than twice its
     size unread takes the rest (one call fewer, at most thrice the chunk). Either way the
@@ -260,12 +264,12 @@ def _chunked(
             if least < best:
                 best = least
                 if best <= floor:
-                    return best
+                    return best, end
             size += size // 4
         else:
             size *= 4
         if end == n:
-            return best
+            return best, end
         start = end - overlap
 
 

@@ -1,5 +1,5 @@
 """Long texts over a large literal universe: the head-first scan (:meth:`LiteralSet.ranker`)
-and the chunked scans of one encoding (ASCII and wide texts, chunks cut in bytes) give the
+and the chunked scans (an ASCII text's bytes, a wide text's characters) give the
 least row of the whole text, as a literal-by-literal reading of ``text.lower()`` does."""
 
 from __future__ import annotations
@@ -88,26 +88,26 @@ def test_a_head_literal_anywhere_decides_over_every_other() -> None:
         assert rank(text) == MONOTONE[9]
 
 
-@pytest.mark.parametrize("filler", ["é — dolor ", "😀 x ", "σίγμα "])
+@pytest.mark.parametrize("filler", ["é — dolor ", "😀 x ", "σίγμα ", "İ dot "])
 @pytest.mark.parametrize("boundary", [CHUNK_CHARS, CHUNK_CHARS - 9 + 4 * CHUNK_CHARS])
-def test_a_literal_across_a_byte_boundary_of_a_wide_text_is_found(
+def test_a_literal_across_a_chunk_boundary_of_a_wide_text_is_found(
     filler: str, boundary: int
 ) -> None:
-    # A wide text of 10,000 characters is encoded whole and cut in bytes: with a longest
-    # literal of 10 characters, chunks [0, 1024), then (no hit) [1015, 5111), then the
-    # rest. Put the literal across each cut, at every byte offset.
+    # A wide text is encoded chunk by chunk, as far as the scan reads it: with a longest
+    # literal of 10 characters, chunks [0, 1024), then (no hit) [1015, 5111), where the
+    # scan stops. Put the literal across each cut, at every character offset; a lone surrogate
+    # after the cut the scan stops at is still refused.
     small = LiteralSet(("xyzzyplugh", "audit"))
     rows = (0, 1)
-    base = (filler * (10_000 // len(filler) + 1))[:10_000]
-    seen = set()
-    for at in range(len(base)):
-        start = len(base[:at].encode())
-        if start > boundary or start + len("xyzzyplugh") < boundary:
-            continue
-        text = base[:at] + "XYZZYplugh" + base[at:]
-        seen.add(boundary - start)
+    base = (filler * (30_000 // len(filler) + 1))[:30_000]
+    word = "XYZZYplugh"
+    for at in range(boundary - len(word) + 1, boundary):
+        text = base[:at] + word + base[at:]
         assert small.best_row(text, rows, 0, 2) == 0
-    assert len(seen) >= 3  # the cut fell inside the literal at several offsets
+        bad = text + "\udc80"
+        with pytest.raises(UnicodeEncodeError) as raised:
+            small.best_row(bad, rows, 0, 2)
+        assert raised.value.start == len(text)
 
 
 def _large_mode() -> ModeFile:
