@@ -202,24 +202,21 @@ class LiteralSet:
             return _chunked(scan, len(data), size, self.longest, row_of, floor, none, monotone)[0]
         if folded is not None and self.ascii_only:
             # A wide text: only the chunks read are encoded to UTF-8, strictly (encoding the
-            # whole text would cost more than a scan that stops early saves), and the unread
-            # rest is checked for a lone surrogate by the UTF-16 encoder (twice as fast). A
-            # chunk is scanned raw, or lowered where it holds İ or the Kelvin sign
-            # (raw_scan_ok). Lowering chunk by chunk finds what lowering the whole text
+            # whole text would cost more than a scan that stops early saves); a scan that
+            # stops early has the UTF-16 encoder (twice as fast) check the text for a lone
+            # surrogate. A chunk is scanned raw, or lowered where it holds İ or the Kelvin
+            # sign (raw_scan_ok). Lowering chunk by chunk finds what lowering the whole text
             # finds: every character lowers on its own (the final sigma's two forms are both
             # non-ASCII), to at least one character, so an occurrence in the lowered text
             # comes from at most `longest` characters, all in one chunk.
             wide: Callable[[bytes], list[int]] = folded
-            if raw_scan_ok(text):
-                scan = lambda a, b: wide(text[a:b].encode())  # noqa: E731
-            else:
-                scan = lambda a, b: wide(_raw_or_lowered(text[a:b]).encode())  # noqa: E731
+            scan = lambda a, b: wide(_raw_or_lowered(text[a:b]).encode())  # noqa: E731
             try:
                 best, end = _chunked(
                     scan, len(text), size, self.longest, row_of, floor, none, monotone
                 )
                 if end < len(text):
-                    text[end:].encode("utf-16-le")
+                    text.encode("utf-16-le")  # the whole text: a slice would cost a copy
             except UnicodeEncodeError:
                 text.encode()  # raises again, at the surrogate's index in the whole text
                 raise
