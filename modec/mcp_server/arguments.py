@@ -24,13 +24,11 @@ spec name                    level   modec name
 
 from __future__ import annotations
 
-import posixpath
-import unicodedata
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from modec.runtime.lifecycle import RESERVED_ROLE_NAMES
+from modec.runtime.lifecycle import MAX_MODE_NAME_CHARS, RESERVED_ROLE_NAMES, check_mode_name
 
 __all__ = [
     "MAX_TASK_CHARS",
@@ -40,7 +38,6 @@ __all__ = [
     "CustomRoles",
     "ModeName",
     "NewModeName",
-    "check_mode_name",
     "modec_complexity",
 ]
 
@@ -120,67 +117,19 @@ def modec_complexity(value: Any) -> Any:
 
 # --------------------------------------------------------------------------- mode names
 
-#: Scripts whose letters look alike: a name mixing two of them is refused as a homoglyph.
-_CONFUSABLE_SCRIPTS: Final = frozenset(
-    {"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC"}
-)
-_UNSAFE_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-
-
-def _describe(char: str) -> str:
-    return f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}"
-
-
-def check_mode_name(name: str) -> str:
-    """``name`` if it is a safe mode file name, else ``ValueError`` saying why: NFC; no
-    control, format (bidi overrides such as U+202E, zero-width characters), line or
-    paragraph separator, private-use or unassigned character; letters of one script among
-    Latin, Cyrillic, Greek, Armenian, Cherokee and Coptic (the mode suffix aside), so a
-    Cyrillic 'а' cannot pass for a Latin 'a'.
-
-    >>> check_mode_name("team/review_mode")
-    'team/review_mode'
-    >>> check_mode_name("p\u0430yments")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: the mode name mixes Latin and Cyrillic letters (U+0430 CYRILLIC ...
-    """
-    if unicodedata.normalize("NFC", name) != name:
-        raise ValueError("the mode name is not in Unicode normal form NFC; send it normalized")
-    for char in name:
-        if unicodedata.category(char) in _UNSAFE_CATEGORIES:
-            raise ValueError(
-                f"the mode name holds {_describe(char)}: control, format and "
-                "separator characters are not allowed in file names"
-            )
-    stem = name
-    for suffix in (".yaml", ".yml"):
-        stem = stem.removesuffix(suffix)
-    first: dict[str, str] = {}
-    for char in posixpath.normpath(stem):
-        if char.isalpha():
-            script = unicodedata.name(char, "").split(" ")[0]
-            if script in _CONFUSABLE_SCRIPTS:
-                first.setdefault(script, char)
-    if len(first) > 1:
-        scripts = sorted(first, key=lambda s: stem.index(first[s]))
-        odd = first[scripts[-1]]
-        raise ValueError(
-            f"the mode name mixes {' and '.join(s.title() for s in scripts)} letters "
-            f"({_describe(odd)}): a look-alike of another name; use letters of one script"
-        )
-    return name
-
-
+#: The runtime's own check of a new mode's name
+#: (:func:`~modec.runtime.lifecycle.check_mode_name`), so that a name the tool takes is one
+#: ``create_mode`` takes; its refusal is a ValueError, which the argument reports.
 NewModeName = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=MAX_NAME_CHARS,
+        max_length=MAX_MODE_NAME_CHARS,
         description=(
             "File name of the new mode in .task_orchestrator/roles/ ('.yaml' is appended when "
-            "missing). An existing file is never replaced. NFC; no control, format (bidi) or "
-            "separator characters; letters of one script (no look-alike mixes such as a "
+            "missing). An existing file is never replaced. NFC and unchanged by NFKC; only "
+            "letters, digits and '_', '-', '.', '/' (no spaces, control, format (bidi) or "
+            "other characters); letters of one script (no look-alike mixes such as a "
             "Cyrillic 'а' in a Latin name)."
         ),
     ),

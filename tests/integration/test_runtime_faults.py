@@ -192,6 +192,8 @@ def test_backups_older_than_the_retention_age_are_pruned(tmp_path: Path) -> None
         "ｔｅａｍ",  # fullwidth
         "zero\u200bwidth",  # a zero-width space
         "two words",
+        "сорусат.yaml",  # all lookalikes, the file type aside
+        "режим_mode.yaml",  # Cyrillic beside Latin in the name itself
     ],
 )
 def test_create_mode_refuses_names_people_could_misread(
@@ -203,7 +205,10 @@ def test_create_mode_refuses_names_people_could_misread(
     assert not runtime.project.base.exists()  # nothing written, not even the layout
 
 
-@pytest.mark.parametrize("name", ["team_mode", "team/analytics", "données", "команда", "v1.2-x"])
+@pytest.mark.parametrize(
+    "name",
+    ["team_mode", "team/analytics", "données", "команда", "v1.2-x", "режим.yaml", "日本語.yml"],
+)
 def test_create_mode_accepts_plain_names_of_one_script(
     make_runtime: RuntimeFactory, name: str
 ) -> None:

@@ -37,7 +37,12 @@ from modec.runtime.lifecycle.errors import (
     UnreachableTemplateError,
     UnsafeModeNameError,
 )
-from modec.runtime.lifecycle.modes import RESERVED_ROLE_NAMES, check_mode_name, list_modes
+from modec.runtime.lifecycle.modes import (
+    MAX_MODE_NAME_CHARS,
+    RESERVED_ROLE_NAMES,
+    check_mode_name,
+    list_modes,
+)
 from modec.runtime.lifecycle.results import (
     CHECK_GROUPS,
     CreatedMode,
@@ -56,6 +61,7 @@ from modec.runtime.lifecycle.runtime import DATABASE_URL_VAR, ModeRuntime
 __all__ = [
     "CHECK_GROUPS",
     "DATABASE_URL_VAR",
+    "MAX_MODE_NAME_CHARS",
     "RESERVED_ROLE_NAMES",
     "AsyncModeRuntime",
     "CreatedMode",

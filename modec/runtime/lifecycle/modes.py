@@ -14,7 +14,7 @@ from modec.runtime.lifecycle.errors import UnsafeModeNameError
 from modec.runtime.lifecycle.results import ModeSummary, first_error
 from modec.runtime.project import ProjectLayout, ResolvedMode, resolve_mode, scan_modes
 
-__all__ = ["RESERVED_ROLE_NAMES", "check_mode_name", "list_modes"]
+__all__ = ["MAX_MODE_NAME_CHARS", "RESERVED_ROLE_NAMES", "check_mode_name", "list_modes"]
 
 _NAME_PUNCTUATION: Final = frozenset("_-./")
 #: Letters of other scripts drawn like Latin ones (from Unicode's confusables.txt): a name
@@ -23,7 +23,8 @@ _LATIN_LOOKALIKES: Final = frozenset(
     "аеорсухіјѕԁһԛԝвкмнтАВЕКМНОРСТХІЈЅ"  # Cyrillic
     "οαρνυτκιχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ"  # Greek
 )
-_MAX_NAME: Final = 200
+#: The longest name :func:`check_mode_name` takes, in characters.
+MAX_MODE_NAME_CHARS: Final = 200
 
 #: Names :meth:`ModeRuntime.create_mode` refuses for custom roles: the sections of a mode
 #: file, and the orchestrator role that the template provides.
@@ -47,20 +48,28 @@ _CONFUSABLE_SCRIPTS: Final = frozenset(
 
 
 def check_mode_name(name: str) -> str:
-    """``name`` if it is a safe name for a new mode file, else :class:`UnsafeModeNameError`.
+    """``name`` if it is a safe name for a new mode file, else :class:`UnsafeModeNameError`
+    (a :class:`ValueError`) saying why. The one check of a new mode's name: the runtime's
+    ``create_mode`` and the MCP tool's argument both use it.
 
-    Safe: at most 200 characters, NFC and unchanged by NFKC (no fullwidth or ligature
-    lookalikes), only letters, digits and ``_ - . /`` (no controls, format characters such
-    as bidi overrides and zero-width joiners, spaces or other symbols), letters of one
-    script among the alphabets that look alike (Latin, Cyrillic, Greek, …; Han or kana beside
-    Latin is fine), and not a name spelled in another script's Latin lookalikes (``rеsearch``
-    with a Cyrillic ``е``, or an all-lookalike name). Path confinement is checked separately.
+    Safe: at most :data:`MAX_MODE_NAME_CHARS` characters, NFC and unchanged by NFKC (no
+    fullwidth or ligature lookalikes), only letters, digits and ``_ - . /`` (no controls,
+    format characters such as bidi overrides and zero-width joiners, spaces or other
+    symbols), letters of one script among the alphabets that look alike (Latin, Cyrillic,
+    Greek, …; Han or kana beside Latin is fine), and not a name spelled in another script's
+    Latin lookalikes (``rеsearch`` with a Cyrillic ``е``, or an all-lookalike name). A final
+    ``.yaml`` or ``.yml`` is the file's type, not part of the name: ``режим.yaml`` is one
+    script. Path confinement is checked separately.
 
     >>> check_mode_name("team_mode.yaml")
     'team_mode.yaml'
+    >>> check_mode_name("p\u0430yments")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    modec.runtime.lifecycle.errors.UnsafeModeNameError: mode name 'pаyments' mixes Latin and ...
     """
-    if not name or len(name) > _MAX_NAME:
-        raise UnsafeModeNameError(f"mode name must be 1 to {_MAX_NAME} characters")
+    if not name or len(name) > MAX_MODE_NAME_CHARS:
+        raise UnsafeModeNameError(f"mode name must be 1 to {MAX_MODE_NAME_CHARS} characters")
     if unicodedata.normalize("NFC", name) != name:
         raise UnsafeModeNameError(f"mode name {name!r} is not in Unicode normal form NFC")
     if unicodedata.normalize("NFKC", name) != name:
@@ -68,29 +77,34 @@ def check_mode_name(name: str) -> str:
             f"mode name {name!r} has compatibility characters (fullwidth, ligatures, …) that "
             "look like others"
         )
-    scripts: set[str] = set()
     for char in name:
         category = unicodedata.category(char)
-        if category[0] == "L":
-            scripts.add(unicodedata.name(char, "UNKNOWN").split(" ")[0])
-            continue
-        if category == "Nd":
-            continue
-        if char not in _NAME_PUNCTUATION:
+        if category[0] != "L" and category != "Nd" and char not in _NAME_PUNCTUATION:
             raise UnsafeModeNameError(
                 f"mode name {name!r} contains {_describe_char(char)}; mode names use letters, "
                 "digits, '_', '-', '.' and '/'"
             )
-    lookalikes = scripts & _CONFUSABLE_SCRIPTS
+    stem = name
+    for suffix in (".yaml", ".yml"):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    first: dict[str, str] = {}  # each script's first letter, in order of appearance
+    for char in stem:
+        if unicodedata.category(char)[0] == "L":
+            first.setdefault(unicodedata.name(char, "UNKNOWN").split(" ")[0], char)
+    lookalikes = [script for script in first if script in _CONFUSABLE_SCRIPTS]
     if len(lookalikes) > 1:
+        odd = first[lookalikes[-1]]
         raise UnsafeModeNameError(
-            f"mode name {name!r} mixes scripts ({', '.join(sorted(lookalikes))}): one of its "
-            "letters may be a lookalike of another"
+            f"mode name {name!r} mixes {' and '.join(s.title() for s in lookalikes)} letters "
+            f"({_describe_char(odd)}): one of its letters may be a lookalike of another; use "
+            "letters of one script"
         )
     if (
-        scripts
-        and scripts != {"LATIN"}
-        and all(c in _LATIN_LOOKALIKES or not unicodedata.category(c).startswith("L") for c in name)
+        first
+        and set(first) != {"LATIN"}
+        and all(c in _LATIN_LOOKALIKES or not unicodedata.category(c).startswith("L") for c in stem)
     ):
         raise UnsafeModeNameError(
             f"mode name {name!r} is spelled in letters that look like Latin ones"
