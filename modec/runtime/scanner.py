@@ -242,11 +242,10 @@ def _chunked(
 ) -> tuple[int, int]:
     """The least row over ``scan(start, end)`` of chunks of ``[0, n)`` that overlap by
     ``longest - 1``, stopping once the least row is ``floor`` or less, and the end of the
-    last chunk read. A chunk grows by a
-    quarter after a chunk with hits (a lower row may be near) and fourfold after one without
-    (fewer calls on a text with no literal); a chunk that would leave less than twice its
-    size unread takes the rest (one call fewer, at most thrice the chunk). Either way the
-    cost stays linear in ``n``."""
+    last chunk read. A chunk grows by a quarter after a chunk with hits (a lower row may be
+    near) and fourfold after one without (fewer calls on a text with no literal); a chunk
+    that would leave less than twice its size unread takes the rest (one call fewer, at
+    most thrice the chunk). Either way the cost stays linear in ``n``."""
     overlap = max(longest - 1, 0)
     best = none
     start = 0
